@@ -1,0 +1,117 @@
+// BLIS glue: kernel-family selection, shape checks, row-major strides.
+#include "ract/math/gemm.h"
+
+#include <blis.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <mutex>
+
+static int g_threads = 1;
+
+static void select_kernels() {
+  if (getenv("BLIS_ARCH_TYPE") != nullptr) return;  // the user's choice wins
+#if defined(__x86_64__) || defined(__i386__)
+  int arch = -1;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+    arch = BLIS_ARCH_SKX;
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    arch = BLIS_ARCH_HASWELL;
+  }
+  if (arch >= 0) {
+    char v[16];
+    snprintf(v, sizeof(v), "%d", arch);
+    setenv("BLIS_ARCH_TYPE", v, 0);
+  }
+#endif
+}
+
+void ract_blas_init(void) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    select_kernels();
+    bli_init();
+    bli_thread_set_num_threads(g_threads);
+  });
+}
+
+const char* ract_blas_kernel(void) {
+  ract_blas_init();
+  return bli_arch_string(bli_arch_query_id());
+}
+
+void ract_blas_set_threads(int threads) {
+  ract_blas_init();
+  g_threads = threads < 1 ? 1 : threads;
+  bli_thread_set_num_threads(g_threads);
+}
+
+int ract_blas_threads(void) { return g_threads; }
+
+// op(t) dims: rows and cols after the optional transpose.
+static inline int op_rows(ract_tensor t, ract_trans tr) { return tr ? t.cols : t.rows; }
+static inline int op_cols(ract_tensor t, ract_trans tr) { return tr ? t.rows : t.cols; }
+
+static ract_status check_gemm(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb,
+                              ract_tensor b) {
+  if (op_rows(a, ta) != c.rows || op_cols(b, tb) != c.cols || op_cols(a, ta) != op_rows(b, tb)) {
+    return RACT_ERR_SHAPE;
+  }
+  if (a.stride < a.cols || b.stride < b.cols || c.stride < c.cols) return RACT_ERR_SHAPE;
+  return RACT_OK;
+}
+
+ract_status ract_gemm(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb, ract_tensor b,
+                      float alpha, float beta) {
+  RACT_CHECK(check_gemm(c, ta, a, tb, b));
+  if (c.rows == 0 || c.cols == 0) return RACT_OK;
+  ract_blas_init();
+  bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+            c.rows, c.cols, op_cols(a, ta), &alpha, a.data, a.stride, 1, b.data, b.stride, 1, &beta,
+            c.data, c.stride, 1);
+  return RACT_OK;
+}
+
+ract_status ract_gemv(float* y, ract_trans ta, ract_tensor a, const float* x, float alpha,
+                      float beta) {
+  if (a.stride < a.cols) return RACT_ERR_SHAPE;
+  if (op_rows(a, ta) == 0) return RACT_OK;
+  ract_blas_init();
+  // BLIS 0.9's gemv takes the dims of A as stored, not of transa(A) as its docs say.
+  bli_sgemv(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, BLIS_NO_CONJUGATE, a.rows, a.cols, &alpha,
+            a.data, a.stride, 1, (float*)x, 1, &beta, y, 1);
+  return RACT_OK;
+}
+
+static inline float op_at(ract_tensor t, ract_trans tr, int r, int c) {
+  return tr ? ract_tensor_at(t, c, r) : ract_tensor_at(t, r, c);
+}
+
+ract_status ract_gemm_ref(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb, ract_tensor b,
+                          float alpha, float beta) {
+  RACT_CHECK(check_gemm(c, ta, a, tb, b));
+  int k = op_cols(a, ta);
+  for (int i = 0; i < c.rows; i++) {
+    float* ci = ract_tensor_row(c, i);
+    for (int j = 0; j < c.cols; j++) {
+      double s = 0;
+      for (int p = 0; p < k; p++) s += (double)op_at(a, ta, i, p) * op_at(b, tb, p, j);
+      ci[j] = (float)(alpha * s + (beta == 0.0f ? 0.0 : (double)beta * ci[j]));
+    }
+  }
+  return RACT_OK;
+}
+
+ract_status ract_gemv_ref(float* y, ract_trans ta, ract_tensor a, const float* x, float alpha,
+                          float beta) {
+  if (a.stride < a.cols) return RACT_ERR_SHAPE;
+  int m = op_rows(a, ta), k = op_cols(a, ta);
+  for (int i = 0; i < m; i++) {
+    double s = 0;
+    for (int p = 0; p < k; p++) s += (double)op_at(a, ta, i, p) * x[p];
+    y[i] = (float)(alpha * s + (beta == 0.0f ? 0.0 : (double)beta * y[i]));
+  }
+  return RACT_OK;
+}

@@ -1,0 +1,38 @@
+// Dense matrix products over BLIS, row-major. The only part of the library that includes
+// <blis.h> (and the only one the on-device scorer does not link).
+//
+//   ract_gemm: C = beta*C + alpha*op(A)*op(B)   op(A) is (M,K), op(B) is (K,N), C is (M,N)
+//   ract_gemv: y = beta*y + alpha*op(A)*x       op(A) is (M,K), x is (K), y is (M)
+//
+// Shapes are checked here (BLIS checks nothing). The first call selects BLIS's kernel
+// family for this CPU: BLIS 0.9 does not recognise recent CPUs and silently falls back to
+// its generic kernels, 5x slower, so on x86-64 with AVX-512 the library asks for `skx`,
+// with AVX2+FMA for `haswell`. A BLIS_ARCH_TYPE set by the user is respected.
+#ifndef RACT_MATH_GEMM_H_
+#define RACT_MATH_GEMM_H_
+
+#include "ract/core/status.h"
+#include "ract/core/tensor.h"
+
+typedef enum ract_trans { RACT_NOTRANS = 0, RACT_TRANS = 1 } ract_trans;
+
+ract_status ract_gemm(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb, ract_tensor b,
+                      float alpha, float beta);
+ract_status ract_gemv(float* y, ract_trans ta, ract_tensor a, const float* x, float alpha,
+                      float beta);
+
+// The same products by plain loops with double accumulators: the reference for tests.
+ract_status ract_gemm_ref(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb, ract_tensor b,
+                          float alpha, float beta);
+ract_status ract_gemv_ref(float* y, ract_trans ta, ract_tensor a, const float* x, float alpha,
+                          float beta);
+
+// Initialises BLIS (selecting the kernel family) if it is not yet; later calls are free.
+void ract_blas_init(void);
+// The kernel family in use, e.g. "skx", "haswell", "generic".
+const char* ract_blas_kernel(void);
+// BLIS threads for the following products (>= 1).
+void ract_blas_set_threads(int threads);
+int ract_blas_threads(void);
+
+#endif  // RACT_MATH_GEMM_H_
