@@ -1,0 +1,59 @@
+#include "ract/math/topk.h"
+
+#include <doctest/doctest.h>
+#include <math.h>
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "ract/core/rng.h"
+
+TEST_CASE("topk: equals a full stable sort on random rows with many ties") {
+  ract_rng r;
+  ract_rng_seed(&r, 21, 0);
+  for (int trial = 0; trial < 200; trial++) {
+    int n = 1 + (int)ract_rng_below(&r, 300);
+    int k = 1 + (int)ract_rng_below(&r, 120);
+    std::vector<float> s(n);
+    for (float& x : s) x = (float)ract_rng_below(&r, 20);  // ties everywhere
+    if (trial % 3 == 0) s[ract_rng_below(&r, n)] = -INFINITY;
+    std::vector<int> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s[a] > s[b]; });
+    std::vector<int> idx(k);
+    std::vector<float> val(k);
+    int got = ract_topk_row(s.data(), n, k, idx.data(), val.data());
+    REQUIRE(got == std::min(k, n));
+    for (int i = 0; i < got; i++) {
+      CHECK(idx[i] == order[i]);
+      CHECK(val[i] == s[order[i]]);
+    }
+  }
+}
+
+TEST_CASE("topk: ties by lower index, NaN last, -inf before NaN, k = 0") {
+  const float s[] = {1.0f, NAN, 3.0f, 3.0f, -INFINITY, 1.0f};
+  int idx[6];
+  float val[6];
+  REQUIRE(ract_topk_row(s, 6, 6, idx, val) == 6);
+  const int want[] = {2, 3, 0, 5, 4, 1};
+  for (int i = 0; i < 6; i++) CHECK(idx[i] == want[i]);
+  CHECK(ract_topk_row(s, 6, 0, idx, val) == 0);
+}
+
+TEST_CASE("topk: streaming pushes give the same result as a row") {
+  ract_rng r;
+  ract_rng_seed(&r, 22, 0);
+  std::vector<float> s(1000);
+  for (float& x : s) x = ract_rng_uniform(&r);
+  int idx[10], idx2[10];
+  float val[10], val2[10];
+  ract_topk t;
+  ract_topk_init(&t, 10, idx, val);
+  for (int i = 999; i >= 0; i--) ract_topk_push(&t, i, s[i]);  // any order
+  CHECK(ract_topk_finish(&t) == 10);
+  ract_topk_row(s.data(), 1000, 10, idx2, val2);
+  for (int i = 0; i < 10; i++) CHECK(idx[i] == idx2[i]);
+  for (int i = 1; i < 10; i++) CHECK(val[i - 1] >= val[i]);
+}
