@@ -4,6 +4,7 @@
 #define RACT_CORE_TENSOR_H_
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ract/core/arena.h"
 
@@ -13,6 +14,23 @@ typedef struct ract_tensor {
   int cols;
   int stride;
 } ract_tensor;
+
+// A non-owning view of rows of a sparse matrix in CSR form: row r holds the column
+// indices idx[ptr[r] .. ptr[r+1]) and, when val is not NULL, their values (else 1).
+// ptr[0] need not be 0: a view of rows [r0, r0+n) of a bigger matrix is ptr + r0 with
+// the same idx/val. Used for the model's input batch and sparse targets.
+typedef struct ract_sparse {
+  int rows;
+  int cols;
+  const int64_t* ptr;  // rows + 1 entries
+  const int32_t* idx;
+  const float* val;  // NULL: every stored value is 1
+} ract_sparse;
+
+static inline ract_sparse ract_sparse_rows(ract_sparse s, int r0, int n) {
+  ract_sparse v = {n, s.cols, s.ptr + r0, s.idx, s.val};
+  return v;
+}
 
 // A dense view: stride == cols.
 static inline ract_tensor ract_tensor_make(float* data, int rows, int cols) {
