@@ -1,0 +1,163 @@
+// The actor: a Mult-VAE over a sparse binary history (RACT_SPEC.md section 1), llm.c style.
+//
+// Parameters live in four flat float buffers of equal size (params, grads, Adam m, Adam v)
+// taken from a caller's arena; `p` and `g` are named pointers into params and grads, filled
+// from one table of sizes whose order and names are the file layout of MODEL_LAYOUT.md:
+//   enc.0.w  I x h1 (ITEM-MAJOR, in x out: the sparse input gathers rows)   enc.0.b h1
+//   enc.j.w  h(j+1) x hj (out x in), j = 1..k-1                            enc.j.b
+//   enc.head.w 2L x hk (rows [0,L) mu, [L,2L) logvar)                      enc.head.b 2L
+//   dec.j.w  out x in for L -> hk -> ... -> h1, j = 0..k-1                 dec.j.b
+//   dec.out.w I x h1 (out x in, item-major)                               dec.out.b I
+// tanh after every layer except enc.head and dec.out.
+//
+// Activations live in a ract_actor_acts (named slots from the caller's arena) sized for a
+// maximum batch and a maximum number of stored history entries; forward fills them, the loss
+// and backward read them. Nothing allocates after creation.
+//
+// Typical step (actor_pretrain):
+//   ract_actor_zero_grad(&a);
+//   ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &rng, err);
+//   ract_actor_loss(&a, &acts, x, beta);                  // acts.ce, acts.kl, acts.loss per user
+//   for b: dce[b] = 1/B, dkl[b] = beta/B;
+//   ract_actor_backward(&a, &acts, x, dce, dkl, err);     // adds into a.grads; clobbers logits
+//   ract_adam_step(a.params, a.grads, a.m, a.v, a.n_params, ...);
+#ifndef RACT_MODEL_ACTOR_H_
+#define RACT_MODEL_ACTOR_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ract/core/arena.h"
+#include "ract/core/rng.h"
+#include "ract/core/status.h"
+#include "ract/core/tensor.h"
+#include "ract/model/config.h"
+
+// Named pointers into one flat buffer (params or grads). k = cfg.n_hidden.
+typedef struct ract_actor_tensors {
+  float* enc_w[RACT_MAX_LAYERS];  // [0]: I x h1 item-major; [j]: h(j+1) x hj
+  float* enc_b[RACT_MAX_LAYERS];
+  float* head_w;                  // 2L x hk
+  float* head_b;                  // 2L
+  float* dec_w[RACT_MAX_LAYERS];  // [0]: hk x L; [j]: h(k-j) x h(k-j+1)
+  float* dec_b[RACT_MAX_LAYERS];
+  float* out_w;  // I x h1
+  float* out_b;  // I
+} ract_actor_tensors;
+
+// One entry of the tensor table (for the weight file and checkpoints).
+typedef struct ract_param_info {
+  char name[32];  // "enc.0.w", "enc.head.b", "dec.out.w", ... (MODEL_LAYOUT.md)
+  int rows;       // a bias is rows = n, cols = 1
+  int cols;
+  size_t offset;  // in floats, from the start of the flat buffer
+} ract_param_info;
+
+typedef struct ract_actor {
+  ract_model_config cfg;
+  int n_items;  // I
+  int latent;   // L
+  size_t n_params;
+  float* params;  // n_params each, from the arena given to ract_actor_create
+  float* grads;
+  float* m;              // Adam first moment
+  float* v;              // Adam second moment
+  ract_actor_tensors p;  // into params
+  ract_actor_tensors g;  // into grads
+} ract_actor;
+
+// Number of parameters / bytes ract_actor_create takes from its arena (4 flat buffers).
+size_t ract_actor_param_count(const ract_model_config* cfg, int n_items);
+size_t ract_actor_bytes(const ract_model_config* cfg, int n_items);
+
+// Checks cfg, takes the 4 buffers from the arena (zeroed) and fills the named pointers.
+ract_status ract_actor_create(ract_actor* a, const ract_model_config* cfg, int n_items,
+                              ract_arena* arena, ract_error* err);
+
+// Initial weights per cfg.init (Xavier-normal/zero bias or Xavier-uniform/trunc-normal bias).
+// enc.head's fan_out is 2L (split) or L (two heads). Deterministic given the rng state.
+void ract_actor_init_params(ract_actor* a, ract_rng* rng);
+
+void ract_actor_zero_grad(ract_actor* a);
+// Also zero the Adam moments (a fresh optimizer).
+void ract_actor_zero_moments(ract_actor* a);
+
+// The tensor table: count, and entry i in layout order.
+int ract_actor_tensor_count(const ract_actor* a);
+ract_param_info ract_actor_tensor_info(const ract_actor* a, int i);
+
+typedef enum ract_mode {
+  RACT_MODE_EVAL = 0,   // input scale s (eval_scale), z = mu
+  RACT_MODE_TRAIN = 1,  // dropout on the input and eps ~ N(0, eps_std^2) drawn from rng
+  // Train mode reusing the dropout mask and eps of the previous TRAIN forward on the same x
+  // (for finite-difference checks and for re-running a batch with new weights).
+  RACT_MODE_TRAIN_REPLAY = 2,
+} ract_mode;
+
+// Activation slots of one batch (B <= max_batch users). Shapes (row-major, dense):
+typedef struct ract_actor_acts {
+  int max_batch;
+  int64_t max_nnz;  // max stored entries of an input batch
+  int batch;        // B of the last forward
+  int mode;         // ract_mode of the last forward
+  // The model input after normalisation and dropout: a CSR batch whose rows hold only the
+  // kept items, values t (or t/(1-p)); in eval mode every item with value s*t.
+  int64_t* in_ptr;  // max_batch + 1
+  int32_t* in_idx;  // max_nnz
+  float* in_val;    // max_nnz
+  uint8_t* keep;    // max_nnz: per stored entry of x, 1 if dropout kept it (train modes)
+  float* seen;      // B: kept history items (critic feature)
+  float* unseen;    // B: history items dropout removed (critic feature)
+  float* enc_h[RACT_MAX_LAYERS];  // B x h(j+1), after tanh
+  float* head;                    // B x 2L: mu = columns [0, L), logvar = [L, 2L)
+  float* eps;                     // B x L (train)
+  float* z;                       // B x L
+  float* dec_h[RACT_MAX_LAYERS];  // B x (hk, ..., h1), after tanh
+  float* logits;                  // B x I; ract_actor_backward overwrites it with dlogits
+  float* lse;                     // B: log-sum-exp of each logits row
+  float* ce;                      // B: -sum_i x_i log_softmax_i
+  float* kl;                      // B
+  float* loss;                    // B: ce + beta*kl
+  // Gradient scratch.
+  float* d_head;  // B x 2L
+  float* d_z;     // B x L
+  float* d_a;     // B x max(hidden)
+  float* d_b;     // B x max(hidden)
+} ract_actor_acts;
+
+size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_batch,
+                             int64_t max_nnz);
+ract_status ract_actor_acts_create(ract_actor_acts* acts, const ract_actor* a, int max_batch,
+                                   int64_t max_nnz, ract_arena* arena, ract_error* err);
+
+// Forward of a batch of binary histories x (x.val must be NULL, x.cols == I, distinct items
+// per row) up to the logits: t = x / max(||x||, 1e-12), dropout (train) or scale (eval),
+// encoder, mu/logvar, z, decoder. rng is used only in RACT_MODE_TRAIN (may be NULL otherwise).
+ract_status ract_actor_forward(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
+                               ract_mode mode, ract_rng* rng, ract_error* err);
+
+// Per-user loss of the last forward against the FULL history x (dropped items included):
+// acts.ce, acts.kl, acts.lse, acts.loss = ce + beta*kl. Returns the batch mean of loss.
+float ract_actor_loss(const ract_actor* a, ract_actor_acts* acts, ract_sparse x, float beta);
+
+// Backward of sum_b (dce[b]*ce[b] + dkl[b]*kl[b]) into every actor parameter (ADDS into
+// a->grads). dkl may be NULL (no KL term). Pretrain: dce = 1/B, dkl = beta/B. Finetune: dce =
+// dQ/dfeature per user (times -1/B, already in the critic's dfeat), dkl = beta*dce when the
+// feature includes beta*KL. Requires ract_actor_loss on the same forward. Overwrites
+// acts->logits with dL/dlogits (the B x I buffer is reused in place); compute the critic's NDCG
+// target before calling this.
+ract_status ract_actor_backward(ract_actor* a, ract_actor_acts* acts, ract_sparse x,
+                                const float* dce, const float* dkl, ract_error* err);
+
+// Evaluation: eval-mode forward; acts->logits holds the B x I scores of every item (seen items
+// NOT masked: evaluation masks them on its copy). full_sort_predict of the seed.
+ract_status ract_actor_full_sort_predict(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
+                                         ract_error* err);
+
+// predict of the seed: eval-mode forward of x, then out[j] = score of item items[j] for user row
+// rows[j] of the batch (0 <= rows[j] < x.rows), j < n.
+ract_status ract_actor_predict(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
+                               const int* rows, const int* items, int n, float* out,
+                               ract_error* err);
+
+#endif  // RACT_MODEL_ACTOR_H_
