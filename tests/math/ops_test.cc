@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "ract/core/rng.h"
@@ -42,10 +43,10 @@ void check_grad(const char* what, Vec& x, const Vec& g, const std::function<doub
     x[i] = save;
     const double fd = (lp - lm) / (2 * h);
     if (fabs(fd - g[i]) > tol * (1 + fabs(fd))) {
-      if (bad++ < 5) MESSAGE(what << "[" << i << "]: analytic " << g[i] << " numeric " << fd);
+      if (bad++ < 5) MESSAGE(std::string(what) << "[" << i << "]: analytic " << g[i] << " numeric " << fd);
     }
   }
-  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << x.size() << " elements off");
+  CHECK_MESSAGE(bad == 0, std::string(what) << ": " << bad << " of " << x.size() << " elements off");
 }
 
 // A small CSR batch with some empty rows and repeated columns across rows.
