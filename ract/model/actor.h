@@ -14,6 +14,10 @@
 // maximum batch and a maximum number of stored history entries; forward fills them, the loss
 // and backward read them. Nothing allocates after creation.
 //
+// The model code is a template over the scalar type T: the library uses T = float (the
+// typedefs ract_actor, ract_actor_acts); the tests instantiate T = double for the
+// finite-difference checks of the whole model. The input values stay float.
+//
 // Typical step (actor_pretrain):
 //   ract_actor_zero_grad(&a);
 //   ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &rng, err);
@@ -34,57 +38,66 @@
 #include "ract/model/config.h"
 
 // Named pointers into one flat buffer (params or grads). k = cfg.n_hidden.
-typedef struct ract_actor_tensors {
-  float* enc_w[RACT_MAX_LAYERS];  // [0]: I x h1 item-major; [j]: h(j+1) x hj
-  float* enc_b[RACT_MAX_LAYERS];
-  float* head_w;                  // 2L x hk
-  float* head_b;                  // 2L
-  float* dec_w[RACT_MAX_LAYERS];  // [0]: hk x L; [j]: h(k-j) x h(k-j+1)
-  float* dec_b[RACT_MAX_LAYERS];
-  float* out_w;  // I x h1
-  float* out_b;  // I
-} ract_actor_tensors;
+template <typename T>
+struct ract_actor_tensors_t {
+  T* enc_w[RACT_MAX_LAYERS];  // [0]: I x h1 item-major; [j]: h(j+1) x hj
+  T* enc_b[RACT_MAX_LAYERS];
+  T* head_w;                  // 2L x hk
+  T* head_b;                  // 2L
+  T* dec_w[RACT_MAX_LAYERS];  // [0]: hk x L; [j]: h(k-j) x h(k-j+1)
+  T* dec_b[RACT_MAX_LAYERS];
+  T* out_w;  // I x h1
+  T* out_b;  // I
+};
 
 // One entry of the tensor table (for the weight file and checkpoints).
 typedef struct ract_param_info {
   char name[32];  // "enc.0.w", "enc.head.b", "dec.out.w", ... (MODEL_LAYOUT.md)
   int rows;       // a bias is rows = n, cols = 1
   int cols;
-  size_t offset;  // in floats, from the start of the flat buffer
+  size_t offset;  // in elements, from the start of the flat buffer
 } ract_param_info;
 
-typedef struct ract_actor {
+template <typename T>
+struct ract_actor_t {
   ract_model_config cfg;
   int n_items;  // I
   int latent;   // L
   size_t n_params;
-  float* params;  // n_params each, from the arena given to ract_actor_create
-  float* grads;
-  float* m;              // Adam first moment
-  float* v;              // Adam second moment
-  ract_actor_tensors p;  // into params
-  ract_actor_tensors g;  // into grads
-} ract_actor;
+  T* params;  // n_params each, from the arena given to ract_actor_create
+  T* grads;
+  T* m;                       // Adam first moment
+  T* v;                       // Adam second moment
+  ract_actor_tensors_t<T> p;  // into params
+  ract_actor_tensors_t<T> g;  // into grads
+};
+typedef ract_actor_t<float> ract_actor;
 
 // Number of parameters / bytes ract_actor_create takes from its arena (4 flat buffers).
 size_t ract_actor_param_count(const ract_model_config* cfg, int n_items);
-size_t ract_actor_bytes(const ract_model_config* cfg, int n_items);
+size_t ract_actor_bytes(const ract_model_config* cfg, int n_items, size_t elem = sizeof(float));
 
 // Checks cfg, takes the 4 buffers from the arena (zeroed) and fills the named pointers.
-ract_status ract_actor_create(ract_actor* a, const ract_model_config* cfg, int n_items,
+template <typename T>
+ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, int n_items,
                               ract_arena* arena, ract_error* err);
 
 // Initial weights per cfg.init (Xavier-normal/zero bias or Xavier-uniform/trunc-normal bias).
 // enc.head's fan_out is 2L (split) or L (two heads). Deterministic given the rng state.
-void ract_actor_init_params(ract_actor* a, ract_rng* rng);
+template <typename T>
+void ract_actor_init_params(ract_actor_t<T>* a, ract_rng* rng);
 
-void ract_actor_zero_grad(ract_actor* a);
+template <typename T>
+void ract_actor_zero_grad(ract_actor_t<T>* a);
 // Also zero the Adam moments (a fresh optimizer).
-void ract_actor_zero_moments(ract_actor* a);
+template <typename T>
+void ract_actor_zero_moments(ract_actor_t<T>* a);
 
 // The tensor table: count, and entry i in layout order.
-int ract_actor_tensor_count(const ract_actor* a);
-ract_param_info ract_actor_tensor_info(const ract_actor* a, int i);
+template <typename T>
+int ract_actor_tensor_count(const ract_actor_t<T>* a);
+template <typename T>
+ract_param_info ract_actor_tensor_info(const ract_actor_t<T>* a, int i);
 
 typedef enum ract_mode {
   RACT_MODE_EVAL = 0,   // input scale s (eval_scale), z = mu
@@ -95,50 +108,56 @@ typedef enum ract_mode {
 } ract_mode;
 
 // Activation slots of one batch (B <= max_batch users). Shapes (row-major, dense):
-typedef struct ract_actor_acts {
+template <typename T>
+struct ract_actor_acts_t {
   int max_batch;
   int64_t max_nnz;  // max stored entries of an input batch
   int batch;        // B of the last forward
   int mode;         // ract_mode of the last forward
   // The model input after normalisation and dropout: a CSR batch whose rows hold only the
   // kept items, values t (or t/(1-p)); in eval mode every item with value s*t.
-  int64_t* in_ptr;  // max_batch + 1
-  int32_t* in_idx;  // max_nnz
-  float* in_val;    // max_nnz
-  uint8_t* keep;    // max_nnz: per stored entry of x, 1 if dropout kept it (train modes)
-  float* seen;      // B: kept history items (critic feature)
-  float* unseen;    // B: history items dropout removed (critic feature)
-  float* enc_h[RACT_MAX_LAYERS];  // B x h(j+1), after tanh
-  float* head;                    // B x 2L: mu = columns [0, L), logvar = [L, 2L)
-  float* eps;                     // B x L (train)
-  float* z;                       // B x L
-  float* dec_h[RACT_MAX_LAYERS];  // B x (hk, ..., h1), after tanh
-  float* logits;                  // B x I; ract_actor_backward overwrites it with dlogits
-  float* lse;                     // B: log-sum-exp of each logits row
-  float* ce;                      // B: -sum_i x_i log_softmax_i
-  float* kl;                      // B
-  float* loss;                    // B: ce + beta*kl
+  int64_t* in_ptr;            // max_batch + 1
+  int32_t* in_idx;            // max_nnz
+  float* in_val;              // max_nnz
+  uint8_t* keep;              // max_nnz: per stored entry of x, 1 if dropout kept it (train modes)
+  T* seen;                    // B: kept history items (critic feature)
+  T* unseen;                  // B: history items dropout removed (critic feature)
+  T* enc_h[RACT_MAX_LAYERS];  // B x h(j+1), after tanh
+  T* head;                    // B x 2L: mu = columns [0, L), logvar = [L, 2L)
+  T* eps;                     // B x L (train)
+  T* z;                       // B x L
+  T* dec_h[RACT_MAX_LAYERS];  // B x (hk, ..., h1), after tanh
+  T* logits;                  // B x I; ract_actor_backward overwrites it with dlogits
+  T* lse;                     // B: log-sum-exp of each logits row
+  T* ce;                      // B: -sum_i x_i log_softmax_i
+  T* kl;                      // B
+  T* loss;                    // B: ce + beta*kl
   // Gradient scratch.
-  float* d_head;  // B x 2L
-  float* d_z;     // B x L
-  float* d_a;     // B x max(hidden)
-  float* d_b;     // B x max(hidden)
-} ract_actor_acts;
+  T* d_head;  // B x 2L
+  T* d_z;     // B x L
+  T* d_a;     // B x max(hidden)
+  T* d_b;     // B x max(hidden)
+};
+typedef ract_actor_acts_t<float> ract_actor_acts;
 
 size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_batch,
-                             int64_t max_nnz);
-ract_status ract_actor_acts_create(ract_actor_acts* acts, const ract_actor* a, int max_batch,
-                                   int64_t max_nnz, ract_arena* arena, ract_error* err);
+                             int64_t max_nnz, size_t elem = sizeof(float));
+template <typename T>
+ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_t<T>* a,
+                                   int max_batch, int64_t max_nnz, ract_arena* arena,
+                                   ract_error* err);
 
 // Forward of a batch of binary histories x (x.val must be NULL, x.cols == I, distinct items
 // per row) up to the logits: t = x / max(||x||, 1e-12), dropout (train) or scale (eval),
 // encoder, mu/logvar, z, decoder. rng is used only in RACT_MODE_TRAIN (may be NULL otherwise).
-ract_status ract_actor_forward(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
+template <typename T>
+ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                                ract_mode mode, ract_rng* rng, ract_error* err);
 
 // Per-user loss of the last forward against the FULL history x (dropped items included):
 // acts.ce, acts.kl, acts.lse, acts.loss = ce + beta*kl. Returns the batch mean of loss.
-float ract_actor_loss(const ract_actor* a, ract_actor_acts* acts, ract_sparse x, float beta);
+template <typename T>
+T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta);
 
 // Backward of sum_b (dce[b]*ce[b] + dkl[b]*kl[b]) into every actor parameter (ADDS into
 // a->grads). dkl may be NULL (no KL term). Pretrain: dce = 1/B, dkl = beta/B. Finetune: dce =
@@ -146,18 +165,20 @@ float ract_actor_loss(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
 // feature includes beta*KL. Requires ract_actor_loss on the same forward. Overwrites
 // acts->logits with dL/dlogits (the B x I buffer is reused in place); compute the critic's NDCG
 // target before calling this.
-ract_status ract_actor_backward(ract_actor* a, ract_actor_acts* acts, ract_sparse x,
-                                const float* dce, const float* dkl, ract_error* err);
+template <typename T>
+ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                                const T* dce, const T* dkl, ract_error* err);
 
 // Evaluation: eval-mode forward; acts->logits holds the B x I scores of every item (seen items
 // NOT masked: evaluation masks them on its copy). full_sort_predict of the seed.
-ract_status ract_actor_full_sort_predict(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
-                                         ract_error* err);
+template <typename T>
+ract_status ract_actor_full_sort_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts,
+                                         ract_sparse x, ract_error* err);
 
 // predict of the seed: eval-mode forward of x, then out[j] = score of item items[j] for user row
 // rows[j] of the batch (0 <= rows[j] < x.rows), j < n.
-ract_status ract_actor_predict(const ract_actor* a, ract_actor_acts* acts, ract_sparse x,
-                               const int* rows, const int* items, int n, float* out,
-                               ract_error* err);
+template <typename T>
+ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                               const int* rows, const int* items, int n, T* out, ract_error* err);
 
 #endif  // RACT_MODEL_ACTOR_H_
