@@ -216,7 +216,7 @@ size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_
   t(B * L);                                                                // z
   for (int j = 0; j < cfg->n_hidden; j++) t(B * cfg->mlp_hidden_size[j]);  // dec_h
   t(B * (size_t)n_items);                                                  // logits
-  for (int j = 0; j < 4; j++) t(B);                                        // lse ce kl loss
+  for (int j = 0; j < 6; j++) t(B);                                        // lse ce kl loss dce dkl
   t(B * 2 * L);                                                            // d_head
   t(B * L);                                                                // d_z
   t(B * H);                                                                // d_a
@@ -263,6 +263,8 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
   acts->ce = t(B);
   acts->kl = t(B);
   acts->loss = t(B);
+  acts->dce = t(B);
+  acts->dkl = t(B);
   acts->d_head = t(B * 2 * L);
   acts->d_z = t(B * L);
   acts->d_a = t(B * H);

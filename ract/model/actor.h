@@ -132,6 +132,8 @@ struct ract_actor_acts_t {
   T* ce;                      // B: -sum_i x_i log_softmax_i
   T* kl;                      // B
   T* loss;                    // B: ce + beta*kl
+  T* dce;                     // B: upstream weights for the caller (ract/model/step.h uses them)
+  T* dkl;                     // B
   // Gradient scratch.
   T* d_head;  // B x 2L
   T* d_z;     // B x L
