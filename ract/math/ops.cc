@@ -78,7 +78,7 @@ void ract_linear_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, co
 template <typename T>
 void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, int O) {
   for (int r = 0; r < x.rows; r++) {
-    T* o = out + (size_t)r * O;
+    T* __restrict o = out + (size_t)r * O;
     if (b) {
       memcpy(o, b, sizeof(T) * O);
     } else {
@@ -86,7 +86,7 @@ void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, i
     }
     for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
       const T v = (T)sparse_val(x, e);
-      const T* wr = w + (size_t)x.idx[e] * O;
+      const T* __restrict wr = w + (size_t)x.idx[e] * O;
       for (int j = 0; j < O; j++) o[j] += v * wr[j];
     }
   }
@@ -95,14 +95,14 @@ void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, i
 template <typename T>
 void ract_sparse_linear_backward(T* dw, T* db, const T* dout, ract_sparse x, int O) {
   for (int r = 0; r < x.rows; r++) {
-    const T* d = dout + (size_t)r * O;
+    const T* __restrict d = dout + (size_t)r * O;
     if (db) {
       for (int j = 0; j < O; j++) db[j] += d[j];
     }
     if (!dw) continue;
     for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
       const T v = (T)sparse_val(x, e);
-      T* g = dw + (size_t)x.idx[e] * O;
+      T* __restrict g = dw + (size_t)x.idx[e] * O;
       for (int j = 0; j < O; j++) g[j] += v * d[j];
     }
   }
