@@ -327,7 +327,7 @@ void ract_softmax_ce_forward(T* loss, T* lse, const T* logits, ract_sparse x) {
     T mx = l[0];
     for (int i = 1; i < I; i++) mx = l[i] > mx ? l[i] : mx;
     double s = 0;
-    for (int i = 0; i < I; i++) s += exp((double)(l[i] - mx));
+    for (int i = 0; i < I; i++) s += (double)exp(l[i] - mx);  // expf for float, sum in double
     const double ls = (double)mx + log(s);
     lse[b] = (T)ls;
     double ce = 0;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <cmath>
+
 namespace {
 
 float mean(const float* v, int n) {
@@ -80,5 +82,11 @@ ract_status ract_model_step(ract_model* m, ract_stage stage, ract_sparse x, ract
     }
   }
   if (stats) *stats = st;
+  if (!std::isfinite(st.loss) || !std::isfinite(st.actor_loss)) {
+    return ract_fail(err, RACT_ERR_NUMERIC,
+                     "model_step: stage %d loss %g, actor loss %g (ce %g, kl %g) on a batch of %d",
+                     (int)stage, (double)st.loss, (double)st.actor_loss, (double)st.ce,
+                     (double)st.kl, B);
+  }
   return RACT_OK;
 }

@@ -57,7 +57,8 @@ typedef struct ract_model {
 } ract_model;
 
 // Runs one step of `stage` on the batch x (binary histories, x.cols = I). rng drives dropout
-// and eps. stats may be NULL.
+// and eps. stats may be NULL (filled even when the step fails with RACT_ERR_NUMERIC: a NaN or
+// infinite loss).
 ract_status ract_model_step(ract_model* m, ract_stage stage, ract_sparse x, ract_rng* rng,
                             ract_step_stats* stats, ract_error* err);
 

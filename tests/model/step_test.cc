@@ -175,3 +175,14 @@ TEST_CASE("step: a short training learns planted structure; the critic fits its 
     CHECK(c_last < 0.7f * c_first);
   }
 }
+
+TEST_CASE("step: a non-finite loss is reported, not trained on") {
+  TinyBatch tb;
+  Setup s("paper", 7, 4, 13, 3);
+  s.actor.p.out_b[2] = NAN;
+  ract_step_stats st;
+  ract_error e;
+  CHECK(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, tb.view(), &s.rng, &st, &e) ==
+        RACT_ERR_NUMERIC);
+  CHECK(strstr(e.msg, "loss") != nullptr);
+}
