@@ -88,7 +88,7 @@ ract_status ract_csr_build(ract_csr* out, int rows, int cols, int64_t n, const i
         }
       }
     } else {
-      std::sort(out->idx + b, out->idx + e);
+      if (!std::is_sorted(out->idx + b, out->idx + e)) std::sort(out->idx + b, out->idx + e);
       for (int64_t i = b; i < e; i++) {
         if (w > out->ptr[r] && out->idx[w - 1] == out->idx[i]) continue;
         out->idx[w++] = out->idx[i];

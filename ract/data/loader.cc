@@ -125,8 +125,8 @@ bool line_has_known_name(const Line& h) {
 
 // Resolves one column choice; -1 = absent (only allowed when `optional`).
 ract_status resolve_col(const char* what, const char* spec, const char* const* names,
-                        int default_pos, bool optional, const Line* header, int ncols,
-                        const char* file, int* out, ract_error* err) {
+                        int default_pos, bool optional, const Line* header, bool by_position,
+                        int ncols, const char* file, int* out, ract_error* err) {
   if (spec && strcmp(spec, "none") == 0 && optional) {
     *out = -1;
     return RACT_OK;
@@ -162,6 +162,8 @@ ract_status resolve_col(const char* what, const char* spec, const char* const* n
   }
   if (header) {
     int i = find_known(*header, names);
+    // A header naming no known column: fall back to the positions.
+    if (i < 0 && by_position && default_pos < ncols) i = default_pos;
     if (i < 0 && !optional)
       return ract_fail(err, RACT_ERR_PARSE,
                        "%s:1: no %s column in the header (expected one "
@@ -336,12 +338,15 @@ ract_status ract_load_buffer(ract_inter* out, ract_vocab* users, ract_vocab* ite
       header = true;  // columns chosen by name: the first line must name them
   }
   const Line* hdr = header ? &first : NULL;
+  bool by_position = fmt != RACT_FORMAT_INTER && hdr && !line_has_known_name(first);
 
   int uc, ic, rc;
-  RACT_CHECK(resolve_col("user", opt.user_col, kUserNames, 0, false, hdr, ncols, name, &uc, err));
-  RACT_CHECK(resolve_col("item", opt.item_col, kItemNames, 1, false, hdr, ncols, name, &ic, err));
-  RACT_CHECK(
-      resolve_col("rating", opt.rating_col, kRatingNames, 2, true, hdr, ncols, name, &rc, err));
+  RACT_CHECK(resolve_col("user", opt.user_col, kUserNames, 0, false, hdr, by_position, ncols, name,
+                         &uc, err));
+  RACT_CHECK(resolve_col("item", opt.item_col, kItemNames, 1, false, hdr, by_position, ncols, name,
+                         &ic, err));
+  RACT_CHECK(resolve_col("rating", opt.rating_col, kRatingNames, 2, true, hdr, by_position, ncols,
+                         name, &rc, err));
   if (uc == ic)
     return ract_fail(err, RACT_ERR_ARG, "%s: user and item columns are both column %d", name, uc);
   bool want_rating = rc >= 0;
