@@ -258,6 +258,7 @@ ract_status ract_load_buffer(ract_inter* out, ract_vocab* users, ract_vocab* ite
   memset(out, 0, sizeof(*out));
   ract_load_options opt = opt_in ? *opt_in : ract_load_options_default();
   const char* end = data + len;
+  if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) data += 3;  // UTF-8 byte-order mark
   // First non-blank line.
   const char* p = data;
   int lineno = 0;

@@ -107,6 +107,13 @@ TEST_CASE("loader: CSV with header (auto), columns by name and by position") {
   CHECK(c.user(0) == "31");
 }
 
+TEST_CASE("loader: a UTF-8 byte-order mark before the header is skipped") {
+  Loaded a("bom.csv", "\xEF\xBB\xBFuserId,movieId,rating\n1,2,4\n");
+  REQUIRE(a.status == RACT_OK);
+  CHECK(a.user(0) == "1");
+  CHECK(a.x.rating[0] == 4.0f);
+}
+
 TEST_CASE("loader: TSV without header; pre-split user_id/item_id files; blank lines") {
   Loaded a("x.tsv", "u1\ti1\nu2\ti2\n\nu1\ti3\n");
   REQUIRE(a.status == RACT_OK);
