@@ -67,7 +67,7 @@ void ract_dataset_free(ract_dataset* ds) {
 
 namespace {
 
-// The name option, else the data file's name, else the pre-split folder's name.
+// The name option, else the data file's name, else the pre-split folder's.
 void set_name(ract_dataset* ds, const ract_data_options* o) {
   if (o->name) {
     snprintf(ds->name, sizeof(ds->name), "%s", o->name);
@@ -75,16 +75,21 @@ void set_name(ract_dataset* ds, const ract_data_options* o) {
   }
   const char* path = o->data ? o->data : o->train;
   const char* end = path + strlen(path);
-  if (!o->data) {  // the folder holding the train file
+  // A file: its name. Pre-split files: the last two folders (ml-100k/recbole_split).
+  int parts = o->data ? 1 : 2;
+  if (!o->data) {
     while (end > path && end[-1] != '/') end--;
     while (end > path && end[-1] == '/') end--;
-    if (end == path) {
-      snprintf(ds->name, sizeof(ds->name), ".");
-      return;
-    }
   }
   const char* b = end;
-  while (b > path && b[-1] != '/') b--;
+  for (int k = 0; k < parts && b > path; k++) {
+    if (k > 0) b--;  // the slash before the previous component
+    while (b > path && b[-1] != '/') b--;
+  }
+  if (b == end) {
+    snprintf(ds->name, sizeof(ds->name), "data");
+    return;
+  }
   snprintf(ds->name, sizeof(ds->name), "%.*s", (int)(end - b), b);
 }
 
@@ -351,9 +356,28 @@ ract_status ract_dataset_load(ract_dataset* ds, const ract_data_options* o, ract
   return s;
 }
 
+// mkdir -p.
+static ract_status make_dirs(const char* dir, ract_error* err) {
+  char buf[4096];
+  int n = snprintf(buf, sizeof(buf), "%s", dir);
+  if (n <= 0 || (size_t)n >= sizeof(buf))
+    return ract_fail(err, RACT_ERR_ARG, "split folder: bad path '%s'", dir);
+  for (char* p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return ract_fail(err, RACT_ERR_IO, "%s: cannot create the folder: %s", buf,
+                         strerror(errno));
+      *p = c;
+      if (c == '\0') break;
+    }
+  }
+  return RACT_OK;
+}
+
 ract_status ract_dataset_write_split(const ract_dataset* ds, const char* dir, ract_error* err) {
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-    return ract_fail(err, RACT_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
+  RACT_CHECK(make_dirs(dir, err));
   char path[4096];
   struct Out {
     const char* file;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,6 +172,7 @@ ract_status ract_split_write_tsv(const char* path, const ract_csr* m, const int3
     free(tmp);
     return s;
   }
+  fchmod(fd, 0644);  // mkstemp creates 0600; a split file is ordinary data
   FILE* f = fdopen(fd, "wb");
   if (!f) {
     close(fd);

@@ -73,9 +73,9 @@ TEST_CASE("dataset: pre-split files; valid/test-only items widen the model, cold
   CHECK(ract_csr_row_nnz(&ds.test.input, ra) == 2);
   int rc = row_of(ds.test, uid(ds, "C"));
   CHECK(ract_csr_row_nnz(&ds.test.input, rc) == 0);
-  CHECK(
-      std::string(ds.name) ==
-      std::string(getenv("TEST_TMPDIR")).substr(std::string(getenv("TEST_TMPDIR")).rfind('/') + 1));
+  std::string tmp = getenv("TEST_TMPDIR");
+  size_t slash = tmp.rfind('/', tmp.rfind('/') - 1);
+  CHECK(std::string(ds.name) == tmp.substr(slash + 1));  // the last two folders
   ract_dataset_free(&ds);
 
   o.valid = nullptr;
@@ -113,7 +113,7 @@ TEST_CASE("dataset: one file, RS split, threshold and k-core, write and reload t
     CHECK(ract_csr_row_nnz(&ds.test.mask, r) == 18);
     CHECK(ract_csr_row_nnz(&ds.test.input, r) == 16);
   }
-  std::string dir = std::string(getenv("TEST_TMPDIR")) + "/rs_split";
+  std::string dir = std::string(getenv("TEST_TMPDIR")) + "/rs/split";  // parents created
   REQUIRE(ract_dataset_write_split(&ds, dir.c_str(), &err) == RACT_OK);
   ract_data_options o2 = ract_data_options_default();
   std::string f[3] = {dir + "/train.tsv", dir + "/valid.tsv", dir + "/test.tsv"};
