@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ract/core/rng.h"
 #include "tests/data/test_files.h"
 
 namespace {
@@ -201,4 +202,42 @@ TEST_CASE("loader: bad input gives an error naming the file and line") {
     CHECK(ract_load_file(&x, &u, &i, "/nonexistent/file.tsv", nullptr, &err) == RACT_ERR_IO);
     CHECK(std::string(err.msg).find("/nonexistent/file.tsv: cannot open") != std::string::npos);
   }
+}
+
+TEST_CASE("loader: random delimited garbage never crashes, errors are statuses") {
+  const char alphabet[] = "0123456789\t\t,,::\n\n\r .\"ae-+";
+  ract_rng rng;
+  ract_rng_seed(&rng, 99, 0);
+  int ok = 0, bad = 0;
+  for (int trial = 0; trial < 3000; trial++) {
+    size_t n = ract_rng_below(&rng, 80);
+    std::string s;
+    for (size_t i = 0; i < n; i++) s += alphabet[ract_rng_below(&rng, sizeof(alphabet) - 1)];
+    ract_vocab u, it;
+    ract_vocab_init(&u);
+    ract_vocab_init(&it);
+    ract_inter x;
+    ract_error err = {};
+    ract_load_options o = ract_load_options_default();
+    o.format = (ract_format)(trial % 6);
+    ract_status st = ract_load_buffer(&x, &u, &it, "fuzz", s.data(), s.size(), &o, &err);
+    if (st == RACT_OK) {
+      ok++;
+      CHECK(x.n > 0);
+      for (int64_t i = 0; i < x.n; i++) {
+        CHECK(x.user[i] < u.n);
+        CHECK(x.item[i] < it.n);
+      }
+    } else {
+      bad++;
+      CHECK((st == RACT_ERR_PARSE || st == RACT_ERR_DATA || st == RACT_ERR_ARG));
+      CHECK(std::string(err.msg).rfind("fuzz", 0) == 0);
+      CHECK(x.user == nullptr);
+    }
+    ract_inter_free(&x);
+    ract_vocab_free(&u);
+    ract_vocab_free(&it);
+  }
+  CHECK(ok > 0);
+  CHECK(bad > 0);
 }
