@@ -183,4 +183,15 @@ template <typename T>
 ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                                const int* rows, const int* items, int n, T* out, ract_error* err);
 
+// Adapter for the evaluator (ract_eval_model_fn of ract/eval/evaluator.h) and any caller that
+// wants full score rows: ctx is a ract_actor_scorer. Fills scores (input_rows.rows x I) with
+// the eval-mode logits, running the rows in chunks that fit acts (max_batch users, max_nnz
+// entries). A single row with more than max_nnz entries is RACT_ERR_SHAPE.
+typedef struct ract_actor_scorer {
+  const ract_actor* actor;
+  ract_actor_acts* acts;
+} ract_actor_scorer;
+ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scores,
+                             ract_error* err);
+
 #endif  // RACT_MODEL_ACTOR_H_
