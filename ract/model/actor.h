@@ -24,7 +24,8 @@
 //   ract_actor_loss(&a, &acts, x, beta);                  // acts.ce, acts.kl, acts.loss per user
 //   for b: dce[b] = 1/B, dkl[b] = beta/B;
 //   ract_actor_backward(&a, &acts, x, dce, dkl, err);     // adds into a.grads; clobbers logits
-//   ract_adam_step(a.params, a.grads, a.m, a.v, a.n_params, ...);
+//   ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);  // ract/train/adam.h
+// or all of it at once: ract_model_step (ract/model/step.h).
 #ifndef RACT_MODEL_ACTOR_H_
 #define RACT_MODEL_ACTOR_H_
 
