@@ -20,7 +20,8 @@
  *   ract_scorer_set_history_tokens(&scorer, history, 3, &n_unknown, &err);
  *   int32_t items[10]; float scores[10]; int n = 0;
  *   ract_scorer_topk(&scorer, 10, 1, items, scores, &n, &err);   // history masked
- *   for (int i = 0; i < n; i++) printf("%s %f\n", ract_model_item_token(&model, items[i]), scores[i]);
+ *   for (int i = 0; i < n; i++) printf("%s %f\n", ract_model_item_token(&model, items[i]),
+ * scores[i]);
  *
  * What the scorer computes (the model's evaluation forward, MODEL_LAYOUT.md): for the n
  * distinct known items S of the history, t_i = s / sqrt(n) for i in S (s: the file's input
@@ -101,7 +102,7 @@ typedef struct ract_scorer {
   float* enc_act[RACT_MAX_HIDDEN];
   float* mu;
   float* dec_act[RACT_MAX_HIDDEN];
-  float* block; /* RACT_SCORER_BLOCK logits streamed into top-K */
+  float* block;      /* RACT_SCORER_BLOCK logits streamed into top-K */
   int32_t n_history; /* distinct known items of the current history */
   int32_t has_history;
 } ract_scorer;

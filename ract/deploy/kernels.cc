@@ -32,8 +32,8 @@ static inline float half_to_float(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t e = (h >> 10) & 0x1fu;
   uint32_t m = h & 0x3ffu;
-  uint32_t normal = sign | ((e + 112u) << 23) | (m << 13);  // rebias 15 -> 127
-  uint32_t special = sign | 0x7f800000u | (m << 13);        // inf, NaN (payload kept)
+  uint32_t normal = sign | ((e + 112u) << 23) | (m << 13);         // rebias 15 -> 127
+  uint32_t special = sign | 0x7f800000u | (m << 13);               // inf, NaN (payload kept)
   uint32_t sub = sign | float_bits((float)(int32_t)m * 0x1p-24f);  // m * 2^-24, exact
   return bits_float(e == 0 ? sub : (e == 31 ? special : normal));
 }
@@ -53,9 +53,9 @@ uint16_t ract_kernel_float_to_half(float f) {
   uint32_t x = float_bits(f);
   uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
   uint32_t a = x & 0x7fffffffu;
-  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);  // NaN
+  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);   // NaN
   if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  // >= 65520 rounds to inf
-  if (a < 0x38800000u) {                                     // below 2^-14: subnormal half
+  if (a < 0x38800000u) {                                    // below 2^-14: subnormal half
     // |f| * 2^24 < 1024 is exact; adding and removing 2^23 rounds it to the nearest
     // integer, ties to even (the default rounding mode).
     volatile float scaled = bits_float(a) * 0x1p24f + 0x1p23f;
@@ -99,8 +99,8 @@ void ract_kernel_gemv_f16(float* RACT_RESTRICT y, const uint16_t* RACT_RESTRICT 
 }
 
 void ract_kernel_gemv_i8(float* RACT_RESTRICT y, const int8_t* RACT_RESTRICT W,
-                         const float* RACT_RESTRICT scale, const float* RACT_RESTRICT x,
-                         int rows, int cols) {
+                         const float* RACT_RESTRICT scale, const float* RACT_RESTRICT x, int rows,
+                         int cols) {
   for (int r = 0; r < rows; r++) {
     const int8_t* RACT_RESTRICT w = W + (size_t)r * (size_t)cols;
     float acc[RACT_LANES] = {0};
@@ -117,8 +117,7 @@ void ract_kernel_axpy_f32(float* RACT_RESTRICT y, float a, const float* RACT_RES
   for (int c = 0; c < n; c++) y[c] += a * w[c];
 }
 
-void ract_kernel_axpy_f16(float* RACT_RESTRICT y, float a, const uint16_t* RACT_RESTRICT w,
-                          int n) {
+void ract_kernel_axpy_f16(float* RACT_RESTRICT y, float a, const uint16_t* RACT_RESTRICT w, int n) {
   for (int c = 0; c < n; c++) y[c] += a * half_to_float(w[c]);
 }
 

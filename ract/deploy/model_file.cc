@@ -171,8 +171,8 @@ int token_cmp(const char* tok, const char* s, size_t len) {
 ract_status check_tokens(ract_model_file* f, const uint8_t* p, uint64_t bytes, ract_error* err) {
   const uint64_t I = (uint64_t)f->dims.n_items;
   if (bytes < 8) {
-    return ract_fail(err, RACT_ERR_FILE_TOKENS, "%s: token table is %llu bytes, less than 8",
-                     kFile, (unsigned long long)bytes);
+    return ract_fail(err, RACT_ERR_FILE_TOKENS, "%s: token table is %llu bytes, less than 8", kFile,
+                     (unsigned long long)bytes);
   }
   uint32_t count = rd32(p), chars = rd32(p + 4);
   if (count != I) {
@@ -210,8 +210,8 @@ ract_status check_tokens(ract_model_file* f, const uint8_t* p, uint64_t bytes, r
     for (uint32_t c = a; c + 1 < b; c++) {
       if (!token_byte_ok((uint8_t)text[c])) {
         return ract_fail(err, RACT_ERR_FILE_TOKENS,
-                         "%s: token %llu has byte 0x%02x at %u (space, control, ',' or NUL)",
-                         kFile, (unsigned long long)i, (unsigned)(uint8_t)text[c], c - a);
+                         "%s: token %llu has byte 0x%02x at %u (space, control, ',' or NUL)", kFile,
+                         (unsigned long long)i, (unsigned)(uint8_t)text[c], c - a);
       }
     }
   }
@@ -290,8 +290,7 @@ ract_status check_meta(ract_model_file* f, const uint8_t* p, uint64_t bytes, rac
     b += strlen(b) + 1;
     for (uint32_t j = i + 1; j < count; j++) {
       if (strcmp(a, b) == 0) {
-        return ract_fail(err, RACT_ERR_FILE_META, "%s: metadata key '%s' appears twice", kFile,
-                         a);
+        return ract_fail(err, RACT_ERR_FILE_META, "%s: metadata key '%s' appears twice", kFile, a);
       }
       b += strlen(b) + 1;
       b += strlen(b) + 1;
@@ -388,18 +387,17 @@ ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_b
     }
     uint32_t want_dtype = n_dims == 1 ? (uint32_t)RACT_FILE_F32 : (uint32_t)f->dtype;
     if (dtype != want_dtype) {
-      return ract_fail(err, RACT_ERR_FILE_DTYPE,
-                       "%s: tensor '%s' (%u dims) is %s, this file's %s must be %s", kFile, name,
-                       n_dims, ract_model_file_dtype_name((int)dtype),
-                       n_dims == 1 ? "vectors" : "matrices",
-                       ract_model_file_dtype_name((int)want_dtype));
+      return ract_fail(
+          err, RACT_ERR_FILE_DTYPE, "%s: tensor '%s' (%u dims) is %s, this file's %s must be %s",
+          kFile, name, n_dims, ract_model_file_dtype_name((int)dtype),
+          n_dims == 1 ? "vectors" : "matrices", ract_model_file_dtype_name((int)want_dtype));
     }
     uint64_t rows = 0, cols = 1;
     for (uint32_t d = 0; d < RACT_MODEL_FILE_MAX_DIMS; d++) {
       uint64_t v = rd64(e + kEntDims + 8 * d);
       if (d < n_dims && (v < 1 || v > (uint64_t)INT64_MAX)) {
-        return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: tensor '%s' dim %u is %llu", kFile, name,
-                         d, (unsigned long long)v);
+        return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: tensor '%s' dim %u is %llu", kFile, name, d,
+                         (unsigned long long)v);
       }
       if (d >= n_dims && v != 0) {
         return ract_fail(err, RACT_ERR_FILE_DIMS,
@@ -413,15 +411,16 @@ ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_b
       }
     }
     uint64_t want_bytes;
-    if (!tensor_bytes((int32_t)dtype, rows, cols, &want_bytes) || rows * cols > (uint64_t)INT64_MAX) {
+    if (!tensor_bytes((int32_t)dtype, rows, cols, &want_bytes) ||
+        rows * cols > (uint64_t)INT64_MAX) {
       return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: tensor '%s' size overflows (%llu x %llu)",
                        kFile, name, (unsigned long long)rows, (unsigned long long)cols);
     }
     uint64_t bytes = rd64(e + kEntBytes);
     if (bytes != want_bytes) {
       return ract_fail(err, RACT_ERR_FILE_DIMS,
-                       "%s: tensor '%s' has %llu bytes, its dims and dtype need %llu", kFile,
-                       name, (unsigned long long)bytes, (unsigned long long)want_bytes);
+                       "%s: tensor '%s' has %llu bytes, its dims and dtype need %llu", kFile, name,
+                       (unsigned long long)bytes, (unsigned long long)want_bytes);
     }
     uint64_t off = rd64(e + kEntOffset);
     if (off % RACT_MODEL_FILE_ALIGN != 0) {
@@ -542,8 +541,8 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
                      kFile, RACT_MODEL_FILE_MAGIC);
   }
   if (len < 16) {
-    return ract_fail(err, RACT_ERR_FILE_TRUNCATED, "%s: %zu bytes, shorter than the header",
-                     kFile, len);
+    return ract_fail(err, RACT_ERR_FILE_TRUNCATED, "%s: %zu bytes, shorter than the header", kFile,
+                     len);
   }
   uint32_t version = rd32(p + kOffVersion);
   if (version != RACT_MODEL_FILE_VERSION) {
@@ -576,8 +575,8 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
 
   uint32_t kind = rd32(p + kOffKind);
   if (kind != RACT_FILE_INFERENCE && kind != RACT_FILE_CHECKPOINT) {
-    return ract_fail(err, RACT_ERR_FILE_KIND, "%s: kind %u, expected 1 (inference) or 2 (checkpoint)",
-                     kFile, kind);
+    return ract_fail(err, RACT_ERR_FILE_KIND,
+                     "%s: kind %u, expected 1 (inference) or 2 (checkpoint)", kFile, kind);
   }
   f->kind = (int32_t)kind;
   uint32_t dtype = rd32(p + kOffDtype);
@@ -597,13 +596,13 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   }
   float scale = rdf32(p + kOffScale);
   if (!(scale > 0.0f) || !isfinite(scale)) {
-    return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: input scale %g must be finite and > 0",
-                     kFile, (double)scale);
+    return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: input scale %g must be finite and > 0", kFile,
+                     (double)scale);
   }
   for (int b = kOffReserved; b < RACT_MODEL_FILE_HEADER_BYTES; b++) {
     if (p[b] != 0) {
-      return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: reserved header byte %d is not zero",
-                       kFile, b);
+      return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: reserved header byte %d is not zero", kFile,
+                       b);
     }
   }
 
@@ -661,11 +660,10 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
     }
     uint64_t end;
     if (sec_off[s] < prev_end || !add_ok(sec_off[s], sec_bytes[s], &end) || end > size) {
-      return ract_fail(err, RACT_ERR_FILE_BOUNDS,
-                       "%s: %s at offset %llu, %llu bytes, is outside [%llu, %llu)", kFile,
-                       kSectionName[s], (unsigned long long)sec_off[s],
-                       (unsigned long long)sec_bytes[s], (unsigned long long)prev_end,
-                       (unsigned long long)size);
+      return ract_fail(
+          err, RACT_ERR_FILE_BOUNDS, "%s: %s at offset %llu, %llu bytes, is outside [%llu, %llu)",
+          kFile, kSectionName[s], (unsigned long long)sec_off[s], (unsigned long long)sec_bytes[s],
+          (unsigned long long)prev_end, (unsigned long long)size);
     }
     prev_end = end;
   }
@@ -695,8 +693,8 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   uint32_t crc = ract_crc32(0, p, kOffCrc);
   crc = ract_crc32(crc, p + kOffCrc + 4, (size_t)size - (kOffCrc + 4));
   if (crc != stored) {
-    return ract_fail(err, RACT_ERR_FILE_CRC, "%s: CRC-32 is %08x, the header says %08x", kFile,
-                     crc, stored);
+    return ract_fail(err, RACT_ERR_FILE_CRC, "%s: CRC-32 is %08x, the header says %08x", kFile, crc,
+                     stored);
   }
   f->crc = crc;
   return RACT_OK;

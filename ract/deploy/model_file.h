@@ -141,7 +141,7 @@ typedef struct ract_model_dims {
 // The actor tensors a file of `kind` must hold (see above), in file order.
 #define RACT_MODEL_FILE_MAX_REQUIRED (4 * RACT_MODEL_FILE_MAX_HIDDEN + 4)
 typedef struct ract_file_required {
-  char name[24];  // "enc.0.w", "mu.b", "enc.head.w", "dec.out.b", ...
+  char name[24];   // "enc.0.w", "mu.b", "enc.head.w", "dec.out.b", ...
   int32_t n_dims;  // 2 for weights, 1 for biases
   int64_t dims[2];
 } ract_file_required;

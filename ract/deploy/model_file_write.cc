@@ -78,8 +78,8 @@ bool desc_tensor_bytes(const ract_file_tensor* t, int32_t file_dtype, uint64_t* 
 ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract_error* err) {
   if (d == nullptr) return ract_fail(err, RACT_ERR_ARG, "%s: null description", kWriter);
   if (d->kind != RACT_FILE_INFERENCE && d->kind != RACT_FILE_CHECKPOINT) {
-    return ract_fail(err, RACT_ERR_ARG, "%s: kind %d is neither inference nor checkpoint",
-                     kWriter, d->kind);
+    return ract_fail(err, RACT_ERR_ARG, "%s: kind %d is neither inference nor checkpoint", kWriter,
+                     d->kind);
   }
   if (dtype != RACT_FILE_F32 && dtype != RACT_FILE_F16 && dtype != RACT_FILE_I8) {
     return ract_fail(err, RACT_ERR_ARG, "%s: unknown dtype %d", kWriter, (int)dtype);
@@ -119,7 +119,8 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
   uint64_t I = (uint64_t)m->n_items;
   L->chars = 0;
   for (uint64_t i = 0; i < I; i++) {
-    size_t n = d->tokens ? (d->tokens[i] ? strlen(d->tokens[i]) : 0) : (size_t)decimal_len((int32_t)i);
+    size_t n =
+        d->tokens ? (d->tokens[i] ? strlen(d->tokens[i]) : 0) : (size_t)decimal_len((int32_t)i);
     if (n == 0) {
       return ract_fail(err, RACT_ERR_ARG, "%s: item %llu has an empty token", kWriter,
                        (unsigned long long)i);
@@ -132,8 +133,8 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
   uint64_t meta = 8;
   for (int32_t i = 0; i < d->n_meta; i++) {
     if (d->meta[i].key == nullptr || d->meta[i].value == nullptr) {
-      return ract_fail(err, RACT_ERR_ARG, "%s: metadata pair %d has a null key or value",
-                       kWriter, i);
+      return ract_fail(err, RACT_ERR_ARG, "%s: metadata pair %d has a null key or value", kWriter,
+                       i);
     }
     meta += strlen(d->meta[i].key) + strlen(d->meta[i].value) + 2;
   }
@@ -142,8 +143,8 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
     const ract_file_tensor* t = &d->tensors[i];
     if (t->name == nullptr || strlen(t->name) == 0 ||
         strlen(t->name) >= RACT_MODEL_FILE_NAME_BYTES) {
-      return ract_fail(err, RACT_ERR_ARG, "%s: tensor %d name is empty or longer than %d",
-                       kWriter, i, RACT_MODEL_FILE_NAME_BYTES - 1);
+      return ract_fail(err, RACT_ERR_ARG, "%s: tensor %d name is empty or longer than %d", kWriter,
+                       i, RACT_MODEL_FILE_NAME_BYTES - 1);
     }
     if (t->n_dims < 1 || t->n_dims > RACT_MODEL_FILE_MAX_DIMS || t->data == nullptr) {
       return ract_fail(err, RACT_ERR_ARG, "%s: tensor '%s' has n_dims %d or no data", kWriter,
@@ -232,14 +233,12 @@ ract_status ract_model_file_bytes(const ract_file_desc* d, ract_file_dtype dtype
 }
 
 ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_desc* d,
-                                         ract_file_dtype dtype, size_t* written,
-                                         ract_error* err) {
+                                         ract_file_dtype dtype, size_t* written, ract_error* err) {
   Layout L;
   RACT_CHECK(plan(d, dtype, &L, err));
   if (buf == nullptr || len < L.size || (uintptr_t)buf % RACT_MODEL_FILE_BLOB_ALIGN != 0) {
-    return ract_fail(err, RACT_ERR_ARG,
-                     "%s: buffer of %zu bytes (need %llu, %d-byte aligned)", kWriter, len,
-                     (unsigned long long)L.size, RACT_MODEL_FILE_BLOB_ALIGN);
+    return ract_fail(err, RACT_ERR_ARG, "%s: buffer of %zu bytes (need %llu, %d-byte aligned)",
+                     kWriter, len, (unsigned long long)L.size, RACT_MODEL_FILE_BLOB_ALIGN);
   }
   uint8_t* p = (uint8_t*)buf;
   memset(p, 0, (size_t)L.size);
@@ -423,7 +422,8 @@ ract_status ract_model_file_convert(const char* out_path, const ract_model_file*
   if (s == RACT_OK) {
     tokens = (const char**)malloc((size_t)m->n_items * sizeof(char*));
     meta = (ract_file_kv*)malloc(((size_t)src->n_meta + 1) * sizeof(ract_file_kv));
-    if (tokens == nullptr || meta == nullptr) s = ract_fail(err, RACT_ERR_NOMEM, "convert: out of memory");
+    if (tokens == nullptr || meta == nullptr)
+      s = ract_fail(err, RACT_ERR_NOMEM, "convert: out of memory");
   }
   if (s == RACT_OK) {
     for (int32_t i = 0; i < m->n_items; i++) tokens[i] = ract_model_file_token(src, i);
