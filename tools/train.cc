@@ -328,7 +328,10 @@ int main(int argc, char** argv) {
     }
     // Provenance for the weight file.
     char date[32], users[32], items[32], pairs[32], ndcg10[32], ndcg100[32], recall10[32];
-    time_t now_t = time(nullptr);
+    // SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the date, so that the
+    // same seed and data give a byte-identical file.
+    const char* epoch = getenv("SOURCE_DATE_EPOCH");
+    time_t now_t = epoch != nullptr ? (time_t)strtoll(epoch, nullptr, 10) : time(nullptr);
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now_t));
     snprintf(users, sizeof(users), "%d", ds.n_users);
     snprintf(items, sizeof(items), "%d", ds.n_items);
