@@ -26,7 +26,7 @@ struct Setup {
   ract_actor_acts aacts;
   ract_critic_acts cacts;
   ract_anneal anneal = {0};
-  ract_model m;
+  ract_step_ctx m;
   ract_rng rng;
   Setup(const char* preset, int I, int max_batch, int64_t max_nnz, uint64_t seed) {
     REQUIRE(ract_model_config_preset(&cfg, preset, nullptr) == RACT_OK);
@@ -102,7 +102,7 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, one, &s.rng, &st, nullptr) ==
             RACT_OK);
     ract_error e;
-    ract_model bad = s.m;
+    ract_step_ctx bad = s.m;
     bad.scratch = nullptr;
     CHECK(ract_model_step(&bad, RACT_STAGE_FINETUNE, x, &s.rng, &st, &e) == RACT_ERR_ARG);
   }
