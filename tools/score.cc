@@ -5,11 +5,13 @@
 //   score --model F --info                                     header, metadata, tensors
 //   score --model F --convert --dtype=int8 --out=G             re-encode (inference file or
 //                                                              checkpoint -> inference file)
+//   score --model F --bench N [--k 10]                         time load and N top-K calls
 // History tokens are the app's item ids (the file's token table), separated by commas or
 // spaces. Unknown ids are skipped and reported on stderr. Output: rank, item id, score.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <string>
 #include <vector>
@@ -23,13 +25,15 @@ struct Args {
   std::string model, history, out, dtype = "fp32";
   bool has_history = false, info = false, convert = false, mask = true;
   int k = 10;
+  int bench = 0;
 };
 
 void usage() {
   fprintf(stderr,
           "usage: score --model F [--history 1,50,172 | < lines] [--k 10] [--no-mask]\n"
           "       score --model F --info\n"
-          "       score --model F --convert --dtype=fp32|fp16|int8 --out=G\n");
+          "       score --model F --convert --dtype=fp32|fp16|int8 --out=G\n"
+          "       score --model F --bench N [--k 10]\n");
 }
 
 // --name=value or --name value.
@@ -64,6 +68,12 @@ bool parse(int argc, char** argv, Args* a) {
         return false;
       }
       a->k = (int)k;
+    } else if (take(argc, argv, &i, "--bench", &v)) {
+      a->bench = atoi(v.c_str());
+      if (a->bench < 1) {
+        fprintf(stderr, "score: --bench must be a positive count\n");
+        return false;
+      }
     } else if (take(argc, argv, &i, "--out", &v)) {
       a->out = v;
     } else if (take(argc, argv, &i, "--dtype", &v)) {
@@ -178,6 +188,48 @@ int score_line(ract_scorer* s, const ract_model* m, const std::string& line, con
   return 0;
 }
 
+double now_us() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+// Load (validation + CRC) and top-K latency on random 20-item histories, one thread.
+int bench(const void* blob, size_t len, const Args& a) {
+  ract_error err{};
+  ract_model model;
+  double t0 = now_us();
+  if (ract_model_load(&model, blob, len, &err) != RACT_OK) return fail(err);
+  double t_load = now_us() - t0;
+  std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
+  ract_scorer s;
+  if (ract_scorer_init(&s, &model, arena.data(), arena.size(), &err) != RACT_OK) return fail(err);
+  std::vector<int32_t> items(a.k), hist(20);
+  std::vector<float> scores(a.k);
+  uint64_t x = 88172645463325252ull;
+  double t_hist = 0, t_topk = 0;
+  for (int rep = 0; rep < a.bench; rep++) {
+    for (auto& h : hist) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      h = (int32_t)(x % (uint64_t)model.n_items);
+    }
+    int n = 0;
+    double t1 = now_us();
+    ract_scorer_set_history(&s, hist.data(), (int)hist.size(), nullptr, nullptr);
+    double t2 = now_us();
+    ract_scorer_topk(&s, a.k, 1, items.data(), scores.data(), &n, nullptr);
+    t_hist += t2 - t1;
+    t_topk += now_us() - t2;
+  }
+  printf("model: %s, %zu bytes, I=%d, hidden[0]=%d, L=%d, arena %zu bytes\n",
+         ract_model_file_dtype_name(model.dtype), len, model.n_items, model.hidden[0], model.latent,
+         arena.size());
+  printf("load (validate + CRC): %.0f us\n", t_load);
+  printf("per user (20 items, top-%d): set_history %.1f us + topk %.1f us = %.1f us\n", a.k,
+         t_hist / a.bench, t_topk / a.bench, (t_hist + t_topk) / a.bench);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,6 +270,11 @@ int main(int argc, char** argv) {
     return rc;
   }
 
+  if (a.bench > 0) {
+    rc = bench(blob, len, a);
+    free(blob);
+    return rc;
+  }
   ract_model model;
   if (ract_model_load(&model, blob, len, &err) != RACT_OK) {
     free(blob);
