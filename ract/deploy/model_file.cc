@@ -735,11 +735,12 @@ ract_status ract_model_file_find(const ract_model_file* f, const char* name, int
     if (!same) {
       char want[96] = "", have[96] = "";
       int w = 0, h = 0;
-      for (int32_t k = 0; k < n_dims && k < 4; k++) {
+      // At most 4 dims of 20 digits and " x ": 92 characters, but stay clamped anyway.
+      for (int32_t k = 0; k < n_dims && k < 4 && w < (int)sizeof(want); k++) {
         w += snprintf(want + w, sizeof(want) - (size_t)w, "%s%lld", k ? " x " : "",
                       (long long)dims[k]);
       }
-      for (int32_t k = 0; k < t->n_dims && k < 4; k++) {
+      for (int32_t k = 0; k < t->n_dims && k < 4 && h < (int)sizeof(have); k++) {
         h += snprintf(have + h, sizeof(have) - (size_t)h, "%s%lld", k ? " x " : "",
                       (long long)t->dims[k]);
       }

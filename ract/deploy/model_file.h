@@ -176,11 +176,16 @@ typedef struct ract_file_desc {
   size_t state_bytes;
 } ract_file_desc;
 
-// Bytes the file for (desc, dtype) takes. Checks the description (everything the loader
-// would check, and finite weights that fit the dtype) and fails like the writer would.
+// Bytes the file for (desc, dtype) takes. Checks the arguments and sizes only (no tensor
+// value is read): RACT_ERR_ARG for a bad kind, dtype, dims, name or count.
 ract_status ract_model_file_bytes(const ract_file_desc* d, ract_file_dtype dtype, size_t* bytes,
                                   ract_error* err);
-// Serialises into buf (len >= ract_model_file_bytes); *written receives the file size.
+// Serialises into buf (16-byte aligned, len >= ract_model_file_bytes); *written receives
+// the file size. Rejects NaN/inf weights and fp16 overflow (RACT_ERR_NUMERIC, naming the
+// tensor and element) and duplicate tokens (RACT_ERR_ARG); then opens its own output with
+// ract_model_file_open, so anything the loader would refuse (a missing or misshapen actor
+// tensor, a duplicate name, a bad token or metadata byte) fails here with the loader's
+// status and message, and no such file is ever written.
 ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_desc* d,
                                          ract_file_dtype dtype, size_t* written, ract_error* err);
 // Serialises and writes path atomically (temp file in the same folder, fsync, rename).
