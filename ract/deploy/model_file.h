@@ -58,6 +58,10 @@
 //       4 u32       reserved, zero
 //       8           count pairs "key\0value\0"; keys printable ASCII without spaces or '=',
 //                   unique; values without control bytes. The section ends with the last pair.
+//   Conventional keys (written by the trainer, shown by `score --info`): "dataset",
+//   "n_users", "n_items", "n_interactions", "preset", "date" (ISO 8601, UTC),
+//   "test.<metric>" as in RecBole's result keys ("test.ndcg@10", "test.recall@10", ...),
+//   and "converted_from" (added by ract_model_file_convert).
 //
 // Inference files hold exactly what scoring needs (MODEL_LAYOUT.md), H = [h1..hk]:
 //   enc.0.w I x h1 (item-major)   enc.0.b h1
