@@ -5,9 +5,9 @@
  *
  *   // 1. The weight file, in place: mmap, a static array, flash. Nothing is copied, so
  *   //    the bytes must stay valid (and unchanged) while it is used. 16-byte aligned.
- *   ract_weights w;
+ *   ract_model w;
  *   ract_error err;
- *   if (ract_weights_load(&w, blob, blob_len, &err) != RACT_OK) { puts(err.msg); ... }
+ *   if (ract_model_load(&w, blob, blob_len, &err) != RACT_OK) { puts(err.msg); ... }
  *
  *   // 2. Scratch memory: ask how much, hand in your own buffer (static, stack, malloc).
  *   static uint8_t arena[1 << 16];       // >= ract_scorer_arena_bytes(&w)
@@ -22,7 +22,7 @@
  *   float scores[10];
  *   ract_scorer_topk(&s, 10, 1, items, scores, &n, &err);  // 1: history masked
  *   for (int i = 0; i < n; i++)
- *     printf("%s %f\n", ract_weights_item_token(&w, items[i]), scores[i]);
+ *     printf("%s %f\n", ract_model_item_token(&w, items[i]), scores[i]);
  *
  * What the scorer computes (the model's evaluation forward, MODEL_LAYOUT.md): for the n
  * distinct known items S of the history, t_i = s / sqrt(n) for i in S (s: the file's input
@@ -30,7 +30,7 @@
  * the decoder's tanh layers, and the I output logits. Higher is better. An empty history
  * scores the model's output for an all-zero input.
  *
- * Memory and threads: the weights are read-only after ract_weights_load and may be shared by
+ * Memory and threads: the weights are read-only after ract_model_load and may be shared by
  * any number of threads. A scorer owns nothing: its state (the current history and the
  * activations) lives in the arena given to ract_scorer_init. One scorer per thread, each
  * with its own arena, is thread-safe; one scorer must not be used by two threads at once.
@@ -39,7 +39,7 @@
  *
  * Errors: every fallible function returns a ract_status (ract/core/status.h) and fills the
  * optional ract_error (may be NULL) with a message naming the field at fault. A malformed
- * weight file is rejected by ract_weights_load with one of the RACT_ERR_FILE_* codes before
+ * weight file is rejected by ract_model_load with one of the RACT_ERR_FILE_* codes before
  * any weight is read.
  */
 #ifndef RACT_RACT_H_
@@ -75,7 +75,7 @@ typedef struct ract_layer {
 } ract_layer;
 
 /* A validated inference weight file, pointing into the caller's blob. */
-typedef struct ract_weights {
+typedef struct ract_model {
   const uint8_t* blob;
   size_t blob_bytes;
   int32_t n_items;  /* I: items scored */
@@ -94,11 +94,11 @@ typedef struct ract_weights {
   const char* tok_chars;
   const char* meta; /* n_meta "key\0value\0" pairs */
   int32_t n_meta;
-} ract_weights;
+} ract_model;
 
 /* Per-thread scoring state, in the caller's arena. */
 typedef struct ract_scorer {
-  const ract_weights* model;
+  const ract_model* model;
   uint32_t* history_bits; /* ceil(I / 32) words: the current history */
   float* enc_act[RACT_MAX_HIDDEN];
   float* mu;
@@ -116,25 +116,25 @@ typedef struct ract_scorer {
  * ract/deploy/model_file.h for the format) and points model into it. The blob must be
  * 16-byte aligned and outlive the model. Rejects checkpoints (RACT_ERR_FILE_KIND: convert
  * them with `tools/score --convert`). */
-ract_status ract_weights_load(ract_weights* model, const void* blob, size_t len, ract_error* err);
+ract_status ract_model_load(ract_model* model, const void* blob, size_t len, ract_error* err);
 
 /* Number of items, and the app's item token of index i (NUL-terminated, inside the blob;
  * NULL if i is out of range). */
-int32_t ract_weights_n_items(const ract_weights* model);
-const char* ract_weights_item_token(const ract_weights* model, int32_t index);
+int32_t ract_model_n_items(const ract_model* model);
+const char* ract_model_item_token(const ract_model* model, int32_t index);
 /* Index of a NUL-terminated token / of len bytes of token; -1 if unknown. O(log I). */
-int32_t ract_weights_item_index(const ract_weights* model, const char* token);
-int32_t ract_weights_item_index_n(const ract_weights* model, const char* token, size_t len);
+int32_t ract_model_item_index(const ract_model* model, const char* token);
+int32_t ract_model_item_index_n(const ract_model* model, const char* token, size_t len);
 /* Training metadata ("dataset", "date", "test.ndcg@10", ...): the value or NULL. */
-const char* ract_weights_meta(const ract_weights* model, const char* key);
+const char* ract_model_meta(const ract_model* model, const char* key);
 
 /* ---- Scoring ---- */
 
 /* Bytes of arena one scorer needs (any alignment of the arena; includes the slack). */
-size_t ract_scorer_arena_bytes(const ract_weights* model);
+size_t ract_scorer_arena_bytes(const ract_model* model);
 
 /* Lays the scorer's state out in arena[0, arena_bytes); RACT_ERR_NOMEM if too small. */
-ract_status ract_scorer_init(ract_scorer* scorer, const ract_weights* model, void* arena,
+ract_status ract_scorer_init(ract_scorer* scorer, const ract_model* model, void* arena,
                              size_t arena_bytes, ract_error* err);
 
 /* Sets the user's history and runs the model up to the last hidden layer. Items outside

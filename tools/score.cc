@@ -205,7 +205,7 @@ std::vector<std::string> split_tokens(const std::string& line) {
   return out;
 }
 
-int score_line(ract_scorer* s, const ract_weights* m, const std::string& line, const Args& a,
+int score_line(ract_scorer* s, const ract_model* m, const std::string& line, const Args& a,
                int user) {
   std::vector<std::string> toks = split_tokens(line);
   std::vector<const char*> ptrs;
@@ -218,7 +218,7 @@ int score_line(ract_scorer* s, const ract_weights* m, const std::string& line, c
   if (unknown > 0) {
     std::string list;
     for (auto& t : toks) {
-      if (ract_weights_item_index(m, t.c_str()) < 0) list += (list.empty() ? "" : " ") + t;
+      if (ract_model_item_index(m, t.c_str()) < 0) list += (list.empty() ? "" : " ") + t;
     }
     fprintf(stderr, "score: %d unknown item id(s) skipped: %s\n", unknown, list.c_str());
   }
@@ -230,7 +230,7 @@ int score_line(ract_scorer* s, const ract_weights* m, const std::string& line, c
   }
   for (int j = 0; j < n; j++) {
     if (user >= 0) printf("%d\t", user);
-    printf("%d\t%s\t%.6f\n", j + 1, ract_weights_item_token(m, items[j]), (double)scores[j]);
+    printf("%d\t%s\t%.6f\n", j + 1, ract_model_item_token(m, items[j]), (double)scores[j]);
   }
   return 0;
 }
@@ -244,9 +244,9 @@ double now_us() {
 // Load (validation + CRC) and top-K latency on random 20-item histories, one thread.
 int bench(const void* blob, size_t len, const Args& a) {
   ract_error err{};
-  ract_weights model;
+  ract_model model;
   double t0 = now_us();
-  if (ract_weights_load(&model, blob, len, &err) != RACT_OK) return fail(err);
+  if (ract_model_load(&model, blob, len, &err) != RACT_OK) return fail(err);
   double t_load = now_us() - t0;
   std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
   ract_scorer s;
@@ -302,7 +302,7 @@ ract_status eval_scores(void* ctx, ract_sparse in, ract_tensor scores, ract_erro
   return RACT_OK;
 }
 
-int eval(const char* argv0, const ract_weights* model, const char* path, Args* a) {
+int eval(const char* argv0, const ract_model* model, const char* path, Args* a) {
   ract_error err{};
   ract_metrics metrics;
   if (ract_metrics_init_list(&metrics, a->topk.c_str(), &err) != RACT_OK) return fail(err);
@@ -312,7 +312,7 @@ int eval(const char* argv0, const ract_weights* model, const char* path, Args* a
   std::vector<int32_t> map(ds.n_items);
   int missing = 0;
   for (int j = 0; j < ds.n_items; j++) {
-    map[j] = ract_weights_item_index(model, ract_vocab_token(&ds.items, j));
+    map[j] = ract_model_item_index(model, ract_vocab_token(&ds.items, j));
     missing += map[j] < 0;
   }
   printf("model:   %s (%s, %d items)\n", path, ract_model_file_dtype_name(model->dtype),
@@ -403,8 +403,8 @@ int main(int argc, char** argv) {
     free(blob);
     return rc;
   }
-  ract_weights model;
-  if (ract_weights_load(&model, blob, len, &err) != RACT_OK) {
+  ract_model model;
+  if (ract_model_load(&model, blob, len, &err) != RACT_OK) {
     free(blob);
     return fail(err);
   }

@@ -68,7 +68,7 @@ void dense(float* y, const ract_layer* l, const float* x, bool tanh_act) {
 }
 
 // The part of a model_file view the token look-up reads.
-void token_view(const ract_weights* m, ract_model_file* f) {
+void token_view(const ract_model* m, ract_model_file* f) {
   memset(f, 0, sizeof(*f));
   f->dims.n_items = m->n_items;
   f->tok_off = m->tok_off;
@@ -80,7 +80,7 @@ inline bool bit_test(const uint32_t* bits, int32_t i) { return (bits[i >> 5] >> 
 
 // Starts a history: clears the set and the first layer's accumulator.
 void history_begin(ract_scorer* s) {
-  const ract_weights* m = s->model;
+  const ract_model* m = s->model;
   memset(s->history_bits, 0, sizeof(uint32_t) * (((size_t)m->n_items + 31) / 32));
   memset(s->enc_act[0], 0, sizeof(float) * (size_t)m->hidden[0]);
   s->n_history = 0;
@@ -89,7 +89,7 @@ void history_begin(ract_scorer* s) {
 
 // Adds item i (if known and new): the sparse first layer gathers its row.
 void history_add(ract_scorer* s, int32_t i, int* n_unknown) {
-  const ract_weights* m = s->model;
+  const ract_model* m = s->model;
   if (i < 0 || i >= m->n_items) {
     (*n_unknown)++;
     return;
@@ -103,7 +103,7 @@ void history_add(ract_scorer* s, int32_t i, int* n_unknown) {
 // t_i = s / sqrt(n): h1 = tanh(b + s / sqrt(n) * sum of rows), then the rest of the
 // encoder, mu, and the decoder's hidden layers.
 void history_finish(ract_scorer* s) {
-  const ract_weights* m = s->model;
+  const ract_model* m = s->model;
   int k = m->n_hidden;
   float alpha = s->n_history > 0 ? m->input_scale / sqrtf((float)s->n_history) : 0.0f;
   float* h = s->enc_act[0];
@@ -129,8 +129,8 @@ ract_status check_ready(const ract_scorer* s, ract_error* err) {
 
 extern "C" {
 
-ract_status ract_weights_load(ract_weights* model, const void* blob, size_t len, ract_error* err) {
-  if (model == nullptr) return ract_fail(err, RACT_ERR_ARG, "ract_weights_load: null model");
+ract_status ract_model_load(ract_model* model, const void* blob, size_t len, ract_error* err) {
+  if (model == nullptr) return ract_fail(err, RACT_ERR_ARG, "ract_model_load: null model");
   memset(model, 0, sizeof(*model));
   ract_model_file f;
   RACT_CHECK(ract_model_file_open(&f, blob, len, err));
@@ -171,30 +171,30 @@ ract_status ract_weights_load(ract_weights* model, const void* blob, size_t len,
   return RACT_OK;
 }
 
-int32_t ract_weights_n_items(const ract_weights* model) {
+int32_t ract_model_n_items(const ract_model* model) {
   return model != nullptr ? model->n_items : 0;
 }
 
-const char* ract_weights_item_token(const ract_weights* model, int32_t index) {
+const char* ract_model_item_token(const ract_model* model, int32_t index) {
   if (model == nullptr || model->tok_off == nullptr) return nullptr;
   ract_model_file f;
   token_view(model, &f);
   return ract_model_file_token(&f, index);
 }
 
-int32_t ract_weights_item_index_n(const ract_weights* model, const char* token, size_t len) {
+int32_t ract_model_item_index_n(const ract_model* model, const char* token, size_t len) {
   if (model == nullptr || model->tok_off == nullptr) return -1;
   ract_model_file f;
   token_view(model, &f);
   return ract_model_file_token_index(&f, token, len);
 }
 
-int32_t ract_weights_item_index(const ract_weights* model, const char* token) {
+int32_t ract_model_item_index(const ract_model* model, const char* token) {
   if (token == nullptr) return -1;
-  return ract_weights_item_index_n(model, token, strlen(token));
+  return ract_model_item_index_n(model, token, strlen(token));
 }
 
-const char* ract_weights_meta(const ract_weights* model, const char* key) {
+const char* ract_model_meta(const ract_model* model, const char* key) {
   if (model == nullptr || key == nullptr || model->meta == nullptr) return nullptr;
   const char* s = model->meta;
   for (int32_t i = 0; i < model->n_meta; i++) {
@@ -205,7 +205,7 @@ const char* ract_weights_meta(const ract_weights* model, const char* key) {
   return nullptr;
 }
 
-size_t ract_scorer_arena_bytes(const ract_weights* m) {
+size_t ract_scorer_arena_bytes(const ract_model* m) {
   if (m == nullptr || m->n_items < 1) return 0;
   size_t n = RACT_ARENA_ALIGN;  // the head of an unaligned arena is skipped
   n += ract_arena_round(sizeof(uint32_t) * (((size_t)m->n_items + 31) / 32));
@@ -215,7 +215,7 @@ size_t ract_scorer_arena_bytes(const ract_weights* m) {
   return n;
 }
 
-ract_status ract_scorer_init(ract_scorer* s, const ract_weights* m, void* arena, size_t arena_bytes,
+ract_status ract_scorer_init(ract_scorer* s, const ract_model* m, void* arena, size_t arena_bytes,
                              ract_error* err) {
   if (s == nullptr || m == nullptr || m->n_items < 1) {
     return ract_fail(err, RACT_ERR_ARG, "ract_scorer_init: null scorer or model not loaded");
@@ -275,8 +275,7 @@ ract_status ract_scorer_set_history_tokens(ract_scorer* s, const char* const* to
   }
   int unknown = 0;
   history_begin(s);
-  for (int i = 0; i < n; i++)
-    history_add(s, ract_weights_item_index(s->model, tokens[i]), &unknown);
+  for (int i = 0; i < n; i++) history_add(s, ract_model_item_index(s->model, tokens[i]), &unknown);
   history_finish(s);
   if (n_unknown != nullptr) *n_unknown = unknown;
   return RACT_OK;
@@ -285,7 +284,7 @@ ract_status ract_scorer_set_history_tokens(ract_scorer* s, const char* const* to
 ract_status ract_scorer_full_sort_predict(ract_scorer* s, float* scores, ract_error* err) {
   RACT_CHECK(check_ready(s, err));
   if (scores == nullptr) return ract_fail(err, RACT_ERR_ARG, "scorer: null scores");
-  const ract_weights* m = s->model;
+  const ract_model* m = s->model;
   dense(scores, &m->out, s->dec_act[m->n_hidden - 1], false);
   return RACT_OK;
 }
@@ -296,7 +295,7 @@ ract_status ract_scorer_predict(ract_scorer* s, const int32_t* items, int n, flo
   if (n < 0 || (n > 0 && (items == nullptr || scores == nullptr))) {
     return ract_fail(err, RACT_ERR_ARG, "scorer: predict of %d items", n);
   }
-  const ract_weights* m = s->model;
+  const ract_model* m = s->model;
   for (int j = 0; j < n; j++) {
     if (items[j] < 0 || items[j] >= m->n_items) {
       return ract_fail(err, RACT_ERR_ARG, "scorer: predict item %d is %d, outside [0, %d)", j,
@@ -320,7 +319,7 @@ ract_status ract_scorer_topk(ract_scorer* s, int k, int mask_history, int32_t* o
   }
   if (n_out != nullptr) *n_out = 0;
   if (k == 0) return RACT_OK;  // ract_topk_push reads slot 0 when full, and k = 0 is full
-  const ract_weights* m = s->model;
+  const ract_model* m = s->model;
   const float* x = s->dec_act[m->n_hidden - 1];
   ract_topk t;
   ract_topk_init(&t, k, (int*)out_items, out_scores);

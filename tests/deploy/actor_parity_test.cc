@@ -11,10 +11,10 @@
 
 #include "ract/core/arena.h"
 #include "ract/core/rng.h"
-#include "ract/deploy/export.h"
 #include "ract/deploy/model_file.h"
 #include "ract/model/actor.h"
 #include "ract/ract.h"
+#include "tests/deploy/actor_export.h"
 
 namespace {
 
@@ -74,15 +74,15 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
     std::string path = dir + "/actor_" + c.preset + std::to_string(c.hidden.size()) + ".ract";
     for (ract_file_dtype dt : {RACT_FILE_F32, RACT_FILE_F16, RACT_FILE_I8}) {
       CAPTURE(ract_model_file_dtype_name(dt));
-      REQUIRE(ract_export_inference(
+      REQUIRE(fixture_export_inference(
                   path.c_str(), &a,
                   strcmp(c.preset, "paper") == 0 ? RACT_PRESET_PAPER : RACT_PRESET_RECBOLE,
                   tp.data(), meta, 1, dt, &err) == RACT_OK);
       void* blob = nullptr;
       size_t len = 0;
       REQUIRE(ract_model_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
-      ract_weights w;
-      REQUIRE(ract_weights_load(&w, blob, len, &err) == RACT_OK);
+      ract_model w;
+      REQUIRE(ract_model_load(&w, blob, len, &err) == RACT_OK);
       CHECK(w.input_scale == ract_model_eval_scale(&cfg));
       CHECK(w.latent == a.latent);
       std::vector<uint8_t> sa(ract_scorer_arena_bytes(&w));
@@ -129,8 +129,8 @@ TEST_CASE("export: checkpoint tensors with a prefix, and names that do not fit")
   REQUIRE(ract_arena_create(&arena, ract_actor_bytes(&cfg, 10) + 4096, nullptr) == RACT_OK);
   ract_actor a;
   REQUIRE(ract_actor_create(&a, &cfg, 10, &arena, nullptr) == RACT_OK);
-  ract_export_tensors ex;
-  REQUIRE(ract_export_actor_tensors(&ex, &a, a.m, RACT_FILE_CHECKPOINT, "adam.m.", nullptr) ==
+  fixture_export_tensors ex;
+  REQUIRE(fixture_export_actor_tensors(&ex, &a, a.m, RACT_FILE_CHECKPOINT, "adam.m.", nullptr) ==
           RACT_OK);
   REQUIRE(ex.n == 8);
   CHECK(std::string(ex.t[2].name) == "adam.m.enc.head.w");
@@ -138,14 +138,14 @@ TEST_CASE("export: checkpoint tensors with a prefix, and names that do not fit")
   CHECK(ex.t[2].dims[1] == 8);
   CHECK(ex.t[3].n_dims == 1);
   CHECK(ex.t[0].data == a.m);
-  ract_export_tensors inf;
-  REQUIRE(ract_export_actor_tensors(&inf, &a, a.params, RACT_FILE_INFERENCE, nullptr, nullptr) ==
+  fixture_export_tensors inf;
+  REQUIRE(fixture_export_actor_tensors(&inf, &a, a.params, RACT_FILE_INFERENCE, nullptr, nullptr) ==
           RACT_OK);
   CHECK(std::string(inf.t[2].name) == "mu.w");
   CHECK(inf.t[2].dims[0] == 2);
   ract_error err{};
   std::string longp(60, 'p');
-  CHECK(ract_export_actor_tensors(&ex, &a, a.m, RACT_FILE_CHECKPOINT, longp.c_str(), &err) ==
+  CHECK(fixture_export_actor_tensors(&ex, &a, a.m, RACT_FILE_CHECKPOINT, longp.c_str(), &err) ==
         RACT_ERR_ARG);
   ract_arena_free(&arena);
 }

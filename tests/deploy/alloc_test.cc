@@ -113,8 +113,8 @@ TEST_CASE("alloc: load, init and every scoring call allocate nothing") {
 
     g_allocs = 0;
     g_counting = true;
-    ract_weights model;
-    ok += ract_weights_load(&model, b.data(), b.size, &err) == RACT_OK;
+    ract_model model;
+    ok += ract_model_load(&model, b.data(), b.size, &err) == RACT_OK;
     ract_scorer s;
     ok += ract_scorer_init(&s, &model, arena.data(), arena.size(), &err) == RACT_OK;
     for (int rep = 0; rep < 3; rep++) {
@@ -124,12 +124,12 @@ TEST_CASE("alloc: load, init and every scoring call allocate nothing") {
       ok += ract_scorer_topk(&s, 20, 1, items, scores, &n, &err) == RACT_OK;
       ok += ract_scorer_set_history_tokens(&s, toks, 4, &unknown, &err) == RACT_OK;
       ok += ract_scorer_topk(&s, 10, 0, items, scores, &n, &err) == RACT_OK;
-      ok += ract_weights_item_index(&model, "898") == 299;
+      ok += ract_model_item_index(&model, "898") == 299;
       // Error paths format a message into err; that allocates nothing either.
       ok += ract_scorer_init(&s, &model, arena.data(), 10, &err) == RACT_ERR_NOMEM;
       ok += ract_scorer_init(&s, &model, arena.data(), arena.size(), &err) == RACT_OK;
-      ok += ract_weights_load(&model, b.data(), b.size - 1, &err) == RACT_ERR_FILE_TRUNCATED;
-      ok += ract_weights_load(&model, b.data(), b.size, &err) == RACT_OK;
+      ok += ract_model_load(&model, b.data(), b.size - 1, &err) == RACT_ERR_FILE_TRUNCATED;
+      ok += ract_model_load(&model, b.data(), b.size, &err) == RACT_OK;
     }
     g_counting = false;
 

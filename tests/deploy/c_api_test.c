@@ -107,7 +107,7 @@ static size_t write_model(ract_file_dtype dtype) {
 }
 
 int main(void) {
-  ract_weights model;
+  ract_model model;
   ract_scorer scorer;
   ract_error err;
   double ref[I];
@@ -130,9 +130,9 @@ int main(void) {
 
   len = write_model(RACT_FILE_F32);
   check(len > 0, "write the fp32 file");
-  check(ract_weights_load(&model, file_buf.bytes, len, &err) == RACT_OK, "load");
-  check(ract_weights_n_items(&model) == I, "n_items");
-  check(strcmp(ract_weights_meta(&model, "dataset"), "c-test") == 0, "metadata");
+  check(ract_model_load(&model, file_buf.bytes, len, &err) == RACT_OK, "load");
+  check(ract_model_n_items(&model) == I, "n_items");
+  check(strcmp(ract_model_meta(&model, "dataset"), "c-test") == 0, "metadata");
   check(ract_scorer_arena_bytes(&model) <= sizeof(arena), "arena size");
   check(ract_scorer_init(&scorer, &model, arena, sizeof(arena), &err) == RACT_OK, "init");
 
@@ -161,17 +161,17 @@ int main(void) {
     for (a = 0; a < 3; a++) ok &= items[a] == cand[a] && fabs(top[a] - ref[cand[a]]) <= 1e-5;
     check(ok, "top-3 equals the reference's, history masked");
   }
-  check(strcmp(ract_weights_item_token(&model, items[0]), history[0]) != 0, "history masked");
-  check(ract_weights_item_index(&model, "m103") == 3, "token to index");
+  check(strcmp(ract_model_item_token(&model, items[0]), history[0]) != 0, "history masked");
+  check(ract_model_item_index(&model, "m103") == 3, "token to index");
 
   /* A flipped byte: the CRC catches it. */
   file_buf.bytes[len - 3] ^= 0x40;
-  check(ract_weights_load(&model, file_buf.bytes, len, &err) == RACT_ERR_FILE_CRC, "CRC");
+  check(ract_model_load(&model, file_buf.bytes, len, &err) == RACT_ERR_FILE_CRC, "CRC");
   check(strstr(err.msg, "CRC") != NULL, "CRC message");
 
   /* int8: within the quantisation error. */
   len = write_model(RACT_FILE_I8);
-  check(ract_weights_load(&model, file_buf.bytes, len, &err) == RACT_OK, "load int8");
+  check(ract_model_load(&model, file_buf.bytes, len, &err) == RACT_OK, "load int8");
   check(ract_scorer_init(&scorer, &model, arena, sizeof(arena), &err) == RACT_OK, "init int8");
   check(ract_scorer_set_history_tokens(&scorer, history, 4, &unknown, &err) == RACT_OK, "set");
   check(ract_scorer_full_sort_predict(&scorer, scores, &err) == RACT_OK, "full sort int8");

@@ -48,8 +48,8 @@ static void run(uint8_t* buf, size_t size) {
     }
     ract_model_file_token_index(&f, "1", 1);
   }
-  ract_weights w;
-  if (ract_weights_load(&w, buf, size, &err) == RACT_OK && w.n_items <= 100000) {
+  ract_model w;
+  if (ract_model_load(&w, buf, size, &err) == RACT_OK && w.n_items <= 100000) {
     size_t need = ract_scorer_arena_bytes(&w);
     void* arena = malloc(need);
     ract_scorer s;

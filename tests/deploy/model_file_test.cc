@@ -395,9 +395,9 @@ TEST_CASE("model_file: truncated at every length: RACT_ERR_FILE_TRUNCATED, never
       ract_error err{};
       ract_status s = open_status(p, &err);
       if (s != RACT_ERR_FILE_TRUNCATED) FAIL_CHECK("length " << n << ": " << err.msg);
-      ract_weights model;
-      if (ract_weights_load(&model, p.data(), p.size, nullptr) != RACT_ERR_FILE_TRUNCATED) {
-        FAIL_CHECK("ract_weights_load at length " << n);
+      ract_model model;
+      if (ract_model_load(&model, p.data(), p.size, nullptr) != RACT_ERR_FILE_TRUNCATED) {
+        FAIL_CHECK("ract_model_load at length " << n);
       }
     }
   }
@@ -629,8 +629,8 @@ TEST_CASE("model_file: every corrupted field is rejected with its own status") {
     ract_status s = open_status(b, &err);
     CHECK_MESSAGE(s == c.want, ract_status_name(s) << ": " << err.msg);
     CHECK_MESSAGE(std::string(err.msg).find(c.in_msg) != std::string::npos, err.msg);
-    ract_weights model;
-    CHECK(ract_weights_load(&model, b.data(), b.size, nullptr) == c.want);
+    ract_model model;
+    CHECK(ract_model_load(&model, b.data(), b.size, nullptr) == c.want);
     seen.insert(s);
     // Without the CRC fixed, a changed byte never passes.
     if (std::string(c.what) != "CRC field") {
@@ -692,8 +692,8 @@ TEST_CASE("model_file: random byte flips never crash and never pass") {
       // With the CRC repaired, structure checks alone: any status, no crash, and a file
       // that passes still scores without touching memory outside the blob (ASan).
       fix_crc(&b);
-      ract_weights model;
-      if (ract_weights_load(&model, b.data(), b.size, nullptr) == RACT_OK) {
+      ract_model model;
+      if (ract_model_load(&model, b.data(), b.size, nullptr) == RACT_OK) {
         std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
         ract_scorer s;
         REQUIRE(ract_scorer_init(&s, &model, arena.data(), arena.size(), nullptr) == RACT_OK);

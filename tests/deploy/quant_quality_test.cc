@@ -15,13 +15,13 @@
 #include "ract/core/arena.h"
 #include "ract/core/rng.h"
 #include "ract/data/dataset.h"
-#include "ract/deploy/export.h"
 #include "ract/deploy/model_file.h"
 #include "ract/eval/evaluator.h"
 #include "ract/eval/metrics.h"
 #include "ract/model/actor.h"
 #include "ract/ract.h"
 #include "ract/train/adam.h"
+#include "tests/deploy/actor_export.h"
 
 namespace {
 
@@ -151,12 +151,12 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
   for (int d = 0; d < 3; d++) {
     ract_file_dtype dt = (ract_file_dtype)d;
     std::string path = out + "." + ract_model_file_dtype_name(dt);
-    REQUIRE(ract_export_inference(path.c_str(), &a, RACT_PRESET_RECBOLE, tokens.data(), nullptr, 0,
-                                  dt, &err) == RACT_OK);
+    REQUIRE(fixture_export_inference(path.c_str(), &a, RACT_PRESET_RECBOLE, tokens.data(), nullptr,
+                                     0, dt, &err) == RACT_OK);
     void* blob;
     REQUIRE(ract_model_file_read(path.c_str(), &blob, &bytes[d], &err) == RACT_OK);
-    ract_weights w;
-    REQUIRE(ract_weights_load(&w, blob, bytes[d], &err) == RACT_OK);
+    ract_model w;
+    REQUIRE(ract_model_load(&w, blob, bytes[d], &err) == RACT_OK);
     std::vector<uint8_t> sa(ract_scorer_arena_bytes(&w));
     ract_scorer s;
     REQUIRE(ract_scorer_init(&s, &w, sa.data(), sa.size(), &err) == RACT_OK);

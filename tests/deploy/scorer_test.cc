@@ -18,7 +18,7 @@ namespace {
 
 struct Loaded {
   Blob blob;
-  ract_weights model{};
+  ract_model model{};
   std::vector<uint8_t> arena;
   ract_scorer scorer{};
 };
@@ -26,7 +26,7 @@ struct Loaded {
 void load(Loaded* L, Blob blob) {
   L->blob = std::move(blob);
   ract_error err{};
-  ract_status s = ract_weights_load(&L->model, L->blob.data(), L->blob.size, &err);
+  ract_status s = ract_model_load(&L->model, L->blob.data(), L->blob.size, &err);
   INFO(err.msg);
   REQUIRE(s == RACT_OK);
   L->arena.assign(ract_scorer_arena_bytes(&L->model), 0);
@@ -176,19 +176,19 @@ TEST_CASE("scorer: unknown ids are skipped and counted; duplicates count once; t
   REQUIRE(ract_scorer_full_sort_predict(&L.scorer, by_token.data(), nullptr) == RACT_OK);
   CHECK(by_token == clean);
   // Look-ups both ways.
-  CHECK(ract_weights_n_items(&L.model) == 60);
+  CHECK(ract_model_n_items(&L.model) == 60);
   for (int32_t i = 0; i < 60; i++) {
     std::string t = std::to_string(3 * i + 1);
-    CHECK(std::string(ract_weights_item_token(&L.model, i)) == t);
-    CHECK(ract_weights_item_index(&L.model, t.c_str()) == i);
+    CHECK(std::string(ract_model_item_token(&L.model, i)) == t);
+    CHECK(ract_model_item_index(&L.model, t.c_str()) == i);
   }
-  CHECK(ract_weights_item_index_n(&L.model, "1000", 2) == 3);  // "10" = item 3
-  CHECK(ract_weights_item_index(&L.model, "2") == -1);
-  CHECK(ract_weights_item_index(&L.model, "") == -1);
-  CHECK(ract_weights_item_token(&L.model, 60) == nullptr);
-  CHECK(ract_weights_item_token(&L.model, -1) == nullptr);
-  CHECK(std::string(ract_weights_meta(&L.model, "dataset")) == "synthetic");
-  CHECK(ract_weights_meta(&L.model, "nope") == nullptr);
+  CHECK(ract_model_item_index_n(&L.model, "1000", 2) == 3);  // "10" = item 3
+  CHECK(ract_model_item_index(&L.model, "2") == -1);
+  CHECK(ract_model_item_index(&L.model, "") == -1);
+  CHECK(ract_model_item_token(&L.model, 60) == nullptr);
+  CHECK(ract_model_item_token(&L.model, -1) == nullptr);
+  CHECK(std::string(ract_model_meta(&L.model, "dataset")) == "synthetic");
+  CHECK(ract_model_meta(&L.model, "nope") == nullptr);
 }
 
 TEST_CASE("scorer: a history must be set first; k = 0, k > items, no mask") {
@@ -217,8 +217,8 @@ TEST_CASE("scorer: a history must be set first; k = 0, k > items, no mask") {
 TEST_CASE("scorer: the arena size query is exact enough and checked, any alignment") {
   fixture::Model m = fixture::make_model(77, {9, 5}, 3, 0.5f, RACT_FILE_INFERENCE, 17);
   Blob b = fixture::write(m, RACT_FILE_INFERENCE, RACT_FILE_F16);
-  ract_weights model;
-  REQUIRE(ract_weights_load(&model, b.data(), b.size, nullptr) == RACT_OK);
+  ract_model model;
+  REQUIRE(ract_model_load(&model, b.data(), b.size, nullptr) == RACT_OK);
   size_t need = ract_scorer_arena_bytes(&model);
   CHECK(need > 0);
   std::vector<uint8_t> arena(need + 64);
@@ -239,17 +239,17 @@ TEST_CASE("scorer: the arena size query is exact enough and checked, any alignme
 TEST_CASE("scorer: a checkpoint is refused with RACT_ERR_FILE_KIND") {
   fixture::Model m = fixture::make_model(30, {8}, 3, 0.5f, RACT_FILE_CHECKPOINT, 18);
   Blob b = fixture::write(m, RACT_FILE_CHECKPOINT, RACT_FILE_F32);
-  ract_weights model;
+  ract_model model;
   ract_error err{};
-  CHECK(ract_weights_load(&model, b.data(), b.size, &err) == RACT_ERR_FILE_KIND);
+  CHECK(ract_model_load(&model, b.data(), b.size, &err) == RACT_ERR_FILE_KIND);
   CHECK(std::string(err.msg).find("checkpoint") != std::string::npos);
 }
 
 TEST_CASE("scorer: one shared model, one scorer and arena per thread, same answers") {
   fixture::Model m = fixture::make_model(500, {40}, 10, 0.5f, RACT_FILE_INFERENCE, 19);
   Blob b = fixture::write(m, RACT_FILE_INFERENCE, RACT_FILE_I8);
-  ract_weights model;
-  REQUIRE(ract_weights_load(&model, b.data(), b.size, nullptr) == RACT_OK);
+  ract_model model;
+  REQUIRE(ract_model_load(&model, b.data(), b.size, nullptr) == RACT_OK);
   auto run = [&](int user, std::vector<int32_t>* out) {
     std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
     ract_scorer s;

@@ -1,12 +1,12 @@
-// Actor -> weight file: see export.h.
-#include "ract/deploy/export.h"
+// Actor -> weight file (tests only): see actor_export.h.
+#include "tests/deploy/actor_export.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "ract/model/config.h"
 
-ract_model_dims ract_export_dims(const ract_actor* a, ract_file_preset preset) {
+ract_model_dims fixture_export_dims(const ract_actor* a, ract_file_preset preset) {
   ract_model_dims d;
   memset(&d, 0, sizeof(d));
   d.n_items = a->n_items;
@@ -20,9 +20,9 @@ ract_model_dims ract_export_dims(const ract_actor* a, ract_file_preset preset) {
   return d;
 }
 
-ract_status ract_export_actor_tensors(ract_export_tensors* out, const ract_actor* a,
-                                      const float* flat, int32_t kind, const char* prefix,
-                                      ract_error* err) {
+ract_status fixture_export_actor_tensors(fixture_export_tensors* out, const ract_actor* a,
+                                         const float* flat, int32_t kind, const char* prefix,
+                                         ract_error* err) {
   if (out == nullptr || a == nullptr || flat == nullptr) {
     return ract_fail(err, RACT_ERR_ARG, "export: null argument");
   }
@@ -61,15 +61,15 @@ ract_status ract_export_actor_tensors(ract_export_tensors* out, const ract_actor
   return RACT_OK;
 }
 
-ract_status ract_export_inference(const char* path, const ract_actor* a, ract_file_preset preset,
-                                  const char* const* tokens, const ract_file_kv* meta, int n_meta,
-                                  ract_file_dtype dtype, ract_error* err) {
-  ract_export_tensors ex;
-  RACT_CHECK(ract_export_actor_tensors(&ex, a, a->params, RACT_FILE_INFERENCE, "", err));
+ract_status fixture_export_inference(const char* path, const ract_actor* a, ract_file_preset preset,
+                                     const char* const* tokens, const ract_file_kv* meta,
+                                     int n_meta, ract_file_dtype dtype, ract_error* err) {
+  fixture_export_tensors ex;
+  RACT_CHECK(fixture_export_actor_tensors(&ex, a, a->params, RACT_FILE_INFERENCE, "", err));
   ract_file_desc d;
   memset(&d, 0, sizeof(d));
   d.kind = RACT_FILE_INFERENCE;
-  d.dims = ract_export_dims(a, preset);
+  d.dims = fixture_export_dims(a, preset);
   d.tensors = ex.t;
   d.n_tensors = ex.n;
   d.tokens = tokens;
