@@ -5,14 +5,14 @@
  *
  *   // 1. The weight file, in place: mmap, a static array, flash. Nothing is copied, so
  *   //    the bytes must stay valid (and unchanged) while it is used. 16-byte aligned.
- *   ract_model w;
+ *   ract_model model;
  *   ract_error err;
- *   if (ract_model_load(&w, blob, blob_len, &err) != RACT_OK) { puts(err.msg); ... }
+ *   if (ract_model_load(&model, blob, blob_len, &err) != RACT_OK) { puts(err.msg); ... }
  *
  *   // 2. Scratch memory: ask how much, hand in your own buffer (static, stack, malloc).
- *   static uint8_t arena[1 << 16];       // >= ract_scorer_arena_bytes(&w)
+ *   static uint8_t arena[1 << 16];       // >= ract_scorer_arena_bytes(&model)
  *   ract_scorer s;
- *   if (ract_scorer_init(&s, &w, arena, sizeof arena, &err) != RACT_OK) { ... }
+ *   if (ract_scorer_init(&s, &model, arena, sizeof arena, &err) != RACT_OK) { ... }
  *
  *   // 3. Per user: set the history (the app's own item ids), then score.
  *   const char* history[] = {"1", "50", "172"};
@@ -22,7 +22,7 @@
  *   float scores[10];
  *   ract_scorer_topk(&s, 10, 1, items, scores, &n, &err);  // 1: history masked
  *   for (int i = 0; i < n; i++)
- *     printf("%s %f\n", ract_model_item_token(&w, items[i]), scores[i]);
+ *     printf("%s %f\n", ract_model_item_token(&model, items[i]), scores[i]);
  *
  * What the scorer computes (the model's evaluation forward, MODEL_LAYOUT.md): for the n
  * distinct known items S of the history, t_i = s / sqrt(n) for i in S (s: the file's input
