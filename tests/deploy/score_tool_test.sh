@@ -3,6 +3,7 @@
 # Prints doctest's counter line so CI counts the checks.
 MAKE="$1"
 SCORE="$2"
+TRAIN="$3"
 T="${TEST_TMPDIR:-$(mktemp -d)}"
 pass=0
 fail=0
@@ -92,6 +93,18 @@ check "test line" grep -q "mrr@1 : 0.5000    mrr@3 : 0.5000    ndcg@1 : 0.5000" 
 check "report json" grep -q '"test": {"users": 2, "recall@1": 0.500000' "$T/report.json"
 "$SCORE" --model "$T/m.ract" --history 1 --train="$T/train.tsv" 2> /dev/null
 check "data flags only with --eval" test $? -eq 2
+
+# tools/train's test table, reproduced by --eval from its fp32 file (the default data:
+# ml-latest-small, shipped, under the paper's protocol; one short epoch per stage).
+"$TRAIN" --pretrain_epochs=1 --critic_epochs=1 --epochs=1 --out="$T/small.ract" --quiet \
+  > "$T/train.txt" 2>&1
+check "train exit code" test $? -eq 0
+"$SCORE" --model "$T/small.ract" --eval > "$T/seval.txt"
+check "eval exit code" test $? -eq 0
+check "train's test table reproduced" \
+  test "$(grep -A2 '^test result' "$T/train.txt")" = "$(grep -A2 '^test result' "$T/seval.txt")"
+check "train printed its test table" grep -q "^test result" "$T/train.txt"
+check "the table is there" grep -q "ndcg@10" "$T/seval.txt"
 
 echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
 test "$fail" -eq 0
