@@ -8,7 +8,7 @@
 # Default target: //ract:scorer; default budget: 65536 (64 KiB of text). Exits 1 when a
 # build fails or the budget is exceeded.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 budget=65536
 if [ "${1:-}" = --budget ]; then
@@ -35,7 +35,7 @@ for arch in x86_64 aarch64; do
     size_tool=aarch64-linux-gnu-size
     nm_tool=aarch64-linux-gnu-nm
   else
-    nm_tool=nm
+    nm_tool="nm"
     cfg=(--config=lean)
     size_tool=size
   fi
@@ -82,9 +82,9 @@ for arch in x86_64 aarch64; do
     undef=$("$nm_tool" -u "${archives[@]}" 2>/dev/null | awk 'NF == 2 { print $2 }' | sort -u)
     cxx=$(grep -E '^(__cxa_|__gxx_personality|_Unwind_|_ZTI|_ZTS|__dynamic_cast)' <<<"$undef")
     heap=$(grep -E '^(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|_Znw|_Zna|_Zdl|_Zda)' <<<"$undef")
-    echo "$arch heap calls: $(echo ${heap:-none})"
+    echo "$arch heap calls: ${heap:-none}" | tr "\n" " "; echo
     if [ -n "$cxx" ]; then
-      echo "size_report: $arch objects use exceptions/RTTI: $(echo $cxx)" >&2
+      echo "size_report: $arch objects use exceptions/RTTI: ${cxx//$'\n'/ }" >&2
       status=1
     fi
   fi

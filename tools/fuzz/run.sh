@@ -9,7 +9,7 @@
 # it to tools/fuzz/corpus/NAME/ makes it a regression test of `bazel test //...`. Prints one line per target:
 #   fuzz NAME: N executions in S s, C crashes
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
   echo "usage: tools/fuzz/run.sh NAME|all SECONDS" >&2
