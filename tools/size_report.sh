@@ -5,6 +5,7 @@
 # checks the total text of each architecture against the budget, and that no object needs
 # the C++ exception or RTTI runtime (the heap functions they call are listed).
 #   tools/size_report.sh [--budget BYTES] [TARGET...]
+# A cc_binary among the targets (e.g. an example edge app) is also sized as linked.
 # Default target: //ract:scorer; default budget: 65536 (64 KiB of text). Exits 1 when a
 # build fails or the budget is exceeded.
 set -uo pipefail
@@ -27,6 +28,13 @@ libs=$(bazel query "$query" 2>/dev/null) || {
   echo "size_report: cannot query $query" >&2
   exit 1
 }
+
+# Linked programs among the targets (an example app, tools/score): their whole `size` is
+# printed too, after the linker dropped unused sections; it does not count to the budget.
+binaries=$(bazel query "kind('cc_binary', $(
+  IFS=+
+  echo "${targets[*]}"
+))" 2>/dev/null)
 
 status=0
 for arch in x86_64 aarch64; do
@@ -76,6 +84,13 @@ for arch in x86_64 aarch64; do
     total_bss=$((total_bss + bss))
   done
   printf '%-8s %-32s %8d %8d %8d\n' "$arch" total "$total_text" "$total_data" "$total_bss"
+  for b in $binaries; do
+    pkg=${b#//}
+    pkg=${pkg%%:*}
+    read -r text data bss < <("$size_tool" "$bin/$pkg/${b##*:}" | awk 'END { print $1, $2, $3 }')
+    printf '%-8s %-32s %8d %8d %8d  (linked program, not in the budget)\n' \
+      "$arch" "$b" "$text" "$data" "$bss"
+  done
   # What the objects need from outside: no C++ exception or RTTI machinery may appear;
   # the heap functions they call are listed (the scorer may allocate at init only).
   if [ ${#archives[@]} -gt 0 ]; then
