@@ -48,6 +48,10 @@ const char* ract_status_name(ract_status s) {
       return "RACT_ERR_FILE_TENSOR";
     case RACT_ERR_FILE_KIND:
       return "RACT_ERR_FILE_KIND";
+    case RACT_ERR_FILE_TOKENS:
+      return "RACT_ERR_FILE_TOKENS";
+    case RACT_ERR_FILE_META:
+      return "RACT_ERR_FILE_META";
     case RACT_ERR_INTERRUPTED:
       return "RACT_ERR_INTERRUPTED";
     case RACT_STATUS_COUNT:

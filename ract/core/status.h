@@ -30,6 +30,8 @@ typedef enum ract_status {
   RACT_ERR_FILE_DTYPE,      // unknown element type
   RACT_ERR_FILE_TENSOR,     // a required tensor is missing or duplicated
   RACT_ERR_FILE_KIND,       // an inference file where a checkpoint is needed, or back
+  RACT_ERR_FILE_TOKENS,     // the item-token table is malformed (bad offsets, duplicates)
+  RACT_ERR_FILE_META,       // the metadata key/value table is malformed
   RACT_ERR_INTERRUPTED,     // stopped by a signal; a checkpoint was written
   RACT_STATUS_COUNT
 } ract_status;

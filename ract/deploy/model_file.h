@@ -1,0 +1,272 @@
+// ract weight files: one format for the inference file an edge app scores with and for the
+// training checkpoint a run resumes from. Modelled on GGUF (explicit byte order, a tensor
+// table, aligned data) and TensorFlow Lite Micro (the file is validated, then used in place:
+// flash, mmap or a static array; no weight is copied). Unlike GGUF it carries a checksum.
+//
+// FORMAT, version 1. Little-endian throughout; offsets are bytes from the start of the file.
+//
+//   Header, 256 bytes:
+//     off type      field
+//       0 char[8]   magic "RACTWGTS"
+//       8 u32       format version = 1
+//      12 u32       header size = 256
+//      16 u64       file size (the whole file, in bytes)
+//      24 u32       kind: 1 = inference file, 2 = checkpoint
+//      28 u32       weight dtype of every tensor of 2 or more dims: 0 fp32, 1 fp16, 2 int8
+//                   (checkpoints: fp32 only; 1-dim tensors such as biases are always fp32)
+//      32 u32       preset: 0 = custom, 1 = recbole, 2 = paper
+//      36 u32       n_items I
+//      40 u32       latent L (width of mu and z)
+//      44 u32       n_hidden k, 1..8
+//      48 u32[8]    hidden sizes h1..hk, then zeros
+//      80 f32       input scale s (evaluation input t_i = s / sqrt(n) for the n history items)
+//      84 u32       n_tensors (at most 1024)
+//      88 u64       tensor table offset  (n_tensors entries of 128 bytes)
+//      96 u64,u64   item-token table offset, bytes
+//     112 u64,u64   metadata offset, bytes
+//     128 u64,u64   state blob offset, bytes (checkpoints: the trainer's opaque state; else 0)
+//     144 u64,u64   tensor data offset, bytes
+//     160 u32       CRC-32 (IEEE 802.3, as zlib's crc32) of the whole file [0, file size)
+//                   except these 4 bytes
+//     164 u8[92]    reserved, zero
+//   Sections follow in this order, each starting at a multiple of 64 and not overlapping:
+//   tensor table, tokens, metadata, state, data.
+//
+//   Tensor table entry, 128 bytes:
+//       0 char[64]  name, NUL-terminated and NUL-padded, printable ASCII without spaces
+//      64 u32       dtype (0 fp32, 1 fp16, 2 int8)
+//      68 u32       n_dims, 1..4
+//      72 u64[4]    dims (outermost first; unused dims 0). "Rows" are dims[0], "cols" the
+//                   product of the others.
+//     104 u64       offset of the tensor's bytes (a multiple of 64, inside the data section)
+//     112 u64       bytes: fp32 4*rows*cols; fp16 2*rows*cols; int8 round64(rows*cols) + 4*rows
+//                   (the int8 values, zero padding to a multiple of 64, then one fp32 scale per
+//                   row: W[r][c] = scale[r] * q[r][c], q in [-127, 127])
+//     120 u8[8]     reserved, zero
+//   Tensors are stored in table order, increasing offsets, no overlap.
+//
+//   Item-token table (the app's own item ids, e.g. MovieLens movie ids, as strings):
+//       0 u32       count = n_items
+//       4 u32       chars bytes C
+//       8 u32[I+1]  start of token i in chars (off[0] = 0, off[I] = C, increasing)
+//         u32[I]    item indices sorted by token bytes (strictly increasing: tokens are unique)
+//         char[C]   the tokens, each NUL-terminated: token i is chars[off[i] .. off[i+1] - 1)
+//   A token is non-empty and has no byte below 0x21 (space, control), no ',' and no 0x7f.
+//
+//   Metadata (training provenance: dataset, counts, test metrics, date, ...):
+//       0 u32       count (at most 1024)
+//       4 u32       reserved, zero
+//       8           count pairs "key\0value\0"; keys printable ASCII without spaces or '=',
+//                   unique; values without control bytes. The section ends with the last pair.
+//
+// Inference files hold exactly what scoring needs (MODEL_LAYOUT.md), H = [h1..hk]:
+//   enc.0.w I x h1 (item-major)   enc.0.b h1
+//   enc.j.w h(j+1) x hj           enc.j.b h(j+1)          j = 1..k-1
+//   mu.w    L x hk                mu.b    L               (the mu half of enc.head)
+//   dec.0.w hk x L                dec.0.b hk
+//   dec.j.w h(k-j) x h(k-j+1)     dec.j.b h(k-j)          j = 1..k-1
+//   dec.out.w I x h1              dec.out.b I
+// Checkpoints hold any named fp32 tensors (parameters, Adam moments, BatchNorm state, ...)
+// and the state blob; they must contain the actor parameters under their MODEL_LAYOUT names
+// (as above, but enc.head.w 2L x hk and enc.head.b 2L instead of mu.w and mu.b), so that an
+// inference file can be cut from a checkpoint. Other tensors are not interpreted. Both kinds
+// carry the item-token table and the metadata.
+//
+// The loader (ract_model_file_open) checks, in this order and before any tensor is read:
+// buffer alignment (16), magic, version, header size, file size against the buffer, kind,
+// header fields, model dims, section bounds/alignment/order, token table, metadata, every
+// tensor entry (name, dtype, dims, size arithmetic, offset bounds/alignment/order), unique
+// names, the required tensors and their dims, and last the CRC. Each failure has its own
+// status code (RACT_ERR_FILE_*) and a message naming the field. All size arithmetic is
+// overflow-checked. The writer quantises, lays out and checksums; it writes files
+// atomically (temp file, fsync, rename, fsync of the folder).
+#ifndef RACT_DEPLOY_MODEL_FILE_H_
+#define RACT_DEPLOY_MODEL_FILE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ract/core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RACT_MODEL_FILE_MAGIC "RACTWGTS"
+#define RACT_MODEL_FILE_VERSION 1
+#define RACT_MODEL_FILE_HEADER_BYTES 256
+#define RACT_MODEL_FILE_ENTRY_BYTES 128
+#define RACT_MODEL_FILE_ALIGN 64       // sections and tensors
+#define RACT_MODEL_FILE_BLOB_ALIGN 16  // the caller's buffer
+#define RACT_MODEL_FILE_MAX_HIDDEN 8
+#define RACT_MODEL_FILE_MAX_DIMS 4
+#define RACT_MODEL_FILE_MAX_TENSORS 1024
+#define RACT_MODEL_FILE_MAX_META 1024
+#define RACT_MODEL_FILE_NAME_BYTES 64
+
+typedef enum ract_file_kind {
+  RACT_FILE_INFERENCE = 1,
+  RACT_FILE_CHECKPOINT = 2,
+} ract_file_kind;
+
+typedef enum ract_file_dtype {
+  RACT_FILE_F32 = 0,
+  RACT_FILE_F16 = 1,
+  RACT_FILE_I8 = 2,
+} ract_file_dtype;
+
+typedef enum ract_file_preset {
+  RACT_PRESET_CUSTOM = 0,
+  RACT_PRESET_RECBOLE = 1,
+  RACT_PRESET_PAPER = 2,
+} ract_file_preset;
+
+// "fp32", "fp16", "int8" / "inference", "checkpoint" / "custom", "recbole", "paper".
+const char* ract_model_file_dtype_name(int dtype);
+const char* ract_model_file_kind_name(int kind);
+const char* ract_model_file_preset_name(int preset);
+// Parses "fp32" | "fp16" | "int8"; RACT_ERR_ARG otherwise.
+ract_status ract_model_file_parse_dtype(const char* s, ract_file_dtype* out, ract_error* err);
+
+// Model dims, as in the header.
+typedef struct ract_model_dims {
+  int32_t n_items;
+  int32_t latent;
+  int32_t n_hidden;
+  int32_t hidden[RACT_MODEL_FILE_MAX_HIDDEN];
+  int32_t preset;     // ract_file_preset
+  float input_scale;  // s
+} ract_model_dims;
+
+// The actor tensors a file of `kind` must hold (see above), in file order.
+#define RACT_MODEL_FILE_MAX_REQUIRED (4 * RACT_MODEL_FILE_MAX_HIDDEN + 4)
+typedef struct ract_file_required {
+  char name[24];   // "enc.0.w", "mu.b", "enc.head.w", "dec.out.b", ...
+  int32_t n_dims;  // 2 for weights, 1 for biases
+  int64_t dims[2];
+} ract_file_required;
+// Fills out (RACT_MODEL_FILE_MAX_REQUIRED slots) for valid dims; returns the count.
+int32_t ract_model_file_required(const ract_model_dims* d, int32_t kind, ract_file_required* out);
+
+// ---------------------------------------------------------------------------------------
+// Writing. The caller describes the model with fp32 tensors; the writer converts every
+// tensor of 2+ dims to the target dtype (inference files), keeps 1-dim tensors fp32.
+
+typedef struct ract_file_tensor {
+  const char* name;
+  int32_t n_dims;
+  int64_t dims[RACT_MODEL_FILE_MAX_DIMS];
+  const float* data;  // product(dims) floats, row-major
+} ract_file_tensor;
+
+typedef struct ract_file_kv {
+  const char* key;
+  const char* value;
+} ract_file_kv;
+
+typedef struct ract_file_desc {
+  int32_t kind;  // ract_file_kind
+  ract_model_dims dims;
+  const ract_file_tensor* tensors;
+  int32_t n_tensors;
+  const char* const* tokens;  // n_items item tokens; NULL: the indices "0", "1", ...
+  const ract_file_kv* meta;
+  int32_t n_meta;
+  const void* state;  // checkpoints: opaque bytes stored as they are; else NULL
+  size_t state_bytes;
+} ract_file_desc;
+
+// Bytes the file for (desc, dtype) takes. Checks the description (everything the loader
+// would check, and finite weights that fit the dtype) and fails like the writer would.
+ract_status ract_model_file_bytes(const ract_file_desc* d, ract_file_dtype dtype, size_t* bytes,
+                                  ract_error* err);
+// Serialises into buf (len >= ract_model_file_bytes); *written receives the file size.
+ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_desc* d,
+                                         ract_file_dtype dtype, size_t* written, ract_error* err);
+// Serialises and writes path atomically (temp file in the same folder, fsync, rename).
+ract_status ract_model_file_write(const char* path, const ract_file_desc* d, ract_file_dtype dtype,
+                                  ract_error* err);
+
+// ---------------------------------------------------------------------------------------
+// Reading, in place. The view points into the caller's buffer, which must outlive it.
+
+typedef struct ract_model_file {
+  const uint8_t* blob;
+  size_t size;  // file size (the buffer may be longer)
+  int32_t version;
+  int32_t kind;   // ract_file_kind
+  int32_t dtype;  // weight dtype
+  ract_model_dims dims;
+  uint32_t crc;
+  int32_t n_tensors;
+  const uint8_t* table;  // n_tensors entries
+  // Item tokens.
+  const uint32_t* tok_off;     // n_items + 1
+  const uint32_t* tok_sorted;  // n_items
+  const char* tok_chars;
+  // Metadata.
+  int32_t n_meta;
+  const char* meta;  // first "key\0value\0" pair
+  const char* meta_end;
+  // Opaque state blob.
+  const void* state;
+  size_t state_bytes;
+} ract_model_file;
+
+// One tensor of the table, pointing into the blob.
+typedef struct ract_file_tensor_view {
+  const char* name;
+  int32_t dtype;  // ract_file_dtype
+  int32_t n_dims;
+  int64_t dims[RACT_MODEL_FILE_MAX_DIMS];
+  int64_t rows;        // dims[0]
+  int64_t cols;        // product of the other dims (1 for a vector)
+  const void* data;    // rows * cols elements of dtype
+  const float* scale;  // int8: rows scales; else NULL
+  uint64_t offset;
+  uint64_t bytes;
+} ract_file_tensor_view;
+
+// Validates the whole file (see the top of this header) and fills the view.
+ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t len, ract_error* err);
+
+// Tensor i of the table, 0 <= i < n_tensors.
+ract_status ract_model_file_tensor_at(const ract_model_file* f, int32_t i, ract_file_tensor_view* t,
+                                      ract_error* err);
+// Tensor by name: RACT_ERR_FILE_TENSOR if absent. With n_dims > 0, also checks the dims
+// (RACT_ERR_FILE_DIMS naming both shapes); n_dims = 0 accepts any.
+ract_status ract_model_file_find(const ract_model_file* f, const char* name, int32_t n_dims,
+                                 const int64_t* dims, ract_file_tensor_view* t, ract_error* err);
+// Element count of a tensor, and its values as fp32 into out (dequantised if needed).
+int64_t ract_model_file_tensor_size(const ract_file_tensor_view* t);
+void ract_model_file_tensor_f32(const ract_file_tensor_view* t, float* out);
+
+// Item tokens: token of item index i (NUL-terminated, in the blob) or NULL; index of a
+// token of len bytes (no NUL needed) or -1. Binary search over the sorted table.
+const char* ract_model_file_token(const ract_model_file* f, int32_t i);
+int32_t ract_model_file_token_index(const ract_model_file* f, const char* token, size_t len);
+
+// Metadata: pair i, or the value of key (NULL if absent).
+ract_status ract_model_file_meta_at(const ract_model_file* f, int32_t i, const char** key,
+                                    const char** value);
+const char* ract_model_file_meta_get(const ract_model_file* f, const char* key);
+
+// CRC-32 (IEEE, reflected, as zlib): crc = ract_crc32(crc, data, n), starting from 0.
+uint32_t ract_crc32(uint32_t crc, const void* data, size_t n);
+
+// ---------------------------------------------------------------------------------------
+// Conversion (tools/score --convert, the trainer's export): an inference file in `dtype`
+// from an open inference file (any dtype; dequantised first) or checkpoint (its actor
+// parameters; the mu half of enc.head). Tokens and metadata are carried over; the
+// metadata gains "converted_from" = the source kind and dtype.
+ract_status ract_model_file_convert(const char* out_path, const ract_model_file* src,
+                                    ract_file_dtype dtype, ract_error* err);
+
+// Reads a whole file into a buffer aligned for ract_model_file_open (release with free()).
+ract_status ract_model_file_read(const char* path, void** blob, size_t* len, ract_error* err);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // RACT_DEPLOY_MODEL_FILE_H_

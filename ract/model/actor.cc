@@ -1,0 +1,490 @@
+// The actor (Mult-VAE): parameter table, init, forward, loss and hand-written backward.
+// See actor.h for the layout and the call sequence; RACT_SPEC.md section 1 for the maths.
+#include "ract/model/actor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ract/math/ops.h"
+
+namespace {
+
+// Parameters are packed in layout order; each tensor starts on a 64-byte boundary.
+constexpr size_t kPad = 16;
+size_t pad(size_t n) { return (n + kPad - 1) / kPad * kPad; }
+
+// Dims of the decoder layer j (in, out) and of the encoder layer j (in, out).
+void dec_dims(const ract_model_config* c, int L, int j, int* in, int* out) {
+  const int k = c->n_hidden;
+  *in = j == 0 ? L : c->mlp_hidden_size[k - j];
+  *out = c->mlp_hidden_size[k - 1 - j];
+}
+
+int max_hidden(const ract_model_config* c) {
+  int m = 0;
+  for (int j = 0; j < c->n_hidden; j++) m = c->mlp_hidden_size[j] > m ? c->mlp_hidden_size[j] : m;
+  return m;
+}
+
+// The tensor table in layout order (MODEL_LAYOUT.md). Returns the count; fills `info` when
+// it is not NULL; *total receives the padded element count.
+int actor_table(const ract_model_config* c, int I, ract_param_info* info, size_t* total) {
+  const int k = c->n_hidden, L = ract_model_latent(c);
+  const int* h = c->mlp_hidden_size;
+  int n = 0;
+  size_t off = 0;
+  auto add = [&](const char* name, int rows, int cols) {
+    if (info) {
+      snprintf(info[n].name, sizeof(info[n].name), "%s", name);
+      info[n].rows = rows;
+      info[n].cols = cols;
+      info[n].offset = off;
+    }
+    off += pad((size_t)rows * (size_t)cols);
+    n++;
+  };
+  char name[32];
+  for (int j = 0; j < k; j++) {
+    snprintf(name, sizeof(name), "enc.%d.w", j);
+    if (j == 0) {
+      add(name, I, h[0]);
+    } else {
+      add(name, h[j], h[j - 1]);
+    }
+    snprintf(name, sizeof(name), "enc.%d.b", j);
+    add(name, h[j], 1);
+  }
+  add("enc.head.w", 2 * L, h[k - 1]);
+  add("enc.head.b", 2 * L, 1);
+  for (int j = 0; j < k; j++) {
+    int in, out;
+    dec_dims(c, L, j, &in, &out);
+    snprintf(name, sizeof(name), "dec.%d.w", j);
+    add(name, out, in);
+    snprintf(name, sizeof(name), "dec.%d.b", j);
+    add(name, out, 1);
+  }
+  add("dec.out.w", I, h[0]);
+  add("dec.out.b", I, 1);
+  if (total) *total = off;
+  return n;
+}
+
+template <typename T>
+void fill_pointers(ract_actor_tensors_t<T>* t, T* base, const ract_model_config* c, int I) {
+  ract_param_info info[4 * RACT_MAX_LAYERS + 8];
+  actor_table(c, I, info, nullptr);
+  const int k = c->n_hidden;
+  int n = 0;
+  for (int j = 0; j < k; j++) {
+    t->enc_w[j] = base + info[n++].offset;
+    t->enc_b[j] = base + info[n++].offset;
+  }
+  t->head_w = base + info[n++].offset;
+  t->head_b = base + info[n++].offset;
+  for (int j = 0; j < k; j++) {
+    t->dec_w[j] = base + info[n++].offset;
+    t->dec_b[j] = base + info[n++].offset;
+  }
+  t->out_w = base + info[n++].offset;
+  t->out_b = base + info[n++].offset;
+}
+
+// Xavier init of n = rows*cols weights with the given fans, and the bias per cfg.init.
+template <typename T>
+void init_layer(T* w, size_t n, T* b, int nb, double fan_in, double fan_out, ract_init_style style,
+                ract_rng* rng) {
+  if (style == RACT_INIT_XAVIER_NORMAL) {
+    const double sd = sqrt(2.0 / (fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) w[i] = (T)(ract_rng_normal(rng) * sd);
+    for (int i = 0; i < nb; i++) b[i] = 0;
+  } else {
+    const double a = sqrt(6.0 / (fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) w[i] = (T)((2.0 * ract_rng_uniform_double(rng) - 1.0) * a);
+    for (int i = 0; i < nb; i++) b[i] = (T)ract_rng_truncated_normal(rng, 1e-3);
+  }
+}
+
+template <typename T>
+void zero(T* p, size_t n) {
+  memset(p, 0, sizeof(T) * n);
+}
+
+}  // namespace
+
+size_t ract_actor_param_count(const ract_model_config* cfg, int n_items) {
+  size_t total = 0;
+  actor_table(cfg, n_items, nullptr, &total);
+  return total;
+}
+
+size_t ract_actor_bytes(const ract_model_config* cfg, int n_items, size_t elem) {
+  return 4 * ract_arena_round(ract_actor_param_count(cfg, n_items) * elem);
+}
+
+template <typename T>
+ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, int n_items,
+                              ract_arena* arena, ract_error* err) {
+  if (!a || !cfg || !arena) return ract_fail(err, RACT_ERR_ARG, "actor_create: null argument");
+  RACT_CHECK(ract_model_config_check(cfg, err));
+  if (n_items < 1) return ract_fail(err, RACT_ERR_ARG, "actor_create: n_items = %d", n_items);
+  memset(a, 0, sizeof(*a));
+  a->cfg = *cfg;
+  a->n_items = n_items;
+  a->latent = ract_model_latent(cfg);
+  a->n_params = ract_actor_param_count(cfg, n_items);
+  T** bufs[4] = {&a->params, &a->grads, &a->m, &a->v};
+  for (T** b : bufs) {
+    *b = (T*)ract_arena_alloc(arena, a->n_params * sizeof(T));
+    if (!*b) return ract_arena_check(arena, "actor parameters", err);
+    zero(*b, a->n_params);
+  }
+  fill_pointers(&a->p, a->params, cfg, n_items);
+  fill_pointers(&a->g, a->grads, cfg, n_items);
+  return RACT_OK;
+}
+
+template <typename T>
+void ract_actor_init_params(ract_actor_t<T>* a, ract_rng* rng) {
+  const ract_model_config* c = &a->cfg;
+  const int k = c->n_hidden, L = a->latent, I = a->n_items;
+  const int* h = c->mlp_hidden_size;
+  for (int j = 0; j < k; j++) {
+    const int in = j == 0 ? I : h[j - 1];
+    init_layer(a->p.enc_w[j], (size_t)in * h[j], a->p.enc_b[j], h[j], in, h[j], c->init, rng);
+  }
+  if (c->head == RACT_HEAD_SPLIT) {
+    init_layer(a->p.head_w, (size_t)2 * L * h[k - 1], a->p.head_b, 2 * L, h[k - 1], 2 * L, c->init,
+               rng);
+  } else {  // two independent heads Linear(hk, L): mu rows, then logvar rows
+    for (int head = 0; head < 2; head++) {
+      init_layer(a->p.head_w + (size_t)head * L * h[k - 1], (size_t)L * h[k - 1],
+                 a->p.head_b + head * L, L, h[k - 1], L, c->init, rng);
+    }
+  }
+  for (int j = 0; j < k; j++) {
+    int in, out;
+    dec_dims(c, L, j, &in, &out);
+    init_layer(a->p.dec_w[j], (size_t)in * out, a->p.dec_b[j], out, in, out, c->init, rng);
+  }
+  init_layer(a->p.out_w, (size_t)I * h[0], a->p.out_b, I, h[0], I, c->init, rng);
+}
+
+template <typename T>
+void ract_actor_zero_grad(ract_actor_t<T>* a) {
+  zero(a->grads, a->n_params);
+}
+
+template <typename T>
+void ract_actor_zero_moments(ract_actor_t<T>* a) {
+  zero(a->m, a->n_params);
+  zero(a->v, a->n_params);
+}
+
+template <typename T>
+int ract_actor_tensor_count(const ract_actor_t<T>* a) {
+  return actor_table(&a->cfg, a->n_items, nullptr, nullptr);
+}
+
+template <typename T>
+ract_param_info ract_actor_tensor_info(const ract_actor_t<T>* a, int i) {
+  ract_param_info info[4 * RACT_MAX_LAYERS + 8];
+  int n = actor_table(&a->cfg, a->n_items, info, nullptr);
+  if (i < 0 || i >= n) {
+    ract_param_info none;
+    memset(&none, 0, sizeof(none));
+    return none;
+  }
+  return info[i];
+}
+
+// ---------------------------------------------------------------- activations
+size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_batch,
+                             int64_t max_nnz, size_t elem) {
+  const size_t B = (size_t)max_batch, L = (size_t)ract_model_latent(cfg);
+  const size_t H = (size_t)max_hidden(cfg);
+  size_t s = ract_arena_round((B + 1) * sizeof(int64_t)) +
+             ract_arena_round((size_t)max_nnz * sizeof(int32_t)) +
+             ract_arena_round((size_t)max_nnz * sizeof(float)) + ract_arena_round((size_t)max_nnz);
+  auto t = [&](size_t n) { s += ract_arena_round(n * elem); };
+  t(B);                                                                    // seen
+  t(B);                                                                    // unseen
+  for (int j = 0; j < cfg->n_hidden; j++) t(B * cfg->mlp_hidden_size[j]);  // enc_h
+  t(B * 2 * L);                                                            // head
+  t(B * L);                                                                // eps
+  t(B * L);                                                                // z
+  for (int j = 0; j < cfg->n_hidden; j++) t(B * cfg->mlp_hidden_size[j]);  // dec_h
+  t(B * (size_t)n_items);                                                  // logits
+  for (int j = 0; j < 6; j++) t(B);                                        // lse ce kl loss dce dkl
+  t(B * 2 * L);                                                            // d_head
+  t(B * L);                                                                // d_z
+  t(B * H);                                                                // d_a
+  t(B * H);                                                                // d_b
+  return s;
+}
+
+template <typename T>
+ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_t<T>* a,
+                                   int max_batch, int64_t max_nnz, ract_arena* arena,
+                                   ract_error* err) {
+  if (!acts || !a || !arena) return ract_fail(err, RACT_ERR_ARG, "actor_acts: null argument");
+  if (max_batch < 1 || max_nnz < 0) {
+    return ract_fail(err, RACT_ERR_ARG, "actor_acts: max_batch = %d, max_nnz = %lld", max_batch,
+                     (long long)max_nnz);
+  }
+  const ract_model_config* c = &a->cfg;
+  memset(acts, 0, sizeof(*acts));
+  acts->max_batch = max_batch;
+  acts->max_nnz = max_nnz;
+  const size_t B = (size_t)max_batch, L = (size_t)a->latent, H = (size_t)max_hidden(c);
+  acts->in_ptr = (int64_t*)ract_arena_alloc(arena, (B + 1) * sizeof(int64_t));
+  acts->in_idx = (int32_t*)ract_arena_alloc(arena, (size_t)max_nnz * sizeof(int32_t));
+  acts->in_val = (float*)ract_arena_alloc(arena, (size_t)max_nnz * sizeof(float));
+  acts->keep = (uint8_t*)ract_arena_alloc(arena, (size_t)max_nnz);
+  auto t = [&](size_t n) {
+    T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
+    if (p) zero(p, n);
+    return p;
+  };
+  acts->seen = t(B);
+  acts->unseen = t(B);
+  for (int j = 0; j < c->n_hidden; j++) acts->enc_h[j] = t(B * c->mlp_hidden_size[j]);
+  acts->head = t(B * 2 * L);
+  acts->eps = t(B * L);
+  acts->z = t(B * L);
+  for (int j = 0; j < c->n_hidden; j++) {
+    int in, out;
+    dec_dims(c, a->latent, j, &in, &out);
+    acts->dec_h[j] = t(B * out);
+  }
+  acts->logits = t(B * (size_t)a->n_items);
+  acts->lse = t(B);
+  acts->ce = t(B);
+  acts->kl = t(B);
+  acts->loss = t(B);
+  acts->dce = t(B);
+  acts->dkl = t(B);
+  acts->d_head = t(B * 2 * L);
+  acts->d_z = t(B * L);
+  acts->d_a = t(B * H);
+  acts->d_b = t(B * H);
+  acts->mode = -1;
+  return ract_arena_check(arena, "actor activations", err);
+}
+
+// ---------------------------------------------------------------- forward
+template <typename T>
+ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                               ract_mode mode, ract_rng* rng, ract_error* err) {
+  const ract_model_config* c = &a->cfg;
+  const int B = x.rows, I = a->n_items, L = a->latent, k = c->n_hidden;
+  const int* h = c->mlp_hidden_size;
+  if (x.cols != I) {
+    return ract_fail(err, RACT_ERR_SHAPE, "actor_forward: input has %d columns, model %d items",
+                     x.cols, I);
+  }
+  if (B < 1 || B > acts->max_batch) {
+    return ract_fail(err, RACT_ERR_SHAPE, "actor_forward: batch of %d users (1..%d)", B,
+                     acts->max_batch);
+  }
+  const int64_t base = x.ptr[0], nnz = x.ptr[B] - base;
+  if (nnz > acts->max_nnz) {
+    return ract_fail(err, RACT_ERR_SHAPE, "actor_forward: %lld stored entries, room for %lld",
+                     (long long)nnz, (long long)acts->max_nnz);
+  }
+  if (x.val) return ract_fail(err, RACT_ERR_ARG, "actor_forward: expects a binary history (val)");
+  if (mode == RACT_MODE_TRAIN && !rng) {
+    return ract_fail(err, RACT_ERR_ARG, "actor_forward: train mode needs an rng");
+  }
+  if (mode == RACT_MODE_TRAIN_REPLAY &&
+      (acts->mode != RACT_MODE_TRAIN && acts->mode != RACT_MODE_TRAIN_REPLAY)) {
+    return ract_fail(err, RACT_ERR_ARG, "actor_forward: replay without a previous train forward");
+  }
+  // Input: t = x / max(||x||, 1e-12), dropout (train) or the eval scale.
+  const float p = c->dropout_prob;
+  if (mode == RACT_MODE_EVAL) {
+    for (int64_t e = 0; e < nnz; e++) acts->keep[e] = 1;
+    ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x,
+                              ract_model_eval_scale(c));
+  } else {
+    const float scale = ract_dropout_scale(p, c->dropout_style == RACT_DROPOUT_INVERTED);
+    if (mode == RACT_MODE_TRAIN) {
+      ract_dropout_sparse_forward(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, p, scale,
+                                  rng);
+    } else {
+      ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, scale);
+    }
+  }
+  for (int b = 0; b < B; b++) {
+    const int64_t n = x.ptr[b + 1] - x.ptr[b];
+    const double norm = sqrt((double)n);
+    const float inv = (float)(1.0 / (norm > 1e-12 ? norm : 1e-12));
+    for (int64_t j = acts->in_ptr[b]; j < acts->in_ptr[b + 1]; j++) acts->in_val[j] *= inv;
+    const int64_t kept = acts->in_ptr[b + 1] - acts->in_ptr[b];
+    acts->seen[b] = (T)kept;
+    acts->unseen[b] = (T)(n - kept);
+  }
+  ract_sparse in = {B, I, acts->in_ptr, acts->in_idx, acts->in_val};
+  // Encoder.
+  ract_sparse_linear_forward(acts->enc_h[0], in, a->p.enc_w[0], a->p.enc_b[0], h[0]);
+  ract_tanh_forward(acts->enc_h[0], acts->enc_h[0], (size_t)B * h[0]);
+  for (int j = 1; j < k; j++) {
+    ract_linear_forward(acts->enc_h[j], acts->enc_h[j - 1], a->p.enc_w[j], a->p.enc_b[j], B,
+                        h[j - 1], h[j]);
+    ract_tanh_forward(acts->enc_h[j], acts->enc_h[j], (size_t)B * h[j]);
+  }
+  ract_linear_forward(acts->head, acts->enc_h[k - 1], a->p.head_w, a->p.head_b, B, h[k - 1], 2 * L);
+  // Latent.
+  const T* mu = acts->head;
+  const T* logvar = acts->head + L;
+  if (mode == RACT_MODE_EVAL) {
+    for (int b = 0; b < B; b++) {
+      memcpy(acts->z + (size_t)b * L, mu + (size_t)b * 2 * L, sizeof(T) * L);
+    }
+  } else {
+    if (mode == RACT_MODE_TRAIN) {
+      for (size_t i = 0; i < (size_t)B * L; i++) {
+        acts->eps[i] = (T)(ract_rng_normal(rng) * (double)c->eps_std);
+      }
+    }
+    ract_reparam_forward(acts->z, mu, logvar, acts->eps, B, L, 2 * L);
+  }
+  // Decoder.
+  const T* prev = acts->z;
+  for (int j = 0; j < k; j++) {
+    int din, dout;
+    dec_dims(c, L, j, &din, &dout);
+    ract_linear_forward(acts->dec_h[j], prev, a->p.dec_w[j], a->p.dec_b[j], B, din, dout);
+    ract_tanh_forward(acts->dec_h[j], acts->dec_h[j], (size_t)B * dout);
+    prev = acts->dec_h[j];
+  }
+  ract_linear_forward(acts->logits, prev, a->p.out_w, a->p.out_b, B, h[0], I);
+  acts->batch = B;
+  acts->mode = mode;
+  return RACT_OK;
+}
+
+template <typename T>
+T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta) {
+  const int B = acts->batch, L = a->latent;
+  ract_sparse xb = ract_sparse_rows(x, 0, B);
+  ract_softmax_ce_forward(acts->ce, acts->lse, acts->logits, xb);
+  ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
+  double s = 0;
+  for (int b = 0; b < B; b++) {
+    acts->loss[b] = acts->ce[b] + (T)beta * acts->kl[b];
+    s += acts->loss[b];
+  }
+  return (T)(s / B);
+}
+
+// ---------------------------------------------------------------- backward
+template <typename T>
+ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                                const T* dce, const T* dkl, ract_error* err) {
+  const ract_model_config* c = &a->cfg;
+  const int B = acts->batch, I = a->n_items, L = a->latent, k = c->n_hidden;
+  const int* h = c->mlp_hidden_size;
+  if (x.rows != B || x.cols != I) {
+    return ract_fail(err, RACT_ERR_SHAPE, "actor_backward: input %d x %d, forward was %d x %d",
+                     x.rows, x.cols, B, I);
+  }
+  if (!dce) return ract_fail(err, RACT_ERR_ARG, "actor_backward: dce is null");
+  // dL/dlogits = dce * (softmax * n - x), in place over the logits.
+  T* dlogits = acts->logits;
+  ract_softmax_ce_backward(dlogits, dce, acts->logits, acts->lse, x);
+  // Output layer: dlogits (B,I) -> d dec_h[k-1] (B,h1).
+  T* da = acts->d_a;
+  T* db = acts->d_b;
+  zero(da, (size_t)B * h[0]);
+  ract_linear_backward(da, a->g.out_w, a->g.out_b, dlogits, acts->dec_h[k - 1], a->p.out_w, B, h[0],
+                       I);
+  // Decoder layers, last to first: da holds d(dec_h[j]).
+  for (int j = k - 1; j >= 0; j--) {
+    int din, dout;
+    dec_dims(c, L, j, &din, &dout);
+    zero(db, (size_t)B * dout);
+    ract_tanh_backward(db, da, acts->dec_h[j], (size_t)B * dout);  // d pre-activation
+    T* dprev = j == 0 ? acts->d_z : da;
+    zero(dprev, (size_t)B * din);
+    ract_linear_backward(dprev, a->g.dec_w[j], a->g.dec_b[j], db,
+                         j == 0 ? acts->z : acts->dec_h[j - 1], a->p.dec_w[j], B, din, dout);
+  }
+  // z -> mu, logvar; plus the KL term.
+  T* dh = acts->d_head;
+  zero(dh, (size_t)B * 2 * L);
+  const T* mu = acts->head;
+  const T* logvar = acts->head + L;
+  if (acts->mode == RACT_MODE_EVAL) {
+    for (int b = 0; b < B; b++) {
+      for (int j = 0; j < L; j++) dh[(size_t)b * 2 * L + j] += acts->d_z[(size_t)b * L + j];
+    }
+  } else {
+    ract_reparam_backward(dh, dh + L, acts->d_z, logvar, acts->eps, B, L, 2 * L);
+  }
+  if (dkl) ract_kl_backward(dh, dh + L, dkl, mu, logvar, B, L, 2 * L);
+  // Head: d_head (B,2L) -> d enc_h[k-1].
+  zero(da, (size_t)B * h[k - 1]);
+  ract_linear_backward(da, a->g.head_w, a->g.head_b, dh, acts->enc_h[k - 1], a->p.head_w, B,
+                       h[k - 1], 2 * L);
+  // Encoder, last to first.
+  for (int j = k - 1; j >= 1; j--) {
+    zero(db, (size_t)B * h[j]);
+    ract_tanh_backward(db, da, acts->enc_h[j], (size_t)B * h[j]);
+    zero(da, (size_t)B * h[j - 1]);
+    ract_linear_backward(da, a->g.enc_w[j], a->g.enc_b[j], db, acts->enc_h[j - 1], a->p.enc_w[j], B,
+                         h[j - 1], h[j]);
+  }
+  zero(db, (size_t)B * h[0]);
+  ract_tanh_backward(db, da, acts->enc_h[0], (size_t)B * h[0]);
+  ract_sparse in = {B, I, acts->in_ptr, acts->in_idx, acts->in_val};
+  ract_sparse_linear_backward(a->g.enc_w[0], a->g.enc_b[0], db, in, h[0]);
+  return RACT_OK;
+}
+
+// ---------------------------------------------------------------- evaluation
+template <typename T>
+ract_status ract_actor_full_sort_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts,
+                                         ract_sparse x, ract_error* err) {
+  return ract_actor_forward(a, acts, x, RACT_MODE_EVAL, nullptr, err);
+}
+
+template <typename T>
+ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                               const int* rows, const int* items, int n, T* out, ract_error* err) {
+  RACT_CHECK(ract_actor_forward(a, acts, x, RACT_MODE_EVAL, nullptr, err));
+  for (int j = 0; j < n; j++) {
+    if (rows[j] < 0 || rows[j] >= x.rows || items[j] < 0 || items[j] >= a->n_items) {
+      return ract_fail(err, RACT_ERR_ARG, "actor_predict: pair %d = (row %d, item %d) out of range",
+                       j, rows[j], items[j]);
+    }
+    out[j] = acts->logits[(size_t)rows[j] * a->n_items + items[j]];
+  }
+  return RACT_OK;
+}
+
+#define RACT_ACTOR_INSTANTIATE(T)                                                               \
+  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_model_config*, int,    \
+                                            ract_arena*, ract_error*);                          \
+  template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                         \
+  template void ract_actor_zero_grad<T>(ract_actor_t<T>*);                                      \
+  template void ract_actor_zero_moments<T>(ract_actor_t<T>*);                                   \
+  template int ract_actor_tensor_count<T>(const ract_actor_t<T>*);                              \
+  template ract_param_info ract_actor_tensor_info<T>(const ract_actor_t<T>*, int);              \
+  template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*, \
+                                                 int, int64_t, ract_arena*, ract_error*);       \
+  template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,     \
+                                             ract_sparse, ract_mode, ract_rng*, ract_error*);   \
+  template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,     \
+                                float);                                                         \
+  template ract_status ract_actor_backward<T>(ract_actor_t<T>*, ract_actor_acts_t<T>*,          \
+                                              ract_sparse, const T*, const T*, ract_error*);    \
+  template ract_status ract_actor_full_sort_predict<T>(                                         \
+      const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, ract_error*);                 \
+  template ract_status ract_actor_predict<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,     \
+                                             ract_sparse, const int*, const int*, int, T*,      \
+                                             ract_error*);
+
+RACT_ACTOR_INSTANTIATE(float)
+RACT_ACTOR_INSTANTIATE(double)

@@ -1,0 +1,91 @@
+// The model's hyper-parameters, with RecBole's names, plus the switches that select each
+// variant of RACT_SPEC.md. A preset (`recbole` or `paper`) only sets defaults; every field
+// can be changed afterwards.
+#ifndef RACT_MODEL_CONFIG_H_
+#define RACT_MODEL_CONFIG_H_
+
+#include <stdint.h>
+
+#include "ract/core/status.h"
+
+#define RACT_MAX_LAYERS 8
+
+// How the encoder's last layer gives mu and logvar (MODEL_LAYOUT.md: the same 2L x hk
+// layer `enc.head`; only L and the init differ).
+typedef enum ract_head_style {
+  RACT_HEAD_SPLIT = 0,  // recbole: Linear(hk, latent_dimension) split in halves, L = latent/2
+  RACT_HEAD_TWO = 1,    // paper: two heads Linear(hk, latent_dimension), L = latent
+} ract_head_style;
+
+typedef enum ract_dropout_style {
+  RACT_DROPOUT_KEEP = 0,      // recbole: kept entries keep their value; eval input (1-p)*t
+  RACT_DROPOUT_INVERTED = 1,  // paper: kept entries / (1-p); eval input t
+} ract_dropout_style;
+
+typedef enum ract_bn_mode {
+  RACT_BN_BATCH = 0,    // recbole: batch statistics in critic/finetune stages, learnable gamma/beta
+  RACT_BN_RUNNING = 1,  // paper: running statistics from the actor stage, fixed, no affine
+} ract_bn_mode;
+
+typedef enum ract_init_style {
+  RACT_INIT_XAVIER_NORMAL = 0,   // recbole: N(0, 2/(fan_in+fan_out)), zero bias
+  RACT_INIT_XAVIER_UNIFORM = 1,  // paper: U(+-sqrt(6/(fan_in+fan_out))), bias ~ trunc N(0, 1e-3^2)
+} ract_init_style;
+
+typedef enum ract_anneal_rule {
+  RACT_ANNEAL_PER_LOSS = 0,   // recbole: counts actor-loss evaluations, reset in every stage
+  RACT_ANNEAL_PER_BATCH = 1,  // paper: counts actor training batches, never reset
+} ract_anneal_rule;
+
+typedef struct ract_model_config {
+  // RecBole's keys.
+  int n_hidden;                          // entries of mlp_hidden_size (>= 1)
+  int mlp_hidden_size[RACT_MAX_LAYERS];  // [600]
+  int latent_dimension;                  // recbole 256 (L = 128), paper 200 (L = 200)
+  float dropout_prob;                    // 0.5
+  float anneal_cap;                      // 0.2
+  int64_t total_anneal_steps;            // 200000 (<= 0: beta = anneal_cap)
+  int n_critic_layers;                   // entries of critic_layers (>= 1)
+  int critic_layers[RACT_MAX_LAYERS];    // [100, 100, 10]
+  int metrics_k;                         // 100: the k of the critic's NDCG target
+  // Variant switches (RACT_SPEC.md tables).
+  ract_head_style head;
+  ract_dropout_style dropout_style;
+  float eps_std;            // std of the reparameterisation noise: recbole 0.01, paper 1
+  int critic_loss_with_kl;  // critic's loss feature: 1 = CE + beta*KL (recbole), 0 = CE (paper)
+  ract_bn_mode bn_mode;
+  int ndcg_gain_sqrt;  // 1: relevant items gain 1/sqrt(|x|) (recbole), 0: gain 1 (paper)
+  ract_init_style init;
+  ract_anneal_rule anneal_rule;
+  float critic_l2;    // weight-decay term coef*sum(w^2)/B in the critic loss: paper 1e-4, recbole 0
+  float bn_eps;       // 1e-5
+  float bn_momentum;  // 0.1 (PyTorch convention: running = (1-m)*running + m*batch)
+  int finetune_critic;  // paper 1: finetune also trains the critic on the same batch; recbole 0
+} ract_model_config;
+
+// Fills cfg with the preset "recbole" or "paper". RACT_ERR_ARG for another name.
+ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err);
+
+// Checks ranges (sizes > 0, layer counts, 0 <= dropout_prob < 1, ...).
+ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* err);
+
+// Width L of mu, logvar and z: latent_dimension / 2 (split) or latent_dimension (two heads).
+int ract_model_latent(const ract_model_config* cfg);
+
+// The input scale at evaluation: 1 - dropout_prob (keep style) or 1 (inverted).
+float ract_model_eval_scale(const ract_model_config* cfg);
+
+// KL annealing (RACT_SPEC.md section 1): beta = min(anneal_cap, steps / total_anneal_steps).
+typedef struct ract_anneal {
+  int64_t steps;
+} ract_anneal;
+
+float ract_anneal_beta_at(const ract_model_config* cfg, int64_t steps);
+// Call at the start of every training stage: PER_LOSS resets the counter, PER_BATCH keeps it.
+void ract_anneal_stage_begin(const ract_model_config* cfg, ract_anneal* a);
+// The beta for one actor-loss evaluation. PER_LOSS (recbole: `update += 1` then the beta)
+// counts every call; PER_BATCH (paper) returns beta(steps) and then counts the call only when
+// `actor_training_batch` is non-zero (a batch whose gradient steps the actor on its loss).
+float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_training_batch);
+
+#endif  // RACT_MODEL_CONFIG_H_

@@ -1,0 +1,413 @@
+// The critic: parameter table, init, features, forward, losses, backward and the NDCG target.
+// See critic.h; RACT_SPEC.md section 2.
+#include "ract/model/critic.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ract/math/ops.h"
+#include "ract/math/topk.h"
+
+namespace {
+
+constexpr size_t kPad = 16;
+size_t pad(size_t n) { return (n + kPad - 1) / kPad * kPad; }
+
+void critic_dims(const ract_model_config* c, int* dims, int* n_layers) {
+  dims[0] = RACT_CRITIC_FEATURES;
+  for (int j = 0; j < c->n_critic_layers; j++) dims[j + 1] = c->critic_layers[j];
+  dims[c->n_critic_layers + 1] = 1;
+  *n_layers = c->n_critic_layers + 1;
+}
+
+int critic_table(const ract_model_config* c, ract_param_info* info, size_t* total) {
+  int dims[RACT_MAX_LAYERS + 2], nl;
+  critic_dims(c, dims, &nl);
+  int n = 0;
+  size_t off = 0;
+  auto add = [&](const char* name, int rows, int cols) {
+    if (info) {
+      snprintf(info[n].name, sizeof(info[n].name), "%s", name);
+      info[n].rows = rows;
+      info[n].cols = cols;
+      info[n].offset = off;
+    }
+    off += pad((size_t)rows * (size_t)cols);
+    n++;
+  };
+  if (c->bn_mode == RACT_BN_BATCH) {
+    add("critic.bn.gamma", RACT_CRITIC_FEATURES, 1);
+    add("critic.bn.beta", RACT_CRITIC_FEATURES, 1);
+  }
+  char name[32];
+  for (int j = 0; j < nl; j++) {
+    snprintf(name, sizeof(name), "critic.%d.w", j);
+    add(name, dims[j + 1], dims[j]);
+    snprintf(name, sizeof(name), "critic.%d.b", j);
+    add(name, dims[j + 1], 1);
+  }
+  if (total) *total = off;
+  return n;
+}
+
+template <typename T>
+void fill_pointers(ract_critic_tensors_t<T>* t, T* base, const ract_model_config* c) {
+  ract_param_info info[2 * RACT_MAX_LAYERS + 8];
+  critic_table(c, info, nullptr);
+  int n = 0;
+  t->bn_gamma = t->bn_beta = nullptr;
+  if (c->bn_mode == RACT_BN_BATCH) {
+    t->bn_gamma = base + info[n++].offset;
+    t->bn_beta = base + info[n++].offset;
+  }
+  for (int j = 0; j < c->n_critic_layers + 1; j++) {
+    t->w[j] = base + info[n++].offset;
+    t->b[j] = base + info[n++].offset;
+  }
+}
+
+int max_width(const ract_model_config* c) {
+  int m = RACT_CRITIC_FEATURES;
+  for (int j = 0; j < c->n_critic_layers; j++)
+    m = c->critic_layers[j] > m ? c->critic_layers[j] : m;
+  return m;
+}
+
+template <typename T>
+void zero(T* p, size_t n) {
+  memset(p, 0, sizeof(T) * n);
+}
+
+}  // namespace
+
+size_t ract_critic_param_count(const ract_model_config* cfg) {
+  size_t total = 0;
+  critic_table(cfg, nullptr, &total);
+  return total;
+}
+
+size_t ract_critic_bytes(const ract_model_config* cfg, size_t elem) {
+  return 4 * ract_arena_round(ract_critic_param_count(cfg) * elem);
+}
+
+template <typename T>
+ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg, ract_arena* arena,
+                               ract_error* err) {
+  if (!c || !cfg || !arena) return ract_fail(err, RACT_ERR_ARG, "critic_create: null argument");
+  RACT_CHECK(ract_model_config_check(cfg, err));
+  memset(c, 0, sizeof(*c));
+  c->cfg = *cfg;
+  critic_dims(cfg, c->dims, &c->n_layers);
+  c->n_params = ract_critic_param_count(cfg);
+  T** bufs[4] = {&c->params, &c->grads, &c->m, &c->v};
+  for (T** b : bufs) {
+    *b = (T*)ract_arena_alloc(arena, c->n_params * sizeof(T));
+    if (!*b) return ract_arena_check(arena, "critic parameters", err);
+    zero(*b, c->n_params);
+  }
+  fill_pointers(&c->p, c->params, cfg);
+  fill_pointers(&c->g, c->grads, cfg);
+  for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
+    c->bn_mean[f] = 0;
+    c->bn_var[f] = 1;
+  }
+  return RACT_OK;
+}
+
+template <typename T>
+void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng) {
+  for (int j = 0; j < c->n_layers; j++) {
+    const int in = c->dims[j], out = c->dims[j + 1];
+    const double fan = (double)in + (double)out;
+    for (size_t i = 0; i < (size_t)in * out; i++) {
+      if (c->cfg.init == RACT_INIT_XAVIER_NORMAL) {
+        c->p.w[j][i] = (T)(ract_rng_normal(rng) * sqrt(2.0 / fan));
+      } else {
+        c->p.w[j][i] = (T)((2.0 * ract_rng_uniform_double(rng) - 1.0) * sqrt(6.0 / fan));
+      }
+    }
+    zero(c->p.b[j], (size_t)out);
+  }
+  if (c->p.bn_gamma) {
+    for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
+      c->p.bn_gamma[f] = 1;
+      c->p.bn_beta[f] = 0;
+    }
+  }
+  for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
+    c->bn_mean[f] = 0;
+    c->bn_var[f] = 1;
+  }
+}
+
+template <typename T>
+void ract_critic_zero_grad(ract_critic_t<T>* c) {
+  zero(c->grads, c->n_params);
+}
+
+template <typename T>
+void ract_critic_zero_moments(ract_critic_t<T>* c) {
+  zero(c->m, c->n_params);
+  zero(c->v, c->n_params);
+}
+
+template <typename T>
+int ract_critic_tensor_count(const ract_critic_t<T>* c) {
+  return critic_table(&c->cfg, nullptr, nullptr);
+}
+
+template <typename T>
+ract_param_info ract_critic_tensor_info(const ract_critic_t<T>* c, int i) {
+  ract_param_info info[2 * RACT_MAX_LAYERS + 8];
+  int n = critic_table(&c->cfg, info, nullptr);
+  if (i < 0 || i >= n) {
+    ract_param_info none;
+    memset(&none, 0, sizeof(none));
+    return none;
+  }
+  return info[i];
+}
+
+size_t ract_critic_acts_bytes(const ract_model_config* cfg, int max_batch, size_t elem) {
+  const size_t B = (size_t)max_batch, W = (size_t)max_width(cfg);
+  size_t s = 0;
+  auto t = [&](size_t n) { s += ract_arena_round(n * elem); };
+  t(B * 3);  // feat
+  t(B * 3);  // bn_out
+  for (int j = 0; j < cfg->n_critic_layers; j++) t(B * cfg->critic_layers[j]);
+  t(B);      // q
+  t(B);      // target
+  t(B);      // dq
+  t(B * 3);  // dfeat
+  t(B * W);  // d_a
+  t(B * W);  // d_b
+  return s;
+}
+
+template <typename T>
+ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
+                                    int max_batch, ract_arena* arena, ract_error* err) {
+  if (!ca || !c || !arena) return ract_fail(err, RACT_ERR_ARG, "critic_acts: null argument");
+  if (max_batch < 1) return ract_fail(err, RACT_ERR_ARG, "critic_acts: max_batch = %d", max_batch);
+  memset(ca, 0, sizeof(*ca));
+  ca->max_batch = max_batch;
+  const size_t B = (size_t)max_batch, W = (size_t)max_width(&c->cfg);
+  auto t = [&](size_t n) {
+    T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
+    if (p) zero(p, n);
+    return p;
+  };
+  ca->feat = t(B * 3);
+  ca->bn_out = t(B * 3);
+  for (int j = 0; j < c->n_layers; j++) ca->h[j] = t(B * c->dims[j + 1]);
+  ca->q = ca->h[c->n_layers - 1];
+  ca->target = t(B);
+  ca->dq = t(B);
+  ca->dfeat = t(B * 3);
+  ca->d_a = t(B * W);
+  ca->d_b = t(B * W);
+  return ract_arena_check(arena, "critic activations", err);
+}
+
+template <typename T>
+void ract_critic_input(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
+                       const ract_actor_acts_t<T>* acts) {
+  const int B = acts->batch;
+  ca->batch = B;
+  for (int b = 0; b < B; b++) {
+    ca->feat[b * 3 + 0] = acts->seen[b];
+    ca->feat[b * 3 + 1] = acts->unseen[b];
+    ca->feat[b * 3 + 2] = c->cfg.critic_loss_with_kl ? acts->loss[b] : acts->ce[b];
+  }
+}
+
+template <typename T>
+ract_status ract_critic_forward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, int bn_batch,
+                                int update_running, ract_error* err) {
+  const int B = ca->batch;
+  if (B < 1 || B > ca->max_batch) {
+    return ract_fail(err, RACT_ERR_SHAPE, "critic_forward: batch of %d (1..%d)", B, ca->max_batch);
+  }
+  const T eps = (T)c->cfg.bn_eps;
+  if (bn_batch) {
+    ract_batchnorm_train_forward<T>(ca->bn_out, ca->bn_mu, ca->bn_rstd,
+                                    update_running ? c->bn_mean : nullptr,
+                                    update_running ? c->bn_var : nullptr, ca->feat, c->p.bn_gamma,
+                                    c->p.bn_beta, B, 3, eps, (T)c->cfg.bn_momentum);
+  } else {
+    ract_batchnorm_eval_forward<T>(ca->bn_out, ca->feat, c->bn_mean, c->bn_var, c->p.bn_gamma,
+                                   c->p.bn_beta, B, 3, eps);
+    for (int f = 0; f < 3; f++) {
+      ca->bn_mu[f] = c->bn_mean[f];
+      ca->bn_rstd[f] = (T)(1.0 / sqrt((double)c->bn_var[f] + (double)eps));
+    }
+  }
+  ca->bn_batch = bn_batch ? 1 : 0;
+  const T* prev = ca->bn_out;
+  for (int j = 0; j < c->n_layers; j++) {
+    const int in = c->dims[j], out = c->dims[j + 1];
+    ract_linear_forward(ca->h[j], prev, c->p.w[j], c->p.b[j], B, in, out);
+    if (j < c->n_layers - 1) {
+      ract_relu_forward(ca->h[j], ca->h[j], (size_t)B * out);
+    } else {
+      ract_sigmoid_forward(ca->h[j], ca->h[j], (size_t)B * out);
+    }
+    prev = ca->h[j];
+  }
+  return RACT_OK;
+}
+
+template <typename T>
+void ract_critic_bn_collect(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca) {
+  ract_batchnorm_train_forward<T>(ca->bn_out, ca->bn_mu, ca->bn_rstd, c->bn_mean, c->bn_var,
+                                  ca->feat, c->p.bn_gamma, c->p.bn_beta, ca->batch, 3,
+                                  (T)c->cfg.bn_eps, (T)c->cfg.bn_momentum);
+}
+
+template <typename T>
+T ract_critic_loss(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca) {
+  const int B = ca->batch;
+  double loss = ract_mse_forward(ca->q, ca->target, B);
+  zero(ca->dq, (size_t)B);
+  ract_mse_backward(ca->dq, (T)1, ca->q, ca->target, B);
+  const double coef = c->cfg.critic_l2;
+  if (coef > 0) {
+    double ss = 0;
+    for (int j = 0; j < c->n_layers; j++) {
+      const size_t n = (size_t)c->dims[j] * c->dims[j + 1];
+      for (size_t i = 0; i < n; i++) {
+        ss += (double)c->p.w[j][i] * c->p.w[j][i];
+        c->g.w[j][i] += (T)(2.0 * coef * c->p.w[j][i] / B);
+      }
+    }
+    loss += coef * ss / B;
+  }
+  return (T)loss;
+}
+
+template <typename T>
+T ract_critic_ac_loss(ract_critic_acts_t<T>* ca) {
+  const int B = ca->batch;
+  double s = 0;
+  for (int b = 0; b < B; b++) {
+    s += ca->q[b];
+    ca->dq[b] = (T)(-1.0 / B);
+  }
+  return (T)(-s / B);
+}
+
+template <typename T>
+ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, int param_grads,
+                                 ract_error* err) {
+  const int B = ca->batch;
+  if (B < 1) return ract_fail(err, RACT_ERR_ARG, "critic_backward: no forward");
+  T* da = ca->d_a;
+  T* db = ca->d_b;
+  // sigmoid: d pre = dq * q (1 - q)
+  zero(db, (size_t)B);
+  ract_sigmoid_backward(db, ca->dq, ca->q, (size_t)B);
+  for (int j = c->n_layers - 1; j >= 0; j--) {
+    const int in = c->dims[j], out = c->dims[j + 1];
+    zero(da, (size_t)B * in);
+    ract_linear_backward(da, param_grads ? c->g.w[j] : nullptr, param_grads ? c->g.b[j] : nullptr,
+                         db, j == 0 ? ca->bn_out : ca->h[j - 1], c->p.w[j], B, in, out);
+    if (j > 0) {
+      zero(db, (size_t)B * in);
+      ract_relu_backward(db, da, ca->h[j - 1], (size_t)B * in);
+    }
+  }
+  // da = d bn_out (B,3)
+  zero(ca->dfeat, (size_t)B * 3);
+  T* dg = param_grads ? c->g.bn_gamma : nullptr;
+  T* dbeta = param_grads ? c->g.bn_beta : nullptr;
+  if (ca->bn_batch) {
+    ract_batchnorm_train_backward(ca->dfeat, dg, dbeta, da, ca->feat, ca->bn_mu, ca->bn_rstd,
+                                  (const T*)c->p.bn_gamma, B, 3);
+  } else {
+    ract_batchnorm_eval_backward(ca->dfeat, dg, dbeta, da, ca->feat, c->bn_mean, c->bn_var,
+                                 (const T*)c->p.bn_gamma, B, 3, (T)c->cfg.bn_eps);
+  }
+  return RACT_OK;
+}
+
+size_t ract_critic_target_bytes(int n_items, int k) {
+  return ract_arena_round((size_t)n_items * sizeof(float)) + ract_arena_round((size_t)n_items) +
+         ract_arena_round((size_t)k * sizeof(int)) + ract_arena_round((size_t)k * sizeof(float));
+}
+
+template <typename T>
+ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
+                               const ract_actor_acts_t<T>* acts, ract_sparse x, int n_items,
+                               ract_arena* scratch, ract_error* err) {
+  const int B = acts->batch, I = n_items, k = c->cfg.metrics_k;
+  if (x.rows != B || x.cols != I) {
+    return ract_fail(err, RACT_ERR_SHAPE, "critic_target: input %d x %d, forward was %d x %d",
+                     x.rows, x.cols, B, I);
+  }
+  const size_t mark = ract_arena_mark(scratch);
+  float* s = (float*)ract_arena_alloc(scratch, (size_t)I * sizeof(float));
+  uint8_t* rel = (uint8_t*)ract_arena_alloc(scratch, (size_t)I);
+  int* tidx = (int*)ract_arena_alloc(scratch, (size_t)k * sizeof(int));
+  float* tval = (float*)ract_arena_alloc(scratch, (size_t)k * sizeof(float));
+  if (!s || !rel || !tidx || !tval) {
+    ract_status st = ract_arena_check(scratch, "critic target scratch", err);
+    ract_arena_reset(scratch, mark);
+    return st;
+  }
+  memset(rel, 0, (size_t)I);
+  const int64_t base = x.ptr[0];
+  ca->batch = B;
+  for (int b = 0; b < B; b++) {
+    const T* l = acts->logits + (size_t)b * I;
+    for (int i = 0; i < I; i++) s[i] = (float)l[i];
+    for (int64_t j = acts->in_ptr[b]; j < acts->in_ptr[b + 1]; j++) s[acts->in_idx[j]] = -INFINITY;
+    int unseen = 0;
+    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) {
+      if (!acts->keep[e - base]) {
+        rel[x.idx[e]] = 1;
+        unseen++;
+      }
+    }
+    const int got = ract_topk_row(s, I, k, tidx, tval);
+    double dcg = 0;
+    for (int r = 0; r < got; r++) {
+      if (rel[tidx[r]]) dcg += 1.0 / log2((double)r + 2.0);
+    }
+    const int n = x.ptr[b + 1] - x.ptr[b];
+    if (c->cfg.ndcg_gain_sqrt && n > 0) dcg /= sqrt((double)n);
+    double idcg = 0;
+    for (int r = 0; r < (unseen < k ? unseen : k); r++) idcg += 1.0 / log2((double)r + 2.0);
+    if (idcg < 0.1) idcg = 0.1;
+    ca->target[b] = (T)(dcg / idcg);
+    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) rel[x.idx[e]] = 0;
+  }
+  ract_arena_reset(scratch, mark);
+  return RACT_OK;
+}
+
+#define RACT_CRITIC_INSTANTIATE(T)                                                                 \
+  template ract_status ract_critic_create<T>(ract_critic_t<T>*, const ract_model_config*,          \
+                                             ract_arena*, ract_error*);                            \
+  template void ract_critic_init_params<T>(ract_critic_t<T>*, ract_rng*);                          \
+  template void ract_critic_zero_grad<T>(ract_critic_t<T>*);                                       \
+  template void ract_critic_zero_moments<T>(ract_critic_t<T>*);                                    \
+  template int ract_critic_tensor_count<T>(const ract_critic_t<T>*);                               \
+  template ract_param_info ract_critic_tensor_info<T>(const ract_critic_t<T>*, int);               \
+  template ract_status ract_critic_acts_create<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*, \
+                                                  int, ract_arena*, ract_error*);                  \
+  template void ract_critic_input<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*,              \
+                                     const ract_actor_acts_t<T>*);                                 \
+  template ract_status ract_critic_forward<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*, int, int, \
+                                              ract_error*);                                        \
+  template void ract_critic_bn_collect<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*);              \
+  template T ract_critic_loss<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*);                       \
+  template T ract_critic_ac_loss<T>(ract_critic_acts_t<T>*);                                       \
+  template ract_status ract_critic_backward<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*, int,     \
+                                               ract_error*);                                       \
+  template ract_status ract_critic_target<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*,      \
+                                             const ract_actor_acts_t<T>*, ract_sparse, int,        \
+                                             ract_arena*, ract_error*);
+
+RACT_CRITIC_INSTANTIATE(float)
+RACT_CRITIC_INSTANTIATE(double)

@@ -1,0 +1,92 @@
+// Train steps per stage: the order of operations of the seed's calculate_loss (step.h).
+#include "ract/model/step.h"
+
+#include <string.h>
+
+#include <cmath>
+
+namespace {
+
+float mean(const float* v, int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++) s += v[i];
+  return n > 0 ? (float)(s / n) : 0.0f;
+}
+
+}  // namespace
+
+ract_status ract_model_step(ract_model* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+                            ract_step_stats* stats, ract_error* err) {
+  if (!m || !m->actor || !m->critic || !m->aacts || !m->cacts || !m->anneal || !rng) {
+    return ract_fail(err, RACT_ERR_ARG, "model_step: null argument");
+  }
+  if (stage != RACT_STAGE_ACTOR_PRETRAIN && !m->scratch) {
+    return ract_fail(err, RACT_ERR_ARG, "model_step: the critic stages need a scratch arena");
+  }
+  ract_actor* a = m->actor;
+  ract_critic* c = m->critic;
+  ract_actor_acts* aa = m->aacts;
+  ract_critic_acts* ca = m->cacts;
+  const ract_model_config* cfg = &a->cfg;
+  const int B = x.rows;
+  ract_step_stats st;
+  memset(&st, 0, sizeof(st));
+  st.batch = B;
+
+  const bool actor_batch = stage == RACT_STAGE_ACTOR_PRETRAIN;
+  const float beta = ract_anneal_next(cfg, m->anneal, actor_batch);
+  st.beta = beta;
+  RACT_CHECK(ract_actor_forward(a, aa, x, RACT_MODE_TRAIN, rng, err));
+  st.actor_loss = ract_actor_loss(a, aa, x, beta);
+  st.ce = mean(aa->ce, B);
+  st.kl = mean(aa->kl, B);
+  const int bn_batch = cfg->bn_mode == RACT_BN_BATCH;
+
+  if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
+    ract_actor_zero_grad(a);
+    for (int b = 0; b < B; b++) {
+      aa->dce[b] = 1.0f / B;
+      aa->dkl[b] = beta / B;
+    }
+    if (!bn_batch) {  // paper: running statistics of the critic's features
+      ract_critic_input(ca, c, aa);
+      ract_critic_bn_collect(c, ca);
+    }
+    RACT_CHECK(ract_actor_backward(a, aa, x, aa->dce, aa->dkl, err));
+    st.loss = st.actor_loss;
+  } else {
+    // The target reads the logits: before any backward reuses that buffer.
+    RACT_CHECK(ract_critic_target(ca, c, aa, x, a->n_items, m->scratch, err));
+    ract_critic_input(ca, c, aa);
+    RACT_CHECK(ract_critic_forward(c, ca, bn_batch, bn_batch, err));
+    st.q = mean(ca->q, B);
+    st.target = mean(ca->target, B);
+    const bool train_critic = stage == RACT_STAGE_CRITIC_PRETRAIN || (cfg->finetune_critic != 0);
+    if (train_critic) {
+      ract_critic_zero_grad(c);
+      st.critic_loss = ract_critic_loss(c, ca);
+      RACT_CHECK(ract_critic_backward(c, ca, 1, err));
+    }
+    if (stage == RACT_STAGE_CRITIC_PRETRAIN) {
+      st.loss = st.critic_loss;
+    } else {
+      st.loss = ract_critic_ac_loss(ca);
+      RACT_CHECK(ract_critic_backward(c, ca, 0, err));
+      for (int b = 0; b < B; b++) {
+        aa->dce[b] = ca->dfeat[b * 3 + 2];
+        aa->dkl[b] = beta * aa->dce[b];
+      }
+      ract_actor_zero_grad(a);
+      RACT_CHECK(ract_actor_backward(a, aa, x, aa->dce,
+                                     cfg->critic_loss_with_kl ? aa->dkl : nullptr, err));
+    }
+  }
+  if (stats) *stats = st;
+  if (!std::isfinite(st.loss) || !std::isfinite(st.actor_loss)) {
+    return ract_fail(err, RACT_ERR_NUMERIC,
+                     "model_step: stage %d loss %g, actor loss %g (ce %g, kl %g) on a batch of %d",
+                     (int)stage, (double)st.loss, (double)st.actor_loss, (double)st.ce,
+                     (double)st.kl, B);
+  }
+  return RACT_OK;
+}

@@ -1,0 +1,65 @@
+// One training step per stage (RACT_SPEC.md section 3): forward, loss and backward for one
+// batch, leaving the gradients of the group(s) the stage trains in their flat `grads` buffers
+// (zeroed first). The trainer then steps Adam on those groups only (a frozen group is simply
+// not stepped). These are the seed's calculate_loss for each train_stage.
+//
+//   actor_pretrain:  actor loss mean_b(ce + beta*kl); actor grads. With RACT_BN_RUNNING (paper)
+//                    it also feeds the critic's BatchNorm running statistics (no gradient).
+//   critic_pretrain: actor forward in train mode (dropout, eps), NDCG target, critic features;
+//                    critic loss mean (Q - target)^2 (+ l2); critic grads. Actor untouched.
+//   finetune:        -mean(Q) through the critic and BatchNorm into the actor; actor grads;
+//                    with cfg.finetune_critic (paper) also the critic's loss on the same
+//                    forward into the critic grads (computed before either group moves).
+// Batch statistics (RACT_BN_BATCH, recbole) in the critic and finetune steps, with the
+// running-stat update; a batch of one user is well defined here (normalised features are 0,
+// no running update, no gradient to the features) where PyTorch would raise: skip it in the
+// trainer if parity with RecBole matters.
+// Each step takes one beta from the annealing counter (ract_anneal_next), counted as an actor
+// training batch only in actor_pretrain.
+#ifndef RACT_MODEL_STEP_H_
+#define RACT_MODEL_STEP_H_
+
+#include "ract/core/arena.h"
+#include "ract/core/rng.h"
+#include "ract/core/status.h"
+#include "ract/core/tensor.h"
+#include "ract/model/actor.h"
+#include "ract/model/critic.h"
+
+typedef enum ract_stage {
+  RACT_STAGE_ACTOR_PRETRAIN = 0,
+  RACT_STAGE_CRITIC_PRETRAIN = 1,
+  RACT_STAGE_FINETUNE = 2,
+} ract_stage;
+
+// Batch means of what the step computed (for logs and plots).
+typedef struct ract_step_stats {
+  int batch;
+  float beta;
+  float loss;         // the stage's loss: actor loss, critic loss, or -mean(Q)
+  float actor_loss;   // mean(ce + beta*kl)
+  float ce;           // mean ce
+  float kl;           // mean kl
+  float q;            // mean Q (critic and finetune stages)
+  float target;       // mean NDCG target (critic and finetune stages)
+  float critic_loss;  // critic MSE (+ l2) (critic stage; finetune with finetune_critic)
+} ract_step_stats;
+
+// Everything a step touches. `scratch` provides ract_critic_target_bytes(I, metrics_k) bytes
+// (released before returning).
+typedef struct ract_model {
+  ract_actor* actor;
+  ract_critic* critic;
+  ract_actor_acts* aacts;
+  ract_critic_acts* cacts;
+  ract_arena* scratch;
+  ract_anneal* anneal;
+} ract_model;
+
+// Runs one step of `stage` on the batch x (binary histories, x.cols = I). rng drives dropout
+// and eps. stats may be NULL (filled even when the step fails with RACT_ERR_NUMERIC: a NaN or
+// infinite loss).
+ract_status ract_model_step(ract_model* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+                            ract_step_stats* stats, ract_error* err);
+
+#endif  // RACT_MODEL_STEP_H_

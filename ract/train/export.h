@@ -1,0 +1,45 @@
+// From the trainer to weight files (ract/deploy/model_file.h) and back.
+//
+// Inference file: the actor's scoring path only (enc.*, the mu half of enc.head as mu.w /
+// mu.b, dec.*), in fp32, fp16 or int8, with the item tokens and the training metadata.
+// Checkpoint: every actor and critic parameter under its MODEL_LAYOUT name, the critic's
+// BatchNorm running statistics, both Adam moments, and a state blob (counters, RNG, stage,
+// epoch, the config) from which training continues.
+#ifndef RACT_TRAIN_EXPORT_H_
+#define RACT_TRAIN_EXPORT_H_
+
+#include "ract/core/status.h"
+#include "ract/deploy/model_file.h"
+#include "ract/train/trainer.h"
+
+// Dims of the trainer's model as the file header states them.
+ract_model_dims ract_export_dims(const ract_trainer* t);
+
+// Writes the inference file. meta: extra key/value pairs (dataset, metrics, date, ...).
+ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_file_dtype dtype,
+                                  const ract_file_kv* meta, int n_meta, ract_error* err);
+
+// The resumable state saved with a checkpoint.
+typedef struct ract_train_state {
+  uint32_t magic;    // "RCTS"
+  uint32_t version;  // 1
+  int32_t stage;     // the stage to run next / running
+  int32_t epoch;     // epochs of that stage already done
+  int64_t anneal_steps;
+  int64_t adam_actor_t;
+  int64_t adam_critic_t;
+  float adam_actor_lr;
+  float adam_critic_lr;
+  uint64_t rng[4];
+  ract_train_config cfg;
+} ract_train_state;
+
+ract_status ract_export_checkpoint(const char* path, const ract_trainer* t, int stage, int epoch,
+                                   const ract_file_kv* meta, int n_meta, ract_error* err);
+
+// Loads a checkpoint's parameters, BatchNorm statistics and Adam moments into t (created
+// for the same model dims and data width), and its state into *state (may be NULL).
+ract_status ract_import_checkpoint(ract_trainer* t, const char* path, ract_train_state* state,
+                                   ract_error* err);
+
+#endif  // RACT_TRAIN_EXPORT_H_

@@ -1,0 +1,422 @@
+// The three-stage trainer (trainer.h).
+#include "ract/train/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <algorithm>
+
+#include "ract/eval/evaluator.h"
+#include "ract/math/gemm.h"
+
+namespace {
+
+double now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+// The most stored entries any batch of `batch` rows can hold: the sum of the longest rows.
+int64_t max_batch_nnz_any(const ract_csr* m, int batch) {
+  int64_t* len = (int64_t*)malloc(sizeof(int64_t) * (m->rows > 0 ? m->rows : 1));
+  if (len == nullptr) return -1;
+  for (int r = 0; r < m->rows; r++) len[r] = m->ptr[r + 1] - m->ptr[r];
+  int b = std::min(batch, m->rows);
+  std::partial_sort(len, len + b, len + m->rows, [](int64_t a, int64_t c) { return a > c; });
+  int64_t s = 0;
+  for (int i = 0; i < b; i++) s += len[i];
+  free(len);
+  return s;
+}
+
+// The most stored entries of a batch of contiguous rows (evaluation batches).
+int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
+  int64_t best = 0;
+  for (int r = 0; r < m->rows; r += batch) {
+    int e = std::min(r + batch, m->rows);
+    best = std::max(best, m->ptr[e] - m->ptr[r]);
+  }
+  return best;
+}
+
+int metric_ok(const ract_train_config* c) {
+  ract_metrics m;
+  if (ract_metrics_init(&m, c->topk, c->n_topk, nullptr) != RACT_OK) return 0;
+  return !isnan(ract_metrics_get(&m, c->valid_metric));
+}
+
+// Evaluation callback: eval-mode logits of the actor for a batch of input rows.
+ract_status eval_model(void* ctx, ract_sparse rows, ract_tensor scores, ract_error* err) {
+  ract_trainer* t = (ract_trainer*)ctx;
+  RACT_CHECK(ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err));
+  ract_tensor logits = ract_tensor_make(t->aacts.logits, rows.rows, t->actor.n_items);
+  ract_tensor_copy(scores, logits);
+  return RACT_OK;
+}
+
+void snapshot(ract_trainer* t, int save) {
+  size_t na = t->actor.n_params, nc = t->critic.n_params;
+  if (save) {
+    memcpy(t->best_actor, t->actor.params, sizeof(float) * na);
+    memcpy(t->best_critic, t->critic.params, sizeof(float) * nc);
+    memcpy(t->best_critic + nc, t->critic.bn_mean, sizeof(float) * 3);
+    memcpy(t->best_critic + nc + 3, t->critic.bn_var, sizeof(float) * 3);
+  } else {
+    memcpy(t->actor.params, t->best_actor, sizeof(float) * na);
+    memcpy(t->critic.params, t->best_critic, sizeof(float) * nc);
+    memcpy(t->critic.bn_mean, t->best_critic + nc, sizeof(float) * 3);
+    memcpy(t->critic.bn_var, t->best_critic + nc + 3, sizeof(float) * 3);
+  }
+}
+
+int all_finite(const float* v, size_t n) {
+  float s = 0;
+  for (size_t i = 0; i < n; i++) s += v[i] * 0.0f;  // NaN or inf makes the sum NaN
+  return s == 0.0f;
+}
+
+}  // namespace
+
+const char* ract_stage_name(ract_stage s) {
+  switch (s) {
+    case RACT_STAGE_ACTOR_PRETRAIN:
+      return "actor_pretrain";
+    case RACT_STAGE_CRITIC_PRETRAIN:
+      return "critic_pretrain";
+    case RACT_STAGE_FINETUNE:
+      return "finetune";
+  }
+  return "?";
+}
+
+int ract_stage_parse(const char* name) {
+  for (int s = 0; s < RACT_STAGES; s++) {
+    if (strcmp(name, ract_stage_name((ract_stage)s)) == 0) return s;
+  }
+  return -1;
+}
+
+ract_status ract_train_config_preset(ract_train_config* c, const char* preset, ract_error* err) {
+  memset(c, 0, sizeof(*c));
+  RACT_CHECK(ract_model_config_preset(&c->model, preset, err));
+  snprintf(c->preset, sizeof(c->preset), "%s", preset);
+  for (int s = 0; s < RACT_STAGES; s++) c->run_stage[s] = 1;
+  c->topk[0] = 10;
+  c->topk[1] = 100;
+  c->n_topk = 2;
+  c->threads = 1;
+  c->seed = 2020;
+  if (strcmp(preset, "recbole") == 0) {
+    const int epochs[] = {150, 50, 300};
+    const float lr[] = {1e-3f, 1e-4f, 2e-6f};
+    for (int s = 0; s < RACT_STAGES; s++) {
+      c->stage_epochs[s] = epochs[s];
+      c->stage_lr[s] = lr[s];
+    }
+    c->validate[RACT_STAGE_FINETUNE] = 1;
+    c->stopping_step[RACT_STAGE_FINETUNE] = 10;
+    c->train_batch_size = 2048;
+    c->drop_last = 0;
+    snprintf(c->valid_metric, sizeof(c->valid_metric), "mrr@10");
+  } else {
+    const int epochs[] = {100, 50, 50};
+    const float lr[] = {1e-3f, 1e-4f, 2e-6f};
+    for (int s = 0; s < RACT_STAGES; s++) {
+      c->stage_epochs[s] = epochs[s];
+      c->stage_lr[s] = lr[s];
+    }
+    c->validate[RACT_STAGE_ACTOR_PRETRAIN] = 1;
+    c->validate[RACT_STAGE_FINETUNE] = 1;
+    c->train_batch_size = 500;
+    c->drop_last = 1;
+    snprintf(c->valid_metric, sizeof(c->valid_metric), "ndcg@100");
+  }
+  c->eval_batch = 1024;
+  return RACT_OK;
+}
+
+ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
+                                const ract_dataset* data, ract_error* err) {
+  memset(t, 0, sizeof(*t));
+  t->cfg = *cfg;
+  t->data = data;
+  const ract_train_config* c = &t->cfg;
+  if (c->train_batch_size < 1 || c->eval_batch < 1) {
+    return ract_fail(err, RACT_ERR_ARG, "train_batch_size and eval batch must be >= 1");
+  }
+  if (!metric_ok(c)) {
+    return ract_fail(err, RACT_ERR_ARG,
+                     "valid_metric '%s' is not one of the computed metrics (keys like "
+                     "ndcg@100, mrr@10, recall@10 with K in topk)",
+                     c->valid_metric);
+  }
+  for (int s = 0; s < RACT_STAGES; s++) {
+    if (c->stage_epochs[s] < 0) return ract_fail(err, RACT_ERR_ARG, "negative epochs");
+    if (c->run_stage[s] && c->validate[s] && data->valid.rows == 0) {
+      return ract_fail(err, RACT_ERR_DATA,
+                       "stage %s validates every epoch but the dataset "
+                       "has no validation users",
+                       ract_stage_name((ract_stage)s));
+    }
+  }
+  if (data->train.rows == 0 || data->n_items == 0) {
+    return ract_fail(err, RACT_ERR_DATA, "the training data is empty");
+  }
+  RACT_CHECK(ract_model_config_check(&c->model, err));
+  const int I = data->n_items;
+  const int B = std::min(c->train_batch_size, data->train.rows);
+  const int EB = c->eval_batch;
+  int64_t nnz_train = max_batch_nnz_any(&data->train, B);
+  if (nnz_train < 0) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+  int64_t nnz = std::max({nnz_train, max_batch_nnz_contiguous(&data->valid.input, EB),
+                          max_batch_nnz_contiguous(&data->test.input, EB), (int64_t)1});
+  int max_batch = std::max(B, EB);
+  int max_k = 1;
+  for (int i = 0; i < c->n_topk; i++) max_k = std::max(max_k, c->topk[i]);
+  size_t scratch_bytes =
+      std::max(ract_critic_target_bytes(I, c->model.metrics_k), ract_eval_bytes(I, EB, max_k)) +
+      (1 << 16);
+  size_t n_actor = ract_actor_param_count(&c->model, I);
+  size_t n_critic = ract_critic_param_count(&c->model);
+  size_t bytes = ract_actor_bytes(&c->model, I) + ract_critic_bytes(&c->model) +
+                 ract_actor_acts_bytes(&c->model, I, max_batch, nnz) +
+                 ract_critic_acts_bytes(&c->model, max_batch) + scratch_bytes +
+                 ract_arena_round(sizeof(int) * data->train.rows) +
+                 ract_arena_round(sizeof(int64_t) * (max_batch + 1)) +
+                 ract_arena_round(sizeof(int32_t) * nnz) +
+                 ract_arena_round(sizeof(float) * n_actor) +
+                 ract_arena_round(sizeof(float) * (n_critic + 6)) + (1 << 16);
+  RACT_CHECK(ract_arena_create(&t->arena, bytes, err));
+  ract_arena* a = &t->arena;
+  t->max_batch_nnz = nnz;
+  RACT_CHECK(ract_actor_create(&t->actor, &c->model, I, a, err));
+  RACT_CHECK(ract_critic_create(&t->critic, &c->model, a, err));
+  RACT_CHECK(ract_actor_acts_create(&t->aacts, &t->actor, max_batch, nnz, a, err));
+  RACT_CHECK(ract_critic_acts_create(&t->cacts, &t->critic, max_batch, a, err));
+  t->order = (int*)ract_arena_alloc(a, sizeof(int) * data->train.rows);
+  t->batch_ptr = (int64_t*)ract_arena_alloc(a, sizeof(int64_t) * (max_batch + 1));
+  t->batch_idx = (int32_t*)ract_arena_alloc(a, sizeof(int32_t) * nnz);
+  t->best_actor = ract_arena_floats(a, n_actor);
+  t->best_critic = ract_arena_floats(a, n_critic + 6);
+  void* sbuf = ract_arena_alloc(a, scratch_bytes);
+  RACT_CHECK(ract_arena_check(a, "trainer", err));
+  ract_arena_init(&t->scratch, sbuf, scratch_bytes);
+  for (int r = 0; r < data->train.rows; r++) t->order[r] = r;
+
+  int total_epochs = 0;
+  for (int s = 0; s < RACT_STAGES; s++) total_epochs += c->stage_epochs[s];
+  t->cap_log = total_epochs + 1;
+  t->log = (ract_epoch_log*)calloc(t->cap_log, sizeof(ract_epoch_log));
+  if (t->log == nullptr) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+
+  ract_blas_set_threads(c->threads);
+  ract_rng_seed(&t->rng, c->seed, 0);
+  ract_actor_init_params(&t->actor, &t->rng);
+  ract_critic_init_params(&t->critic, &t->rng);
+  t->adam_actor = ract_adam_make(c->stage_lr[0]);
+  t->adam_critic = ract_adam_make(c->stage_lr[1]);
+  for (int s = 0; s < RACT_STAGES; s++) t->stage[s].best_epoch = -1;
+  return RACT_OK;
+}
+
+void ract_trainer_free(ract_trainer* t) {
+  free(t->log);
+  ract_arena_free(&t->arena);
+  memset(t, 0, sizeof(*t));
+}
+
+ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
+                                  ract_error* err) {
+  RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
+  return ract_eval_run(out, set, t->data->n_items, eval_model, t, t->cfg.eval_batch, &t->scratch,
+                       err);
+}
+
+// Gathers rows order[r0 .. r0+n) of the training matrix into the batch buffers.
+static ract_sparse gather_batch(ract_trainer* t, int r0, int n) {
+  const ract_csr* m = &t->data->train;
+  int64_t k = 0;
+  t->batch_ptr[0] = 0;
+  for (int b = 0; b < n; b++) {
+    int r = t->order[r0 + b];
+    int64_t len = m->ptr[r + 1] - m->ptr[r];
+    memcpy(t->batch_idx + k, m->idx + m->ptr[r], sizeof(int32_t) * len);
+    k += len;
+    t->batch_ptr[b + 1] = k;
+  }
+  ract_sparse x = {n, m->cols, t->batch_ptr, t->batch_idx, nullptr};
+  return x;
+}
+
+ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
+                                   ract_error* err) {
+  const ract_train_config* c = &t->cfg;
+  const ract_model_config* mc = &c->model;
+  ract_stage_summary* sum = &t->stage[s];
+  memset(sum, 0, sizeof(*sum));
+  sum->ran = 1;
+  sum->best_epoch = -1;
+  const double t_stage = now();
+  const int rows = t->data->train.rows;
+  const int B = std::min(c->train_batch_size, rows);
+  const int n_batches = c->drop_last ? rows / B : (rows + B - 1) / B;
+
+  // A fresh Adam for what the stage trains (RecBole builds one per run). The paper's critic
+  // keeps its Adam from critic_pretrain into finetune.
+  const int train_actor = s != RACT_STAGE_CRITIC_PRETRAIN;
+  const int train_critic =
+      s == RACT_STAGE_CRITIC_PRETRAIN || (s == RACT_STAGE_FINETUNE && mc->finetune_critic);
+  if (train_actor) {
+    t->adam_actor = ract_adam_make(c->stage_lr[s]);
+    ract_actor_zero_moments(&t->actor);
+  }
+  if (s == RACT_STAGE_CRITIC_PRETRAIN) {
+    t->adam_critic = ract_adam_make(c->stage_lr[s]);
+    ract_critic_zero_moments(&t->critic);
+  }
+  ract_anneal_stage_begin(mc, &t->anneal);
+  ract_model model = {&t->actor, &t->critic, &t->aacts, &t->cacts, &t->scratch, &t->anneal};
+
+  double best = -INFINITY;
+  int since_best = 0;
+  for (int epoch = 0; epoch < c->stage_epochs[s]; epoch++) {
+    const double t0 = now();
+    ract_rng_shuffle(&t->rng, t->order, rows);
+    ract_epoch_log lg;
+    memset(&lg, 0, sizeof(lg));
+    lg.stage = s;
+    lg.epoch = epoch;
+    for (int bi = 0; bi < n_batches; bi++) {
+      int r0 = bi * B;
+      int n = std::min(B, rows - r0);
+      ract_sparse x = gather_batch(t, r0, n);
+      ract_step_stats st;
+      RACT_CHECK(ract_model_step(&model, s, x, &t->rng, &st, err));
+      if (!isfinite(st.loss) || !isfinite(st.actor_loss)) {
+        return ract_fail(err, RACT_ERR_NUMERIC,
+                         "non-finite loss in stage %s, epoch %d, batch %d (loss %g, actor loss "
+                         "%g): lower the learning rate",
+                         ract_stage_name(s), epoch + 1, bi + 1, st.loss, st.actor_loss);
+      }
+      if (train_actor) {
+        ract_adam_step(&t->adam_actor, t->actor.params, t->actor.grads, t->actor.m, t->actor.v,
+                       t->actor.n_params);
+      }
+      if (train_critic) {
+        ract_adam_step(&t->adam_critic, t->critic.params, t->critic.grads, t->critic.m, t->critic.v,
+                       t->critic.n_params);
+      }
+      lg.batches++;
+      lg.loss += st.loss;
+      lg.actor_loss += st.actor_loss;
+      lg.ce += st.ce;
+      lg.kl += st.kl;
+      lg.beta = st.beta;
+      lg.q += st.q;
+      lg.target += st.target;
+      lg.critic_loss += st.critic_loss;
+      if (cb && cb->on_batch) cb->on_batch(cb->ctx, s, epoch, bi, n_batches, &st);
+    }
+    if (lg.batches > 0) {
+      double inv = 1.0 / lg.batches;
+      lg.loss *= inv;
+      lg.actor_loss *= inv;
+      lg.ce *= inv;
+      lg.kl *= inv;
+      lg.q *= inv;
+      lg.target *= inv;
+      lg.critic_loss *= inv;
+    }
+    if ((train_actor && !all_finite(t->actor.params, t->actor.n_params)) ||
+        (train_critic && !all_finite(t->critic.params, t->critic.n_params))) {
+      return ract_fail(err, RACT_ERR_NUMERIC,
+                       "non-finite parameter after stage %s, epoch %d: lower the learning rate",
+                       ract_stage_name(s), epoch + 1);
+    }
+    lg.seconds_train = now() - t0;
+    lg.valid = NAN;
+    ract_metrics valid;
+    memset(&valid, 0, sizeof(valid));
+    int stop = 0;
+    if (c->validate[s]) {
+      const double tv = now();
+      RACT_CHECK(ract_trainer_evaluate(t, &t->data->valid, &valid, err));
+      lg.seconds_valid = now() - tv;
+      lg.valid = ract_metrics_get(&valid, c->valid_metric);
+      if (lg.valid >= best) {  // RecBole's rule: ties move the best forward
+        best = lg.valid;
+        sum->best_epoch = epoch;
+        sum->best_valid = valid;
+        since_best = 0;
+        snapshot(t, 1);
+      } else if (c->stopping_step[s] > 0 && ++since_best > c->stopping_step[s]) {
+        stop = 1;
+      }
+    }
+    sum->epochs = epoch + 1;
+    if (t->n_log < t->cap_log) t->log[t->n_log++] = lg;
+    if (cb && cb->on_epoch) cb->on_epoch(cb->ctx, &lg, c->validate[s] ? &valid : nullptr);
+    if (stop) break;
+  }
+  if (sum->best_epoch >= 0) {
+    snapshot(t, 0);
+  } else {
+    RACT_CHECK(ract_trainer_evaluate(t, &t->data->valid, &sum->best_valid, err));
+  }
+  sum->seconds = now() - t_stage;
+  return RACT_OK;
+}
+
+ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ract_error* err) {
+  for (int s = 0; s < RACT_STAGES; s++) {
+    if (t->cfg.run_stage[s]) RACT_CHECK(ract_trainer_run_stage(t, (ract_stage)s, cb, err));
+  }
+  return RACT_OK;
+}
+
+ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set, float* q,
+                                      float* target, int n_out, int* n, double* corr,
+                                      ract_error* err) {
+  const ract_model_config* mc = &t->cfg.model;
+  ract_rng rng;  // its own stream: the check does not move the training stream
+  ract_rng_seed(&rng, t->cfg.seed, 7);
+  ract_sparse all = ract_csr_view(&set->input);
+  ract_anneal an = t->anneal;
+  float beta = ract_anneal_beta_at(mc, an.steps);
+  int got = 0;
+  const int EB = std::min(t->cfg.eval_batch, t->cfg.train_batch_size);
+  for (int r0 = 0; r0 < set->rows && got < n_out; r0 += EB) {
+    int nb = std::min({EB, set->rows - r0, n_out - got});
+    ract_sparse x = ract_sparse_rows(all, r0, nb);
+    RACT_CHECK(ract_actor_forward(&t->actor, &t->aacts, x, RACT_MODE_TRAIN, &rng, err));
+    ract_actor_loss(&t->actor, &t->aacts, x, beta);
+    RACT_CHECK(ract_critic_target(&t->cacts, &t->critic, &t->aacts, x, t->actor.n_items,
+                                  &t->scratch, err));
+    ract_critic_input(&t->cacts, &t->critic, &t->aacts);
+    RACT_CHECK(ract_critic_forward(&t->critic, &t->cacts, mc->bn_mode == RACT_BN_BATCH, 0, err));
+    for (int b = 0; b < nb; b++) {
+      q[got + b] = t->cacts.q[b];
+      target[got + b] = t->cacts.target[b];
+    }
+    got += nb;
+  }
+  *n = got;
+  double mq = 0, mt = 0;
+  for (int i = 0; i < got; i++) {
+    mq += q[i];
+    mt += target[i];
+  }
+  mq /= got > 0 ? got : 1;
+  mt /= got > 0 ? got : 1;
+  double sqq = 0, stt = 0, sqt = 0;
+  for (int i = 0; i < got; i++) {
+    sqq += (q[i] - mq) * (q[i] - mq);
+    stt += (target[i] - mt) * (target[i] - mt);
+    sqt += (q[i] - mq) * (target[i] - mt);
+  }
+  *corr = (sqq > 0 && stt > 0) ? sqt / sqrt(sqq * stt) : 0.0;
+  return RACT_OK;
+}

@@ -1,0 +1,454 @@
+// Every op of ract/math/ops.h gradient-checked by central finite differences in double,
+// every element of every input, on tiny shapes: the loss is sum_k r_k * out_k with random r
+// (so dout = r), or a weighted sum of the per-row outputs. Plus forward values by hand and the
+// float paths against the double ones.
+#include "ract/math/ops.h"
+
+#include <doctest/doctest.h>
+#include <math.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ract/core/rng.h"
+
+namespace {
+
+using Vec = std::vector<double>;
+
+Vec randn(ract_rng* r, size_t n, double scale = 1.0) {
+  Vec v(n);
+  for (double& x : v) x = ract_rng_normal(r) * scale;
+  return v;
+}
+
+double dot(const Vec& a, const Vec& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); i++) s += a[i] * b[i];
+  return s;
+}
+
+// Central differences of loss() w.r.t. every element of x against the analytic grad g.
+void check_grad(const char* what, Vec& x, const Vec& g, const std::function<double()>& loss,
+                double h = 1e-5, double tol = 1e-7) {
+  REQUIRE(x.size() == g.size());
+  int bad = 0;
+  for (size_t i = 0; i < x.size(); i++) {
+    const double save = x[i];
+    x[i] = save + h;
+    const double lp = loss();
+    x[i] = save - h;
+    const double lm = loss();
+    x[i] = save;
+    const double fd = (lp - lm) / (2 * h);
+    if (fabs(fd - g[i]) > tol * (1 + fabs(fd))) {
+      if (bad++ < 5) MESSAGE(std::string(what) << "[" << i << "]: analytic " << g[i] << " numeric " << fd);
+    }
+  }
+  CHECK_MESSAGE(bad == 0, std::string(what) << ": " << bad << " of " << x.size() << " elements off");
+}
+
+// A small CSR batch with some empty rows and repeated columns across rows.
+struct Csr {
+  std::vector<int64_t> ptr;
+  std::vector<int32_t> idx;
+  std::vector<float> val;
+  ract_sparse view(int cols, bool with_val) const {
+    ract_sparse s = {(int)ptr.size() - 1, cols, ptr.data(), idx.data(),
+                     with_val ? val.data() : nullptr};
+    return s;
+  }
+};
+
+Csr small_csr() {
+  Csr c;
+  c.ptr = {0, 3, 3, 5, 6};  // rows: {0,2,5}, {}, {1,5}, {6}
+  c.idx = {0, 2, 5, 1, 5, 6};
+  c.val = {0.5f, 1.5f, -1.0f, 2.0f, 0.25f, 1.0f};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("ops: dense linear gradients (double) and the float BLIS path") {
+  ract_rng r;
+  ract_rng_seed(&r, 1, 0);
+  const int B = 3, C = 4, O = 5;
+  Vec inp = randn(&r, B * C), w = randn(&r, O * C), b = randn(&r, O), rr = randn(&r, B * O);
+  Vec out(B * O);
+  auto loss = [&]() {
+    ract_linear_forward(out.data(), inp.data(), w.data(), b.data(), B, C, O);
+    return dot(out, rr);
+  };
+  loss();
+  // forward by hand
+  for (int i = 0; i < B; i++) {
+    for (int o = 0; o < O; o++) {
+      double s = b[o];
+      for (int c = 0; c < C; c++) s += inp[i * C + c] * w[o * C + c];
+      CHECK(out[i * O + o] == doctest::Approx(s).epsilon(1e-12));
+    }
+  }
+  Vec dinp(B * C, 0.5), dw(O * C, 0.25), db(O, -1.0);  // backward adds: start non-zero
+  ract_linear_backward(dinp.data(), dw.data(), db.data(), rr.data(), inp.data(), w.data(), B, C, O);
+  for (double& v : dinp) v -= 0.5;
+  for (double& v : dw) v -= 0.25;
+  for (double& v : db) v += 1.0;
+  check_grad("linear dinp", inp, dinp, loss);
+  check_grad("linear dw", w, dw, loss);
+  check_grad("linear db", b, db, loss);
+
+  // float path (ract_gemm) matches double
+  std::vector<float> fi(inp.begin(), inp.end()), fw(w.begin(), w.end()), fb(b.begin(), b.end()),
+      fr(rr.begin(), rr.end()), fo(B * O), fdi(B * C, 0.f), fdw(O * C, 0.f), fdb(O, 0.f);
+  ract_linear_forward(fo.data(), fi.data(), fw.data(), fb.data(), B, C, O);
+  for (int i = 0; i < B * O; i++) CHECK(fo[i] == doctest::Approx(out[i]).epsilon(1e-5));
+  ract_linear_backward(fdi.data(), fdw.data(), fdb.data(), fr.data(), fi.data(), fw.data(), B, C,
+                       O);
+  for (int i = 0; i < B * C; i++) CHECK(fdi[i] == doctest::Approx(dinp[i]).epsilon(1e-5));
+  for (int i = 0; i < O * C; i++) CHECK(fdw[i] == doctest::Approx(dw[i]).epsilon(1e-5));
+}
+
+TEST_CASE("ops: sparse linear gathers item rows; backward touches only those rows") {
+  ract_rng r;
+  ract_rng_seed(&r, 2, 0);
+  Csr c = small_csr();
+  const int I = 8, O = 3;
+  for (int with_val = 0; with_val < 2; with_val++) {
+    ract_sparse x = c.view(I, with_val);
+    const int B = x.rows;
+    Vec w = randn(&r, I * O), b = randn(&r, O), rr = randn(&r, B * O), out(B * O);
+    auto loss = [&]() {
+      ract_sparse_linear_forward(out.data(), x, w.data(), b.data(), O);
+      return dot(out, rr);
+    };
+    loss();
+    for (int i = 0; i < B; i++) {
+      for (int o = 0; o < O; o++) {
+        double s = b[o];
+        for (int64_t e = c.ptr[i]; e < c.ptr[i + 1]; e++) {
+          s += (with_val ? c.val[e] : 1.0) * w[c.idx[e] * O + o];
+        }
+        CHECK(out[i * O + o] == doctest::Approx(s).epsilon(1e-12));
+      }
+    }
+    Vec dw(I * O, 0.0), db(O, 0.0);
+    ract_sparse_linear_backward(dw.data(), db.data(), rr.data(), x, O);
+    for (int o = 0; o < O; o++) {
+      CHECK(dw[3 * O + o] == 0.0);  // items 3, 4, 7 are in no row
+      CHECK(dw[4 * O + o] == 0.0);
+      CHECK(dw[7 * O + o] == 0.0);
+    }
+    check_grad("sparse linear dw", w, dw, loss);
+    check_grad("sparse linear db", b, db, loss);
+  }
+}
+
+TEST_CASE("ops: tanh, relu, sigmoid gradients") {
+  ract_rng r;
+  ract_rng_seed(&r, 3, 0);
+  const size_t n = 11;
+  Vec x = randn(&r, n, 2.0), rr = randn(&r, n), out(n);
+  for (double& v : x) {
+    if (fabs(v) < 0.05) v = 0.3;  // keep ReLU away from its kink
+  }
+  x[0] = 40.0;  // sigmoid saturation, both signs
+  x[1] = -40.0;
+  struct Act {
+    const char* name;
+    void (*f)(double*, const double*, size_t);
+    void (*b)(double*, const double*, const double*, size_t);
+  } acts[] = {{"tanh", ract_tanh_forward<double>, ract_tanh_backward<double>},
+              {"relu", ract_relu_forward<double>, ract_relu_backward<double>},
+              {"sigmoid", ract_sigmoid_forward<double>, ract_sigmoid_backward<double>}};
+  for (const Act& a : acts) {
+    auto loss = [&]() {
+      a.f(out.data(), x.data(), n);
+      return dot(out, rr);
+    };
+    loss();
+    Vec dx(n, 0.0);
+    a.b(dx.data(), rr.data(), out.data(), n);
+    check_grad(a.name, x, dx, loss);
+  }
+  double o;
+  double v = 0.5;
+  ract_sigmoid_forward(&o, &v, 1);
+  CHECK(o == doctest::Approx(1.0 / (1.0 + exp(-0.5))).epsilon(1e-14));
+  v = -1000.0;
+  ract_sigmoid_forward(&o, &v, 1);
+  CHECK(o == 0.0);
+  v = -0.5;
+  ract_relu_forward(&o, &v, 1);
+  CHECK(o == 0.0);
+}
+
+TEST_CASE("ops: BatchNorm train mode through the batch statistics, with and without affine") {
+  ract_rng r;
+  ract_rng_seed(&r, 4, 0);
+  const int B = 5, C = 3;
+  const double eps = 1e-5, mom = 0.1;
+  for (int affine = 0; affine < 2; affine++) {
+    Vec x = randn(&r, B * C, 2.0), g = randn(&r, C), be = randn(&r, C), rr = randn(&r, B * C);
+    Vec out(B * C), mean(C), rstd(C);
+    auto loss = [&]() {
+      ract_batchnorm_train_forward<double>(out.data(), mean.data(), rstd.data(), nullptr, nullptr,
+                                           x.data(), affine ? g.data() : nullptr,
+                                           affine ? be.data() : nullptr, B, C, eps, mom);
+      return dot(out, rr);
+    };
+    loss();
+    Vec dx(B * C, 0.0), dg(C, 0.0), db(C, 0.0);
+    ract_batchnorm_train_backward(dx.data(), dg.data(), db.data(), rr.data(), x.data(), mean.data(),
+                                  rstd.data(), affine ? g.data() : nullptr, B, C);
+    check_grad("bn train dx", x, dx, loss);
+    if (affine) {
+      check_grad("bn train dgamma", g, dg, loss);
+      check_grad("bn train dbeta", be, db, loss);
+    }
+  }
+  // Running statistics as PyTorch: momentum 0.1, unbiased variance; none for B = 1.
+  const double x2[] = {1, 10, 3, 20, 5, 60};  // B = 3, C = 2
+  double out[6], mean[2], rstd[2], rm[2] = {1, 2}, rv[2] = {3, 4};
+  ract_batchnorm_train_forward<double>(out, mean, rstd, rm, rv, x2, nullptr, nullptr, 3, 2, eps,
+                                       mom);
+  CHECK(mean[0] == doctest::Approx(3.0));
+  CHECK(rstd[0] == doctest::Approx(1.0 / sqrt(8.0 / 3.0 + eps)));
+  CHECK(rm[0] == doctest::Approx(0.9 * 1 + 0.1 * 3));
+  CHECK(rv[0] == doctest::Approx(0.9 * 3 + 0.1 * 4.0));  // unbiased var of {1,3,5} = 4
+  CHECK(rm[1] == doctest::Approx(0.9 * 2 + 0.1 * 30));
+  CHECK(rv[1] == doctest::Approx(0.9 * 4 + 0.1 * 700.0));  // {10,20,60}: mean 30, ss 1400
+  CHECK(out[0] == doctest::Approx(-2.0 / sqrt(8.0 / 3.0 + eps)));
+  double rm1[2] = {1, 2}, rv1[2] = {3, 4};
+  ract_batchnorm_train_forward<double>(out, mean, rstd, rm1, rv1, x2, nullptr, nullptr, 1, 2, eps,
+                                       mom);
+  CHECK(rm1[0] == 1.0);
+  CHECK(rv1[1] == 4.0);
+  CHECK(out[0] == 0.0);
+}
+
+TEST_CASE("ops: BatchNorm eval mode") {
+  ract_rng r;
+  ract_rng_seed(&r, 5, 0);
+  const int B = 4, C = 3;
+  const double eps = 1e-5;
+  Vec x = randn(&r, B * C), g = randn(&r, C), be = randn(&r, C), rr = randn(&r, B * C);
+  Vec rm = randn(&r, C), rv = {0.5, 2.0, 3.0}, out(B * C);
+  auto loss = [&]() {
+    ract_batchnorm_eval_forward(out.data(), x.data(), rm.data(), rv.data(), g.data(), be.data(), B,
+                                C, eps);
+    return dot(out, rr);
+  };
+  loss();
+  CHECK(out[4] == doctest::Approx(g[1] * (x[4] - rm[1]) / sqrt(2.0 + eps) + be[1]));
+  Vec dx(B * C, 0.0), dg(C, 0.0), db(C, 0.0);
+  ract_batchnorm_eval_backward(dx.data(), dg.data(), db.data(), rr.data(), x.data(), rm.data(),
+                               rv.data(), g.data(), B, C, eps);
+  check_grad("bn eval dx", x, dx, loss);
+  check_grad("bn eval dgamma", g, dg, loss);
+  check_grad("bn eval dbeta", be, db, loss);
+}
+
+TEST_CASE("ops: row L2 normalisation, both branches") {
+  ract_rng r;
+  ract_rng_seed(&r, 6, 0);
+  const int B = 3, C = 4;
+  for (int small = 0; small < 2; small++) {
+    // small: eps = 1 above every row norm, so out = x / eps.
+    const double eps = small ? 1.0 : 1e-12;
+    Vec x = randn(&r, B * C, small ? 0.1 : 1.0), rr = randn(&r, B * C), out(B * C), nrm(B);
+    auto loss = [&]() {
+      ract_l2norm_forward(out.data(), nrm.data(), x.data(), B, C, eps);
+      return dot(out, rr);
+    };
+    loss();
+    if (!small) {
+      double s = 0;
+      for (int c = 0; c < C; c++) s += out[C + c] * out[C + c];
+      CHECK(s == doctest::Approx(1.0));
+    } else {
+      CHECK(out[2] == x[2]);
+    }
+    Vec dx(B * C, 0.0);
+    ract_l2norm_backward(dx.data(), rr.data(), out.data(), nrm.data(), B, C, eps);
+    check_grad("l2norm dx", x, dx, loss);
+  }
+}
+
+TEST_CASE("ops: dropout, dense, both styles") {
+  ract_rng r;
+  ract_rng_seed(&r, 7, 0);
+  const size_t n = 4000;
+  Vec x = randn(&r, n), rr = randn(&r, n), out(n);
+  std::vector<uint8_t> mask(n);
+  for (int inverted = 0; inverted < 2; inverted++) {
+    const double scale = ract_dropout_scale(0.5f, inverted);
+    CHECK(scale == (inverted ? 2.0 : 1.0));
+    ract_rng m;
+    ract_rng_seed(&m, 70, 0);
+    ract_dropout_forward(out.data(), mask.data(), x.data(), n, 0.5f, scale, &m);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+      kept += mask[i];
+      CHECK(out[i] == (mask[i] ? x[i] * scale : 0.0));
+    }
+    CHECK(kept > 1800);
+    CHECK(kept < 2200);
+    auto loss = [&]() {  // mask frozen
+      double s = 0;
+      for (size_t i = 0; i < n; i++) s += rr[i] * (mask[i] ? x[i] * scale : 0.0);
+      return s;
+    };
+    Vec dx(n, 0.0);
+    ract_dropout_backward(dx.data(), rr.data(), mask.data(), n, scale);
+    Vec xs(x.begin(), x.begin() + 50), dxs(dx.begin(), dx.begin() + 50);
+    auto loss_s = [&]() {
+      for (int i = 0; i < 50; i++) x[i] = xs[i];
+      return loss();
+    };
+    check_grad("dropout dx", xs, dxs, loss_s);
+  }
+}
+
+TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entries") {
+  Csr c = small_csr();
+  ract_sparse x = c.view(8, true);
+  const int64_t nnz = c.ptr.back();
+  std::vector<int64_t> optr(x.rows + 1);
+  std::vector<int32_t> oidx(nnz);
+  std::vector<float> oval(nnz);
+  std::vector<uint8_t> keep(nnz);
+  ract_rng r;
+  ract_rng_seed(&r, 8, 0);
+  ract_dropout_sparse_forward(optr.data(), oidx.data(), oval.data(), keep.data(), x, 0.5f, 2.0f,
+                              &r);
+  int64_t j = 0;
+  for (int row = 0; row < x.rows; row++) {
+    CHECK(optr[row] == j);
+    for (int64_t e = c.ptr[row]; e < c.ptr[row + 1]; e++) {
+      if (!keep[e]) continue;
+      CHECK(oidx[j] == c.idx[e]);
+      CHECK(oval[j] == 2.0f * c.val[e]);
+      j++;
+    }
+  }
+  CHECK(optr[x.rows] == j);
+  // A fixed mask through apply, and the backward of the values.
+  const uint8_t k2[] = {1, 0, 1, 0, 1, 1};
+  ract_dropout_sparse_apply(optr.data(), oidx.data(), oval.data(), k2, x, 1.0f);
+  CHECK(optr[1] == 2);
+  CHECK(optr[3] == 3);
+  CHECK(optr[4] == 4);
+  CHECK(oidx[1] == 5);
+  CHECK(oval[1] == -1.0f);
+  const double dout[] = {1, 2, 3, 4};
+  Vec dval(nnz, 0.0);
+  ract_dropout_sparse_backward(dval.data(), dout, k2, x, 2.0);
+  const double want[] = {2, 0, 4, 0, 6, 8};
+  for (int e = 0; e < nnz; e++) CHECK(dval[e] == want[e]);
+  // A view of rows [2, 4): keep indexed from the view's first entry.
+  ract_sparse v = ract_sparse_rows(x, 2, 2);
+  const uint8_t k3[] = {0, 1, 1};
+  ract_dropout_sparse_apply(optr.data(), oidx.data(), oval.data(), k3, v, 1.0f);
+  CHECK(optr[1] == 1);
+  CHECK(optr[2] == 2);
+  CHECK(oidx[0] == 5);
+  CHECK(oidx[1] == 6);
+}
+
+TEST_CASE("ops: log-softmax cross-entropy against a sparse target, added and in place") {
+  ract_rng r;
+  ract_rng_seed(&r, 9, 0);
+  Csr c = small_csr();
+  const int I = 8;
+  for (int with_val = 0; with_val < 2; with_val++) {
+    ract_sparse x = c.view(I, with_val);
+    const int B = x.rows;
+    Vec logits = randn(&r, B * I, 3.0), dl = randn(&r, B), loss(B), lse(B);
+    logits[3] = 500.0;  // stable for large logits
+    auto f = [&]() {
+      ract_softmax_ce_forward(loss.data(), lse.data(), logits.data(), x);
+      return dot(loss, dl);
+    };
+    f();
+    for (int b = 0; b < B; b++) {  // forward by hand with a dense target
+      double mx = -1e300, s = 0, ce = 0;
+      for (int i = 0; i < I; i++) mx = fmax(mx, logits[b * I + i]);
+      for (int i = 0; i < I; i++) s += exp(logits[b * I + i] - mx);
+      for (int64_t e = c.ptr[b]; e < c.ptr[b + 1]; e++) {
+        ce -= (with_val ? c.val[e] : 1.0) * (logits[b * I + c.idx[e]] - mx - log(s));
+      }
+      CHECK(lse[b] == doctest::Approx(mx + log(s)).epsilon(1e-12));
+      CHECK(loss[b] == doctest::Approx(ce).epsilon(1e-12));
+    }
+    CHECK(loss[1] == 0.0);  // empty row
+    Vec d(B * I, 0.0);
+    ract_softmax_ce_backward(d.data(), dl.data(), logits.data(), lse.data(), x);
+    Vec inplace = logits;
+    ract_softmax_ce_backward(inplace.data(), dl.data(), inplace.data(), lse.data(), x);
+    for (int i = 0; i < B * I; i++) CHECK(inplace[i] == doctest::Approx(d[i]).epsilon(1e-14));
+    check_grad("softmax ce dlogits", logits, d, f);
+  }
+  // float in place too
+  ract_sparse x = c.view(I, false);
+  std::vector<float> lg(4 * I), ls(4), lo(4), dl(4, 1.0f), d2(4 * I, 0.0f);
+  for (int i = 0; i < 4 * I; i++) lg[i] = (float)(i % 5) * 0.3f;
+  ract_softmax_ce_forward(lo.data(), ls.data(), lg.data(), x);
+  ract_softmax_ce_backward(d2.data(), dl.data(), lg.data(), ls.data(), x);
+  ract_softmax_ce_backward(lg.data(), dl.data(), lg.data(), ls.data(), x);
+  for (int i = 0; i < 4 * I; i++) CHECK(lg[i] == d2[i]);
+}
+
+TEST_CASE("ops: KL of a diagonal Gaussian and the reparameterisation, halves of one buffer") {
+  ract_rng r;
+  ract_rng_seed(&r, 10, 0);
+  const int B = 3, L = 4, ld = 2 * L;
+  Vec head = randn(&r, B * ld, 0.7), eps = randn(&r, B * L), dk = randn(&r, B);
+  Vec rz = randn(&r, B * L), kl(B), z(B * L);
+  auto fkl = [&]() {
+    ract_kl_forward(kl.data(), head.data(), head.data() + L, B, L, ld);
+    return dot(kl, dk);
+  };
+  fkl();
+  double s = 0;
+  for (int j = 0; j < L; j++) {
+    double m = head[ld + j], lv = head[ld + L + j];
+    s += 1 + lv - m * m - exp(lv);
+  }
+  CHECK(kl[1] == doctest::Approx(-0.5 * s).epsilon(1e-13));
+  Vec dh(B * ld, 0.0);
+  ract_kl_backward(dh.data(), dh.data() + L, dk.data(), head.data(), head.data() + L, B, L, ld);
+  check_grad("kl dmu/dlogvar", head, dh, fkl);
+
+  auto fz = [&]() {
+    ract_reparam_forward(z.data(), head.data(), head.data() + L, eps.data(), B, L, ld);
+    return dot(z, rz);
+  };
+  fz();
+  CHECK(z[L + 2] == doctest::Approx(head[ld + 2] + eps[L + 2] * exp(0.5 * head[ld + L + 2])));
+  Vec dh2(B * ld, 0.0);
+  ract_reparam_backward(dh2.data(), dh2.data() + L, rz.data(), head.data() + L, eps.data(), B, L,
+                        ld);
+  check_grad("reparam dmu/dlogvar", head, dh2, fz);
+
+  std::vector<float> e(20000);
+  ract_normal_fill(e.data(), e.size(), 0.01f, &r);
+  double m2 = 0;
+  for (float v : e) m2 += (double)v * v;
+  CHECK(sqrt(m2 / e.size()) == doctest::Approx(0.01).epsilon(0.03));
+}
+
+TEST_CASE("ops: mean-squared error") {
+  ract_rng r;
+  ract_rng_seed(&r, 11, 0);
+  const int n = 6;
+  Vec p = randn(&r, n), t = randn(&r, n);
+  auto f = [&]() { return 3.0 * ract_mse_forward(p.data(), t.data(), n); };
+  double want = 0;
+  for (int i = 0; i < n; i++) want += (p[i] - t[i]) * (p[i] - t[i]) / n;
+  CHECK(ract_mse_forward(p.data(), t.data(), n) == doctest::Approx(want).epsilon(1e-14));
+  Vec dp(n, 0.0);
+  ract_mse_backward(dp.data(), 3.0, p.data(), t.data(), n);
+  check_grad("mse dpred", p, dp, f);
+}

@@ -1,0 +1,188 @@
+// Train steps per stage: which groups get gradients, the annealing counter, the critic's
+// running statistics, a batch of one, and a short training that learns planted structure.
+#include "ract/model/step.h"
+
+#include <doctest/doctest.h>
+#include <math.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "ract/model/config.h"
+#include "ract/train/adam.h"
+#include "tests/model/model_test_util.h"
+
+namespace {
+
+struct Setup {
+  ract_model_config cfg;
+  OwnedArena ar{1 << 22};
+  OwnedArena scratch{1 << 16};
+  ract_actor actor;
+  ract_critic critic;
+  ract_actor_acts aacts;
+  ract_critic_acts cacts;
+  ract_anneal anneal = {0};
+  ract_model m;
+  ract_rng rng;
+  Setup(const char* preset, int I, int max_batch, int64_t max_nnz, uint64_t seed) {
+    REQUIRE(ract_model_config_preset(&cfg, preset, nullptr) == RACT_OK);
+    cfg.mlp_hidden_size[0] = 8;
+    cfg.latent_dimension = cfg.head == RACT_HEAD_SPLIT ? 8 : 4;
+    cfg.critic_layers[0] = 6;
+    cfg.critic_layers[1] = 6;
+    cfg.critic_layers[2] = 3;
+    cfg.metrics_k = 5;
+    cfg.total_anneal_steps = 10;
+    REQUIRE(ract_actor_create(&actor, &cfg, I, &ar.a, nullptr) == RACT_OK);
+    REQUIRE(ract_critic_create(&critic, &cfg, &ar.a, nullptr) == RACT_OK);
+    REQUIRE(ract_actor_acts_create(&aacts, &actor, max_batch, max_nnz, &ar.a, nullptr) == RACT_OK);
+    REQUIRE(ract_critic_acts_create(&cacts, &critic, max_batch, &ar.a, nullptr) == RACT_OK);
+    ract_rng_seed(&rng, seed, 0);
+    ract_actor_init_params(&actor, &rng);
+    ract_critic_init_params(&critic, &rng);
+    m = {&actor, &critic, &aacts, &cacts, &scratch.a, &anneal};
+  }
+};
+
+double abs_sum(const float* v, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += fabs(v[i]);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("step: each stage fills the gradients of the groups it trains") {
+  TinyBatch tb;
+  ract_sparse x = tb.view();
+  for (int paper = 0; paper < 2; paper++) {
+    CAPTURE(paper);
+    Setup s(paper ? "paper" : "recbole", 7, 4, 13, 3);
+    ract_step_stats st;
+    // actor_pretrain
+    REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
+    CHECK(abs_sum(s.actor.grads, s.actor.n_params) > 0);
+    CHECK(abs_sum(s.critic.grads, s.critic.n_params) == 0);
+    CHECK(st.loss == doctest::Approx(st.ce + st.beta * st.kl).epsilon(1e-5));
+    CHECK(st.beta == doctest::Approx(paper ? 0.0 : 0.1));
+    if (paper) {  // running statistics of the critic's features were collected
+      CHECK(s.critic.bn_mean[0] != 0.0f);
+    } else {
+      CHECK(s.critic.bn_mean[0] == 0.0f);
+    }
+    // critic_pretrain: actor grads are left alone (zeroed here to see it)
+    ract_actor_zero_grad(&s.actor);
+    ract_anneal_stage_begin(&s.cfg, &s.anneal);
+    REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
+    CHECK(abs_sum(s.actor.grads, s.actor.n_params) == 0);
+    CHECK(abs_sum(s.critic.grads, s.critic.n_params) > 0);
+    CHECK(st.q > 0.0f);
+    CHECK(st.q < 1.0f);
+    CHECK(st.target >= 0.0f);
+    CHECK(s.anneal.steps == (paper ? 1 : 1));  // recbole: reset then counted; paper: not counted
+    // finetune: actor grads; critic grads only with finetune_critic (paper)
+    ract_critic_zero_grad(&s.critic);
+    REQUIRE(ract_model_step(&s.m, RACT_STAGE_FINETUNE, x, &s.rng, &st, nullptr) == RACT_OK);
+    CHECK(abs_sum(s.actor.grads, s.actor.n_params) > 0);
+    if (paper) {
+      CHECK(abs_sum(s.critic.grads, s.critic.n_params) > 0);
+      CHECK(st.critic_loss > 0.0f);
+    } else {
+      CHECK(abs_sum(s.critic.grads, s.critic.n_params) == 0);
+    }
+    CHECK(st.loss == doctest::Approx(-st.q).epsilon(1e-6));
+    // a batch of one user runs (train-mode BatchNorm is degenerate there, not a crash)
+    ract_sparse one = ract_sparse_rows(x, 2, 1);
+    REQUIRE(ract_model_step(&s.m, RACT_STAGE_FINETUNE, one, &s.rng, &st, nullptr) == RACT_OK);
+    CHECK(std::isfinite(st.q));
+    REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, one, &s.rng, &st, nullptr) ==
+            RACT_OK);
+    ract_error e;
+    ract_model bad = s.m;
+    bad.scratch = nullptr;
+    CHECK(ract_model_step(&bad, RACT_STAGE_FINETUNE, x, &s.rng, &st, &e) == RACT_ERR_ARG);
+  }
+}
+
+TEST_CASE("step: a short training learns planted structure; the critic fits its target") {
+  // 60 users, 20 items in 4 clusters of 5: each user has 4 items of one cluster.
+  const int U = 60, I = 20;
+  std::vector<int64_t> ptr(U + 1);
+  std::vector<int32_t> idx;
+  ract_rng r;
+  ract_rng_seed(&r, 77, 0);
+  for (int u = 0; u < U; u++) {
+    const int cl = u % 4;
+    int items[5] = {0, 1, 2, 3, 4};
+    ract_rng_shuffle(&r, items, 5);
+    std::vector<int> row(items, items + 4);
+    std::sort(row.begin(), row.end());
+    for (int i : row) idx.push_back(cl * 5 + i);
+    ptr[u + 1] = (int64_t)idx.size();
+  }
+  ract_sparse all = {U, I, ptr.data(), idx.data(), nullptr};
+  for (int paper = 0; paper < 2; paper++) {
+    CAPTURE(paper);
+    Setup s(paper ? "paper" : "recbole", I, 20, 80, 5);
+    ract_adam aopt = ract_adam_make(1e-2f), copt = ract_adam_make(1e-2f);
+    ract_step_stats st;
+    float first = 0, last = 0;
+    for (int ep = 0; ep < 40; ep++) {
+      double sum = 0;
+      for (int b0 = 0; b0 < U; b0 += 20) {
+        ract_sparse xb = ract_sparse_rows(all, b0, 20);
+        REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, xb, &s.rng, &st, nullptr) ==
+                RACT_OK);
+        ract_adam_step(&aopt, s.actor.params, s.actor.grads, s.actor.m, s.actor.v,
+                       s.actor.n_params);
+        sum += st.ce;
+      }
+      if (ep == 0) first = (float)sum;
+      last = (float)sum;
+    }
+    CHECK(last < 0.8f * first);
+    // Eval: a user's own cluster outranks the other clusters for most users.
+    REQUIRE(ract_actor_full_sort_predict(&s.actor, &s.aacts, ract_sparse_rows(all, 0, 20),
+                                         nullptr) == RACT_OK);
+    int good = 0;
+    for (int u = 0; u < 20; u++) {
+      const int cl = u % 4;
+      double in = 0, out = 0;
+      for (int i = 0; i < I; i++) {
+        (i / 5 == cl ? in : out) += s.aacts.logits[u * I + i];
+      }
+      good += in / 5 > out / 15;
+    }
+    CHECK(good >= 18);
+    // Critic: its loss goes down over a few epochs.
+    ract_anneal_stage_begin(&s.cfg, &s.anneal);
+    float c_first = 0, c_last = 0;
+    for (int ep = 0; ep < 60; ep++) {
+      double sum = 0;
+      for (int b0 = 0; b0 < U; b0 += 20) {
+        ract_sparse xb = ract_sparse_rows(all, b0, 20);
+        REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, xb, &s.rng, &st, nullptr) ==
+                RACT_OK);
+        ract_adam_step(&copt, s.critic.params, s.critic.grads, s.critic.m, s.critic.v,
+                       s.critic.n_params);
+        sum += st.critic_loss;
+      }
+      if (ep == 0) c_first = (float)sum;
+      c_last = (float)sum;
+    }
+    CHECK(c_last < 0.7f * c_first);
+  }
+}
+
+TEST_CASE("step: a non-finite loss is reported, not trained on") {
+  TinyBatch tb;
+  Setup s("paper", 7, 4, 13, 3);
+  s.actor.p.out_b[2] = NAN;
+  ract_step_stats st;
+  ract_error e;
+  CHECK(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, tb.view(), &s.rng, &st, &e) ==
+        RACT_ERR_NUMERIC);
+  CHECK(strstr(e.msg, "loss") != nullptr);
+}
