@@ -265,7 +265,7 @@ const char* ract_data_flags_usage(void) {
          "  --heldout_users=N             paper: N validation and N test users (default 10%)\n"
          "  --holdout_fraction=0.2        paper: share of a held-out user's items hidden\n"
          "  --train=F --valid=F --test=F  pre-split files (header user_id<TAB>item_id)\n"
-         "  --seed=2020                   split seed\n"
+         "  --seed=2020                   seed of the split and of training\n"
          "  --write_split=DIR             write the split as TSV files to DIR\n"
          "  --dataset_name=NAME           name shown in reports\n"
          "With no data flag: third_party/ml-latest-small/ratings.csv under the paper's protocol\n"

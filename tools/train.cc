@@ -41,7 +41,6 @@ const char* kUsage =
     "  --report=FILE.json           the run's report\n"
     "  --plot=FILE.svg              training curves and the critic's predictions\n"
     "  --threads=N                  BLIS threads (default 1)\n"
-    "  --seed=N                     (default 2020)\n"
     "  --quiet                      only the final tables\n"
     "Model (RecBole's keys):\n"
     "  --mlp_hidden_size=[600] --latent_dimension=N --dropout_prob=0.5\n"
@@ -218,12 +217,6 @@ int main(int argc, char** argv) {
       }
     } else if ((v = value_of(a, "threads"))) {
       if (!parse_int(v, 1, 256, &cfg.threads)) return bad_flag(a, "a thread count 1..256");
-    } else if ((v = value_of(a, "seed"))) {
-      char* end;
-      unsigned long long s = strtoull(v, &end, 10);
-      if (*v == '\0' || *end != '\0') return bad_flag(a, "a non-negative integer");
-      cfg.seed = s;
-      flags.opt.seed = s;
     } else if ((v = value_of(a, "mlp_hidden_size"))) {
       if (!parse_list(v, m->mlp_hidden_size, RACT_MAX_LAYERS, &m->n_hidden)) {
         return bad_flag(a, "a list of layer sizes such as [600]");
@@ -278,6 +271,7 @@ int main(int argc, char** argv) {
     }
   }
   if (ract_data_flags_finish(&flags, argv[0], &err) != RACT_OK) return fail(&err);
+  cfg.seed = flags.opt.seed;  // --seed (a data flag too) drives the split and the training
 
   Progress prog = {isatty(2), quiet, 0};
   ract_blas_set_threads(cfg.threads);
@@ -334,7 +328,10 @@ int main(int argc, char** argv) {
     }
     // Provenance for the weight file.
     char date[32], users[32], items[32], pairs[32], ndcg10[32], ndcg100[32], recall10[32];
-    time_t now_t = time(nullptr);
+    // SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the date, so that the
+    // same seed and data give a byte-identical file.
+    const char* epoch = getenv("SOURCE_DATE_EPOCH");
+    time_t now_t = epoch != nullptr ? (time_t)strtoll(epoch, nullptr, 10) : time(nullptr);
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now_t));
     snprintf(users, sizeof(users), "%d", ds.n_users);
     snprintf(items, sizeof(items), "%d", ds.n_items);

@@ -464,6 +464,37 @@ ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   return RACT_OK;
 }
 
+ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scores,
+                             ract_error* err) {
+  ract_actor_scorer* sc = (ract_actor_scorer*)ctx;
+  if (!sc || !sc->actor || !sc->acts) return ract_fail(err, RACT_ERR_ARG, "actor_score: null ctx");
+  const int I = sc->actor->n_items;
+  if (scores.rows != input_rows.rows || scores.cols != I) {
+    return ract_fail(err, RACT_ERR_SHAPE, "actor_score: scores %d x %d for %d rows of %d items",
+                     scores.rows, scores.cols, input_rows.rows, I);
+  }
+  int r0 = 0;
+  while (r0 < input_rows.rows) {
+    int n = 0;
+    while (r0 + n < input_rows.rows && n < sc->acts->max_batch &&
+           input_rows.ptr[r0 + n + 1] - input_rows.ptr[r0] <= sc->acts->max_nnz) {
+      n++;
+    }
+    if (n == 0) {
+      return ract_fail(err, RACT_ERR_SHAPE, "actor_score: row %d has %lld items, room for %lld", r0,
+                       (long long)(input_rows.ptr[r0 + 1] - input_rows.ptr[r0]),
+                       (long long)sc->acts->max_nnz);
+    }
+    RACT_CHECK(ract_actor_full_sort_predict(sc->actor, sc->acts,
+                                            ract_sparse_rows(input_rows, r0, n), err));
+    for (int b = 0; b < n; b++) {
+      memcpy(ract_tensor_row(scores, r0 + b), sc->acts->logits + (size_t)b * I, sizeof(float) * I);
+    }
+    r0 += n;
+  }
+  return RACT_OK;
+}
+
 #define RACT_ACTOR_INSTANTIATE(T)                                                               \
   template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_model_config*, int,    \
                                             ract_arena*, ract_error*);                          \

@@ -24,7 +24,8 @@
 //   ract_actor_loss(&a, &acts, x, beta);                  // acts.ce, acts.kl, acts.loss per user
 //   for b: dce[b] = 1/B, dkl[b] = beta/B;
 //   ract_actor_backward(&a, &acts, x, dce, dkl, err);     // adds into a.grads; clobbers logits
-//   ract_adam_step(a.params, a.grads, a.m, a.v, a.n_params, ...);
+//   ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);  // ract/train/adam.h
+// or all of it at once: ract_model_step (ract/model/step.h).
 #ifndef RACT_MODEL_ACTOR_H_
 #define RACT_MODEL_ACTOR_H_
 
@@ -182,5 +183,16 @@ ract_status ract_actor_full_sort_predict(const ract_actor_t<T>* a, ract_actor_ac
 template <typename T>
 ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                                const int* rows, const int* items, int n, T* out, ract_error* err);
+
+// Adapter for the evaluator (ract_eval_model_fn of ract/eval/evaluator.h) and any caller that
+// wants full score rows: ctx is a ract_actor_scorer. Fills scores (input_rows.rows x I) with
+// the eval-mode logits, running the rows in chunks that fit acts (max_batch users, max_nnz
+// entries). A single row with more than max_nnz entries is RACT_ERR_SHAPE.
+typedef struct ract_actor_scorer {
+  const ract_actor* actor;
+  ract_actor_acts* acts;
+} ract_actor_scorer;
+ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scores,
+                             ract_error* err);
 
 #endif  // RACT_MODEL_ACTOR_H_

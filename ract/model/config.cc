@@ -1,6 +1,9 @@
 // Presets and checks of the model configuration (RACT_SPEC.md sections 1-3).
 #include "ract/model/config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err) {
@@ -116,4 +119,169 @@ float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_t
   const float beta = ract_anneal_beta_at(cfg, a->steps);
   if (actor_training_batch) a->steps++;
   return beta;
+}
+
+namespace {
+
+bool parse_int(const char* s, long long lo, long long hi, long long* out) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end != 0 || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_float(const char* s, float* out) {
+  char* end = nullptr;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end != 0 || !(v == v)) return false;
+  *out = (float)v;
+  return true;
+}
+
+// "[a,b,c]" or "a,b,c" (spaces allowed) into at most RACT_MAX_LAYERS positive ints.
+bool parse_list(const char* s, int* out, int* n) {
+  char buf[256];
+  size_t len = strlen(s);
+  if (len >= sizeof(buf)) return false;
+  size_t j = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] != '[' && s[i] != ']' && s[i] != ' ') buf[j++] = s[i];
+  }
+  buf[j] = 0;
+  int count = 0;
+  char* save = nullptr;
+  if (j == 0) return false;
+  if (buf[0] == ',' || buf[j - 1] == ',' || strstr(buf, ",,")) return false;
+  for (char* tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(nullptr, ",", &save)) {
+    long long v;
+    if (count == RACT_MAX_LAYERS || !parse_int(tok, 1, 1 << 24, &v)) return false;
+    out[count++] = (int)v;
+  }
+  *n = count;
+  return count > 0;
+}
+
+template <typename E>
+bool parse_enum(const char* s, const char* a, const char* b, E ea, E eb, E* out) {
+  if (strcmp(s, a) == 0) {
+    *out = ea;
+    return true;
+  }
+  if (strcmp(s, b) == 0) {
+    *out = eb;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const char* value,
+                                  ract_error* err) {
+  if (!cfg || !key || !value) return ract_fail(err, RACT_ERR_ARG, "config_set: null argument");
+  ract_model_config c = *cfg;
+  long long iv = 0;
+  bool ok = true;
+  const char* expect = "";
+  if (strcmp(key, "mlp_hidden_size") == 0) {
+    ok = parse_list(value, c.mlp_hidden_size, &c.n_hidden);
+    expect = "a list of 1..8 sizes >= 1, e.g. [600]";
+  } else if (strcmp(key, "critic_layers") == 0) {
+    ok = parse_list(value, c.critic_layers, &c.n_critic_layers);
+    expect = "a list of 1..8 sizes >= 1, e.g. [100,100,10]";
+  } else if (strcmp(key, "latent_dimension") == 0) {
+    ok = parse_int(value, 1, 1 << 24, &iv);
+    c.latent_dimension = (int)iv;
+    expect = "an integer >= 1";
+  } else if (strcmp(key, "metrics_k") == 0) {
+    ok = parse_int(value, 1, 1 << 24, &iv);
+    c.metrics_k = (int)iv;
+    expect = "an integer >= 1";
+  } else if (strcmp(key, "total_anneal_steps") == 0) {
+    ok = parse_int(value, -1, (long long)1 << 62, &iv);
+    c.total_anneal_steps = iv;
+    expect = "an integer";
+  } else if (strcmp(key, "critic_loss_with_kl") == 0 || strcmp(key, "finetune_critic") == 0) {
+    ok = parse_int(value, 0, 1, &iv);
+    (strcmp(key, "finetune_critic") == 0 ? c.finetune_critic : c.critic_loss_with_kl) = (int)iv;
+    expect = "0 or 1";
+  } else if (strcmp(key, "dropout_prob") == 0) {
+    ok = parse_float(value, &c.dropout_prob);
+    expect = "a number in [0, 1)";
+  } else if (strcmp(key, "anneal_cap") == 0) {
+    ok = parse_float(value, &c.anneal_cap);
+    expect = "a number >= 0";
+  } else if (strcmp(key, "eps_std") == 0) {
+    ok = parse_float(value, &c.eps_std);
+    expect = "a number >= 0";
+  } else if (strcmp(key, "critic_l2") == 0) {
+    ok = parse_float(value, &c.critic_l2);
+    expect = "a number >= 0";
+  } else if (strcmp(key, "bn_eps") == 0) {
+    ok = parse_float(value, &c.bn_eps);
+    expect = "a number > 0";
+  } else if (strcmp(key, "bn_momentum") == 0) {
+    ok = parse_float(value, &c.bn_momentum);
+    expect = "a number in [0, 1]";
+  } else if (strcmp(key, "head") == 0) {
+    ok = parse_enum(value, "split", "two", RACT_HEAD_SPLIT, RACT_HEAD_TWO, &c.head);
+    expect = "split or two";
+  } else if (strcmp(key, "dropout_style") == 0) {
+    ok = parse_enum(value, "keep", "inverted", RACT_DROPOUT_KEEP, RACT_DROPOUT_INVERTED,
+                    &c.dropout_style);
+    expect = "keep or inverted";
+  } else if (strcmp(key, "bn_mode") == 0) {
+    ok = parse_enum(value, "batch", "running", RACT_BN_BATCH, RACT_BN_RUNNING, &c.bn_mode);
+    expect = "batch or running";
+  } else if (strcmp(key, "ndcg_gain") == 0) {
+    ok = parse_enum(value, "one", "sqrt", 0, 1, &c.ndcg_gain_sqrt);
+    expect = "sqrt or one";
+  } else if (strcmp(key, "init") == 0) {
+    ok = parse_enum(value, "xavier_normal", "xavier_uniform", RACT_INIT_XAVIER_NORMAL,
+                    RACT_INIT_XAVIER_UNIFORM, &c.init);
+    expect = "xavier_normal or xavier_uniform";
+  } else if (strcmp(key, "anneal_rule") == 0) {
+    ok = parse_enum(value, "per_loss", "per_batch", RACT_ANNEAL_PER_LOSS, RACT_ANNEAL_PER_BATCH,
+                    &c.anneal_rule);
+    expect = "per_loss or per_batch";
+  } else {
+    return ract_fail(err, RACT_ERR_ARG, "model config: unknown key '%s'", key);
+  }
+  if (!ok) {
+    return ract_fail(err, RACT_ERR_ARG, "model config: %s = '%s': expected %s", key, value, expect);
+  }
+  *cfg = c;
+  return RACT_OK;
+}
+
+int ract_model_config_format(const ract_model_config* c, char* buf, size_t size) {
+  char hid[128] = "[", crit[128] = "[";
+  for (int j = 0; j < c->n_hidden; j++) {
+    size_t n = strlen(hid);
+    snprintf(hid + n, sizeof(hid) - n, "%s%d", j ? "," : "", c->mlp_hidden_size[j]);
+  }
+  strcat(hid, "]");
+  for (int j = 0; j < c->n_critic_layers; j++) {
+    size_t n = strlen(crit);
+    snprintf(crit + n, sizeof(crit) - n, "%s%d", j ? "," : "", c->critic_layers[j]);
+  }
+  strcat(crit, "]");
+  return snprintf(
+      buf, size,
+      "mlp_hidden_size=%s latent_dimension=%d dropout_prob=%.9g anneal_cap=%.9g "
+      "total_anneal_steps=%lld critic_layers=%s metrics_k=%d head=%s dropout_style=%s "
+      "eps_std=%.9g critic_loss_with_kl=%d bn_mode=%s ndcg_gain=%s init=%s anneal_rule=%s "
+      "critic_l2=%.9g bn_eps=%.9g bn_momentum=%.9g finetune_critic=%d",
+      hid, c->latent_dimension, (double)c->dropout_prob, (double)c->anneal_cap,
+      (long long)c->total_anneal_steps, crit, c->metrics_k,
+      c->head == RACT_HEAD_SPLIT ? "split" : "two",
+      c->dropout_style == RACT_DROPOUT_KEEP ? "keep" : "inverted", (double)c->eps_std,
+      c->critic_loss_with_kl, c->bn_mode == RACT_BN_BATCH ? "batch" : "running",
+      c->ndcg_gain_sqrt ? "sqrt" : "one",
+      c->init == RACT_INIT_XAVIER_NORMAL ? "xavier_normal" : "xavier_uniform",
+      c->anneal_rule == RACT_ANNEAL_PER_LOSS ? "per_loss" : "per_batch", (double)c->critic_l2,
+      (double)c->bn_eps, (double)c->bn_momentum, c->finetune_critic);
 }

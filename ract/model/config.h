@@ -4,6 +4,7 @@
 #ifndef RACT_MODEL_CONFIG_H_
 #define RACT_MODEL_CONFIG_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ract/core/status.h"
@@ -65,6 +66,20 @@ typedef struct ract_model_config {
 
 // Fills cfg with the preset "recbole" or "paper". RACT_ERR_ARG for another name.
 ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err);
+
+// Sets one field by name from text, for tools and config files. Keys: RecBole's
+// (mlp_hidden_size, latent_dimension, dropout_prob, anneal_cap, total_anneal_steps,
+// critic_layers, metrics_k) and the switches: head = split|two, dropout_style =
+// keep|inverted, eps_std, critic_loss_with_kl = 0|1, bn_mode = batch|running, ndcg_gain =
+// sqrt|one, init = xavier_normal|xavier_uniform, anneal_rule = per_loss|per_batch, critic_l2,
+// bn_eps, bn_momentum, finetune_critic = 0|1. Lists as "[100,100,10]" or "100,100,10".
+// RACT_ERR_ARG naming the key for an unknown key or a malformed value (cfg unchanged).
+ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const char* value,
+                                  ract_error* err);
+
+// One line "key=value key=value ..." with every field ract_model_config_set accepts (it
+// parses back). Returns the length as snprintf does.
+int ract_model_config_format(const ract_model_config* cfg, char* buf, size_t size);
 
 // Checks ranges (sizes > 0, layer counts, 0 <= dropout_prob < 1, ...).
 ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* err);

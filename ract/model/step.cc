@@ -15,7 +15,7 @@ float mean(const float* v, int n) {
 
 }  // namespace
 
-ract_status ract_model_step(ract_model* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, ract_rng* rng,
                             ract_step_stats* stats, ract_error* err) {
   if (!m || !m->actor || !m->critic || !m->aacts || !m->cacts || !m->anneal || !rng) {
     return ract_fail(err, RACT_ERR_ARG, "model_step: null argument");

@@ -47,19 +47,19 @@ typedef struct ract_step_stats {
 
 // Everything a step touches. `scratch` provides ract_critic_target_bytes(I, metrics_k) bytes
 // (released before returning).
-typedef struct ract_model {
+typedef struct ract_step_ctx {
   ract_actor* actor;
   ract_critic* critic;
   ract_actor_acts* aacts;
   ract_critic_acts* cacts;
   ract_arena* scratch;
   ract_anneal* anneal;
-} ract_model;
+} ract_step_ctx;
 
 // Runs one step of `stage` on the batch x (binary histories, x.cols = I). rng drives dropout
 // and eps. stats may be NULL (filled even when the step fails with RACT_ERR_NUMERIC: a NaN or
 // infinite loss).
-ract_status ract_model_step(ract_model* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, ract_rng* rng,
                             ract_step_stats* stats, ract_error* err);
 
 #endif  // RACT_MODEL_STEP_H_

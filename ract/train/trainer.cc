@@ -278,7 +278,7 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
     ract_critic_zero_moments(&t->critic);
   }
   ract_anneal_stage_begin(mc, &t->anneal);
-  ract_model model = {&t->actor, &t->critic, &t->aacts, &t->cacts, &t->scratch, &t->anneal};
+  ract_step_ctx model = {&t->actor, &t->critic, &t->aacts, &t->cacts, &t->scratch, &t->anneal};
 
   double best = -INFINITY;
   int since_best = 0;
@@ -294,7 +294,14 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
       int n = std::min(B, rows - r0);
       ract_sparse x = gather_batch(t, r0, n);
       ract_step_stats st;
-      RACT_CHECK(ract_model_step(&model, s, x, &t->rng, &st, err));
+      ract_status ss = ract_model_step(&model, s, x, &t->rng, &st, err);
+      if (ss == RACT_ERR_NUMERIC && err != nullptr) {
+        char inner[sizeof(err->msg)];
+        snprintf(inner, sizeof(inner), "%s", err->msg);
+        return ract_fail(err, ss, "stage %s, epoch %d, batch %d: %s: lower the learning rate",
+                         ract_stage_name(s), epoch + 1, bi + 1, inner);
+      }
+      if (ss != RACT_OK) return ss;
       if (!isfinite(st.loss) || !isfinite(st.actor_loss)) {
         return ract_fail(err, RACT_ERR_NUMERIC,
                          "non-finite loss in stage %s, epoch %d, batch %d (loss %g, actor loss "

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   ract_actor_init_params(&a, &rng);
   ract_critic_init_params(&c, &rng);
   ract_anneal an = {0};
-  ract_model m = {&a, &c, &aa, &ca, &scratch, &an};
+  ract_step_ctx m = {&a, &c, &aa, &ca, &scratch, &an};
   printf("preset %s, I %d, batch %d, threads %d, blas kernel %s, arena %.1f MB\n", preset, I, B,
          threads, ract_blas_kernel(), bytes / 1e6);
   const char* names[3] = {"actor_pretrain", "critic_pretrain", "finetune"};

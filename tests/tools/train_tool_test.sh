@@ -1,0 +1,61 @@
+#!/bin/bash
+# tools/train end to end on the shipped MovieLens latest-small (a few epochs): the weight
+# file, the report's keys, the plot, --seed, single stages from a checkpoint, and the error
+# paths of bad flags. Prints doctest's counter line so CI counts the checks.
+TRAIN="$1"
+T="${TEST_TMPDIR:-$(mktemp -d)}"
+pass=0
+fail=0
+check() {  # check "what" command...
+  local what="$1"
+  shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $what"; fi
+}
+short=(--pretrain_epochs=3 --critic_epochs=2 --epochs=2 --quiet)
+export SOURCE_DATE_EPOCH=1700000000  # the date in the files' metadata: reproducible files
+
+"$TRAIN" "${short[@]}" --out="$T/a.ract" --report="$T/a.json" --plot="$T/a.svg" \
+  --checkpoint="$T/a.ckpt" > "$T/a.txt" 2> "$T/a.err"
+check "train exit code" test $? -eq 0
+check "weight file" test -s "$T/a.ract"
+check "checkpoint" test -s "$T/a.ckpt"
+check "test table" grep -q "^recall@10 : " "$T/a.txt"
+for key in '"preset": "paper"' '"stages": \[' '"name": "actor_pretrain"' '"best_valid": {' \
+  '"valid": {' '"test": {' '"recall@10"' '"mrr@10"' '"ndcg@10"' '"hit@10"' '"precision@10"' \
+  '"ndcg@100"' '"seconds_per_epoch"' '"corr"'; do
+  check "report has $key" grep -q "$key" "$T/a.json"
+done
+check "report is valid JSON" python3 -c "import json,sys; json.load(open('$T/a.json'))"
+check "plot is an SVG" grep -q "^<svg " "$T/a.svg"
+check "plot has the critic panel" grep -q "critic on" "$T/a.svg"
+check "no temporary files left" test "$(ls "$T" | grep -c tmp)" -eq 0
+
+# Same seed: the same file; another seed: another one.
+"$TRAIN" "${short[@]}" --out="$T/b.ract" > /dev/null 2>&1
+"$TRAIN" "${short[@]}" --out="$T/c.ract" --seed=7 > /dev/null 2>&1
+check "same seed, byte-identical weight file" cmp -s "$T/a.ract" "$T/b.ract"
+check "another seed, other weights" bash -c "! cmp -s '$T/a.ract' '$T/c.ract'"
+
+# A single stage from a checkpoint.
+"$TRAIN" --init_from="$T/a.ckpt" --train_stage=finetune --epochs=1 --quiet \
+  --out="$T/f.ract" > "$T/f.txt" 2>&1
+check "finetune from a checkpoint" test $? -eq 0
+"$TRAIN" --init_from="$T/a.ract" --train_stage=finetune --epochs=1 --quiet \
+  --out="$T/g.ract" > "$T/g.txt" 2>&1
+check "an inference file is not a checkpoint (exit 1)" test $? -eq 1
+check "  ... and says so" grep -q "not a checkpoint" "$T/g.txt"
+check "  ... and writes nothing" test ! -e "$T/g.ract"
+
+# Bad flags: exit 2, the flag named, nothing written.
+for bad in --learning_rate=abc --train_stage=warmup --mlp_hidden_size=[0] --dtype=int4 \
+  --valid_metric=ndcg@7 --no_such_flag --preset=tf; do
+  "$TRAIN" "${short[@]}" "$bad" --out="$T/bad.ract" > "$T/bad.txt" 2>&1
+  rc=$?
+  check "$bad exits 2 (got $rc)" test $rc -eq 2
+  name="${bad%%=*}"
+  check "$bad is named" grep -qF -- "${name#--}" "$T/bad.txt"
+done
+check "bad flags write nothing" test ! -e "$T/bad.ract"
+
+echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
+test $fail -eq 0
