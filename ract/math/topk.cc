@@ -1,6 +1,8 @@
 // Bounded min-heap top-K: the root is the worst entry held.
 #include "ract/math/topk.h"
 
+extern "C" {
+
 void ract_topk_init(ract_topk* t, int k, int* idx, float* val) {
   t->k = k < 0 ? 0 : k;
   t->n = 0;
@@ -67,3 +69,5 @@ int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
   for (int i = 0; i < n; i++) ract_topk_push(&t, i, scores[i]);
   return ract_topk_finish(&t);
 }
+
+}  // extern "C"
