@@ -48,13 +48,22 @@ int metric_ok(const ract_train_config* c) {
   return !isnan(ract_metrics_get(&m, c->valid_metric));
 }
 
-// Evaluation callback: eval-mode logits of the actor for a batch of input rows.
+// Evaluation callback: eval-mode logits of the actor for a batch of input rows, written
+// straight into the evaluator's score block (the activations' logits slot points there for
+// the forward) instead of being copied from the actor's own B x I buffer.
 ract_status eval_model(void* ctx, ract_sparse rows, ract_tensor scores, ract_error* err) {
   ract_trainer* t = (ract_trainer*)ctx;
-  RACT_CHECK(ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err));
-  ract_tensor logits = ract_tensor_make(t->aacts.logits, rows.rows, t->actor.n_items);
-  ract_tensor_copy(scores, logits);
-  return RACT_OK;
+  if (scores.stride != t->actor.n_items) {
+    RACT_CHECK(ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err));
+    ract_tensor logits = ract_tensor_make(t->aacts.logits, rows.rows, t->actor.n_items);
+    ract_tensor_copy(scores, logits);
+    return RACT_OK;
+  }
+  float* own = t->aacts.logits;
+  t->aacts.logits = scores.data;
+  ract_status s = ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err);
+  t->aacts.logits = own;
+  return s;
 }
 
 void snapshot(ract_trainer* t, int save) {
