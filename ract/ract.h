@@ -4,24 +4,25 @@
  * uses this header only. The life cycle:
  *
  *   // 1. The weight file, in place: mmap, a static array, flash. Nothing is copied, so
- *   //    the bytes must stay valid (and unchanged) while the model is used. 16-byte aligned.
+ *   //    the bytes must stay valid (and unchanged) while it is used. 16-byte aligned.
  *   ract_model model;
  *   ract_error err;
  *   if (ract_model_load(&model, blob, blob_len, &err) != RACT_OK) { puts(err.msg); ... }
  *
  *   // 2. Scratch memory: ask how much, hand in your own buffer (static, stack, malloc).
- *   static uint8_t arena[1 << 16];                 // or malloc(ract_scorer_arena_bytes(&model))
- *   ract_scorer scorer;
- *   if (ract_scorer_init(&scorer, &model, arena, sizeof arena, &err) != RACT_OK) { ... }
+ *   static uint8_t arena[1 << 16];       // >= ract_scorer_arena_bytes(&model)
+ *   ract_scorer s;
+ *   if (ract_scorer_init(&s, &model, arena, sizeof arena, &err) != RACT_OK) { ... }
  *
  *   // 3. Per user: set the history (the app's own item ids), then score.
  *   const char* history[] = {"1", "50", "172"};
- *   int n_unknown = 0;
- *   ract_scorer_set_history_tokens(&scorer, history, 3, &n_unknown, &err);
- *   int32_t items[10]; float scores[10]; int n = 0;
- *   ract_scorer_topk(&scorer, 10, 1, items, scores, &n, &err);   // history masked
- *   for (int i = 0; i < n; i++) printf("%s %f\n", ract_model_item_token(&model, items[i]),
- * scores[i]);
+ *   int n_unknown = 0, n = 0;
+ *   ract_scorer_set_history_tokens(&s, history, 3, &n_unknown, &err);
+ *   int32_t items[10];
+ *   float scores[10];
+ *   ract_scorer_topk(&s, 10, 1, items, scores, &n, &err);  // 1: history masked
+ *   for (int i = 0; i < n; i++)
+ *     printf("%s %f\n", ract_model_item_token(&model, items[i]), scores[i]);
  *
  * What the scorer computes (the model's evaluation forward, MODEL_LAYOUT.md): for the n
  * distinct known items S of the history, t_i = s / sqrt(n) for i in S (s: the file's input
@@ -29,7 +30,7 @@
  * the decoder's tanh layers, and the I output logits. Higher is better. An empty history
  * scores the model's output for an all-zero input.
  *
- * Memory and threads: the model is read-only after ract_model_load and may be shared by
+ * Memory and threads: the weights are read-only after ract_model_load and may be shared by
  * any number of threads. A scorer owns nothing: its state (the current history and the
  * activations) lives in the arena given to ract_scorer_init. One scorer per thread, each
  * with its own arena, is thread-safe; one scorer must not be used by two threads at once.
@@ -73,7 +74,7 @@ typedef struct ract_layer {
   const float* b; /* w.rows values, fp32 */
 } ract_layer;
 
-/* A validated weight file, pointing into the caller's blob. */
+/* A validated inference weight file, pointing into the caller's blob. */
 typedef struct ract_model {
   const uint8_t* blob;
   size_t blob_bytes;

@@ -5,31 +5,55 @@
 //   score --model F --info                                     header, metadata, tensors
 //   score --model F --convert --dtype=int8 --out=G             re-encode (inference file or
 //                                                              checkpoint -> inference file)
+//   score --model F --bench N [--k 10]                         time load and N top-K calls
+//   score --model F --eval [data flags] [--topk=10,100] [--report=R.json]
+//                                         metrics on the dataset's valid and test sets
+// --eval loads the data with the shared data flags (tools/data_flags.h, as tools/train
+// and tools/data), maps the dataset's item ids to the file's tokens, and ranks all items
+// with the scorer (RecBole's full-sort protocol: history items masked, valid items too in
+// the test phase). Items the file does not know score -inf.
 // History tokens are the app's item ids (the file's token table), separated by commas or
 // spaces. Unknown ids are skipped and reported on stderr. Output: rank, item id, score.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <string>
 #include <vector>
 
+#include "ract/core/arena.h"
+#include "ract/core/atomic_file.h"
+#include "ract/data/dataset.h"
 #include "ract/deploy/model_file.h"
+#include "ract/eval/evaluator.h"
+#include "ract/eval/metrics.h"
 #include "ract/ract.h"
+#include "tools/data_flags.h"
 
 namespace {
 
 struct Args {
   std::string model, history, out, dtype = "fp32";
-  bool has_history = false, info = false, convert = false, mask = true;
+  bool has_history = false, info = false, convert = false, mask = true, eval = false;
   int k = 10;
+  int bench = 0;
+  int batch = 256;
+  std::string topk = "10,100", report;
+  ract_data_flags data;
+  bool data_given = false;
 };
 
 void usage() {
   fprintf(stderr,
           "usage: score --model F [--history 1,50,172 | < lines] [--k 10] [--no-mask]\n"
           "       score --model F --info\n"
-          "       score --model F --convert --dtype=fp32|fp16|int8 --out=G\n");
+          "       score --model F --convert --dtype=fp32|fp16|int8 --out=G\n"
+          "       score --model F --bench N [--k 10]\n"
+          "       score --model F --eval [data flags] [--topk=10,100] [--batch=256] "
+          "[--report=R.json]\n\n%s",
+          ract_data_flags_usage());
 }
 
 // --name=value or --name value.
@@ -49,8 +73,19 @@ bool take(int argc, char** argv, int* i, const char* name, std::string* value) {
 }
 
 bool parse(int argc, char** argv, Args* a) {
+  ract_data_flags_init(&a->data);
   for (int i = 1; i < argc; i++) {
     std::string v;
+    ract_error err{};
+    int r = ract_data_flags_parse(&a->data, argv[i], &err);
+    if (r < 0) {
+      fprintf(stderr, "score: %s\n", err.msg);
+      return false;
+    }
+    if (r > 0) {
+      a->data_given = true;
+      continue;
+    }
     if (take(argc, argv, &i, "--model", &v)) {
       a->model = v;
     } else if (take(argc, argv, &i, "--history", &v)) {
@@ -64,10 +99,28 @@ bool parse(int argc, char** argv, Args* a) {
         return false;
       }
       a->k = (int)k;
+    } else if (take(argc, argv, &i, "--bench", &v)) {
+      a->bench = atoi(v.c_str());
+      if (a->bench < 1) {
+        fprintf(stderr, "score: --bench must be a positive count\n");
+        return false;
+      }
     } else if (take(argc, argv, &i, "--out", &v)) {
       a->out = v;
     } else if (take(argc, argv, &i, "--dtype", &v)) {
       a->dtype = v;
+    } else if (take(argc, argv, &i, "--topk", &v)) {
+      a->topk = v;
+    } else if (take(argc, argv, &i, "--report", &v)) {
+      a->report = v;
+    } else if (take(argc, argv, &i, "--batch", &v)) {
+      a->batch = atoi(v.c_str());
+      if (a->batch < 1) {
+        fprintf(stderr, "score: --batch must be a positive count\n");
+        return false;
+      }
+    } else if (strcmp(argv[i], "--eval") == 0) {
+      a->eval = true;
     } else if (strcmp(argv[i], "--info") == 0) {
       a->info = true;
     } else if (strcmp(argv[i], "--convert") == 0) {
@@ -81,6 +134,10 @@ bool parse(int argc, char** argv, Args* a) {
   }
   if (a->model.empty()) {
     fprintf(stderr, "score: --model is required\n");
+    return false;
+  }
+  if (a->data_given && !a->eval) {
+    fprintf(stderr, "score: data flags are for --eval\n");
     return false;
   }
   if (a->convert && a->out.empty()) {
@@ -178,6 +235,129 @@ int score_line(ract_scorer* s, const ract_model* m, const std::string& line, con
   return 0;
 }
 
+double now_us() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+// Load (validation + CRC) and top-K latency on random 20-item histories, one thread.
+int bench(const void* blob, size_t len, const Args& a) {
+  ract_error err{};
+  ract_model model;
+  double t0 = now_us();
+  if (ract_model_load(&model, blob, len, &err) != RACT_OK) return fail(err);
+  double t_load = now_us() - t0;
+  std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
+  ract_scorer s;
+  if (ract_scorer_init(&s, &model, arena.data(), arena.size(), &err) != RACT_OK) return fail(err);
+  std::vector<int32_t> items(a.k), hist(20);
+  std::vector<float> scores(a.k);
+  uint64_t x = 88172645463325252ull;
+  double t_hist = 0, t_topk = 0;
+  for (int rep = 0; rep < a.bench; rep++) {
+    for (auto& h : hist) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      h = (int32_t)(x % (uint64_t)model.n_items);
+    }
+    int n = 0;
+    double t1 = now_us();
+    ract_scorer_set_history(&s, hist.data(), (int)hist.size(), nullptr, nullptr);
+    double t2 = now_us();
+    ract_scorer_topk(&s, a.k, 1, items.data(), scores.data(), &n, nullptr);
+    t_hist += t2 - t1;
+    t_topk += now_us() - t2;
+  }
+  printf("model: %s, %zu bytes, I=%d, hidden[0]=%d, L=%d, arena %zu bytes\n",
+         ract_model_file_dtype_name(model.dtype), len, model.n_items, model.hidden[0], model.latent,
+         arena.size());
+  printf("load (validate + CRC): %.0f us\n", t_load);
+  printf("per user (20 items, top-%d): set_history %.1f us + topk %.1f us = %.1f us\n", a.k,
+         t_hist / a.bench, t_topk / a.bench, (t_hist + t_topk) / a.bench);
+  return 0;
+}
+
+// --eval: the evaluator asks for all-item scores of a batch of users (dataset item ids);
+// each row's history is mapped to the file's items, scored, and mapped back.
+struct EvalCtx {
+  ract_scorer* scorer;
+  const int32_t* map;   // dataset item -> model item, or -1
+  float* model_scores;  // n_items of the model
+  std::vector<int32_t> hist;
+};
+
+ract_status eval_scores(void* ctx, ract_sparse in, ract_tensor scores, ract_error* err) {
+  EvalCtx* c = (EvalCtx*)ctx;
+  for (int r = 0; r < in.rows; r++) {
+    c->hist.clear();
+    for (int64_t p = in.ptr[r]; p < in.ptr[r + 1]; p++) c->hist.push_back(c->map[in.idx[p]]);
+    RACT_CHECK(
+        ract_scorer_set_history(c->scorer, c->hist.data(), (int)c->hist.size(), nullptr, err));
+    RACT_CHECK(ract_scorer_full_sort_predict(c->scorer, c->model_scores, err));
+    float* row = scores.data + (size_t)r * (size_t)scores.stride;
+    for (int j = 0; j < scores.cols; j++) {
+      row[j] = c->map[j] >= 0 ? c->model_scores[c->map[j]] : -INFINITY;
+    }
+  }
+  return RACT_OK;
+}
+
+int eval(const char* argv0, const ract_model* model, const char* path, Args* a) {
+  ract_error err{};
+  ract_metrics metrics;
+  if (ract_metrics_init_list(&metrics, a->topk.c_str(), &err) != RACT_OK) return fail(err);
+  if (ract_data_flags_finish(&a->data, argv0, &err) != RACT_OK) return fail(err);
+  ract_dataset ds;
+  if (ract_dataset_load(&ds, &a->data.opt, &err) != RACT_OK) return fail(err);
+  std::vector<int32_t> map(ds.n_items);
+  int missing = 0;
+  for (int j = 0; j < ds.n_items; j++) {
+    map[j] = ract_model_item_index(model, ract_vocab_token(&ds.items, j));
+    missing += map[j] < 0;
+  }
+  printf("model:   %s (%s, %d items)\n", path, ract_model_file_dtype_name(model->dtype),
+         model->n_items);
+  printf("dataset: %s (%d users, %d items; %d of them unknown to the model, scored -inf)\n",
+         ds.name, ds.n_users, ds.n_items, missing);
+  std::vector<uint8_t> sarena(ract_scorer_arena_bytes(model));
+  std::vector<float> model_scores(model->n_items);
+  ract_scorer scorer;
+  ract_arena arena;
+  int rc = 0;
+  std::string json = "{\"model\": \"" + std::string(path) + "\", \"dtype\": \"" +
+                     ract_model_file_dtype_name(model->dtype) + "\", \"dataset\": \"" + ds.name +
+                     "\"";
+  if (ract_scorer_init(&scorer, model, sarena.data(), sarena.size(), &err) != RACT_OK ||
+      ract_arena_create(&arena, ract_eval_bytes(ds.n_items, a->batch, ract_metrics_max_k(&metrics)),
+                        &err) != RACT_OK) {
+    ract_dataset_free(&ds);
+    return fail(err);
+  }
+  EvalCtx ctx{&scorer, map.data(), model_scores.data(), {}};
+  const char* names[2] = {"valid", "test"};
+  const ract_eval_set* sets[2] = {&ds.valid, &ds.test};
+  for (int i = 0; i < 2 && rc == 0; i++) {
+    if (ract_eval_run(&metrics, sets[i], ds.n_items, eval_scores, &ctx, a->batch, &arena, &err) !=
+        RACT_OK) {
+      rc = fail(err);
+      break;
+    }
+    printf("\n%s result (%d users):\n", names[i], metrics.users);
+    ract_metrics_print(stdout, &metrics);
+    char buf[4096];
+    ract_metrics_format_json(buf, sizeof(buf), &metrics);
+    json += std::string(", \"") + names[i] + "\": " + buf;
+  }
+  json += "}\n";
+  if (rc == 0 && !a->report.empty() &&
+      ract_atomic_write(a->report.c_str(), json.data(), json.size(), &err) != RACT_OK) {
+    rc = fail(err);
+  }
+  ract_arena_free(&arena);
+  ract_dataset_free(&ds);
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,6 +398,11 @@ int main(int argc, char** argv) {
     return rc;
   }
 
+  if (a.bench > 0) {
+    rc = bench(blob, len, a);
+    free(blob);
+    return rc;
+  }
   ract_model model;
   if (ract_model_load(&model, blob, len, &err) != RACT_OK) {
     free(blob);
@@ -227,6 +412,8 @@ int main(int argc, char** argv) {
   ract_scorer scorer;
   if (ract_scorer_init(&scorer, &model, arena.data(), arena.size(), &err) != RACT_OK) {
     rc = fail(err);
+  } else if (a.eval) {
+    rc = eval(argv[0], &model, a.model.c_str(), &a);
   } else if (a.has_history) {
     rc = score_line(&scorer, &model, a.history, a, -1);
   } else {

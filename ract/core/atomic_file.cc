@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void folder_of(const char* path, char* out, size_t n) {
@@ -33,6 +34,10 @@ ract_status ract_atomic_open(ract_atomic_file* af, const char* path, ract_error*
     return ract_fail(err, RACT_ERR_IO, "%s: cannot create a temporary file: %s", path,
                      strerror(errno));
   }
+  // mkstemp creates the file 0600; give it the mode fopen would (0666 less the umask).
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
   af->f = fdopen(fd, "wb");
   if (af->f == nullptr) {
     close(fd);

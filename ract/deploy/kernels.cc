@@ -27,15 +27,22 @@ static inline float bits_float(uint32_t u) {
   return f;
 }
 
-// Branch-free (selects only) so it vectorises inside the fp16 loops.
+// Branch-free (integer masks, no selects the vectoriser could refuse) so it vectorises
+// inside the fp16 loops. With w = the half shifted to the top of 32 bits and its sign
+// dropped (two_w = w << 1):
+//  - normal, inf, NaN: exponent and mantissa moved into place (two_w >> 4) with the exponent
+//    rebiased by +224, then scaled by 2^-112: rebias 15 -> 127 overall, and exponent 31 lands
+//    on 255 (inf/NaN survive the scaling). The operands are never float subnormals.
+//  - subnormal (exponent 0): the mantissa m placed below an exponent of 2^-1 gives
+//    0.5 + m * 2^-24 as a float; subtracting 0.5 leaves m * 2^-24 exactly.
 static inline float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t e = (h >> 10) & 0x1fu;
-  uint32_t m = h & 0x3ffu;
-  uint32_t normal = sign | ((e + 112u) << 23) | (m << 13);         // rebias 15 -> 127
-  uint32_t special = sign | 0x7f800000u | (m << 13);               // inf, NaN (payload kept)
-  uint32_t sub = sign | float_bits((float)(int32_t)m * 0x1p-24f);  // m * 2^-24, exact
-  return bits_float(e == 0 ? sub : (e == 31 ? special : normal));
+  uint32_t w = (uint32_t)h << 16;
+  uint32_t sign = w & 0x80000000u;
+  uint32_t two_w = w + w;
+  uint32_t normal = float_bits(bits_float((two_w >> 4) + (224u << 23)) * 0x1p-112f);
+  uint32_t subnormal = float_bits(bits_float((two_w >> 17) | (126u << 23)) - 0.5f);
+  uint32_t is_sub = 0u - (uint32_t)(two_w < (1u << 27));  // all ones for exponent 0
+  return bits_float(sign | (subnormal & is_sub) | (normal & ~is_sub));
 }
 
 static inline float lanes_sum(float* acc) {

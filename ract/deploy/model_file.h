@@ -58,6 +58,10 @@
 //       4 u32       reserved, zero
 //       8           count pairs "key\0value\0"; keys printable ASCII without spaces or '=',
 //                   unique; values without control bytes. The section ends with the last pair.
+//   Conventional keys (written by the trainer, shown by `score --info`): "dataset",
+//   "n_users", "n_items", "n_interactions", "preset", "date" (ISO 8601, UTC),
+//   "test.<metric>" as in RecBole's result keys ("test.ndcg@10", "test.recall@10", ...),
+//   and "converted_from" (added by ract_model_file_convert).
 //
 // Inference files hold exactly what scoring needs (MODEL_LAYOUT.md), H = [h1..hk]:
 //   enc.0.w I x h1 (item-major)   enc.0.b h1
@@ -176,11 +180,16 @@ typedef struct ract_file_desc {
   size_t state_bytes;
 } ract_file_desc;
 
-// Bytes the file for (desc, dtype) takes. Checks the description (everything the loader
-// would check, and finite weights that fit the dtype) and fails like the writer would.
+// Bytes the file for (desc, dtype) takes. Checks the arguments and sizes only (no tensor
+// value is read): RACT_ERR_ARG for a bad kind, dtype, dims, name or count.
 ract_status ract_model_file_bytes(const ract_file_desc* d, ract_file_dtype dtype, size_t* bytes,
                                   ract_error* err);
-// Serialises into buf (len >= ract_model_file_bytes); *written receives the file size.
+// Serialises into buf (16-byte aligned, len >= ract_model_file_bytes); *written receives
+// the file size. Rejects NaN/inf weights and fp16 overflow (RACT_ERR_NUMERIC, naming the
+// tensor and element) and duplicate tokens (RACT_ERR_ARG); then opens its own output with
+// ract_model_file_open, so anything the loader would refuse (a missing or misshapen actor
+// tensor, a duplicate name, a bad token or metadata byte) fails here with the loader's
+// status and message, and no such file is ever written.
 ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_desc* d,
                                          ract_file_dtype dtype, size_t* written, ract_error* err);
 // Serialises and writes path atomically (temp file in the same folder, fsync, rename).

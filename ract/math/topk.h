@@ -32,7 +32,9 @@ void ract_topk_push_slow(ract_topk* t, int index, float score);
 // Offers one (index, score). The common case, a score below the current K-th, returns
 // after one comparison.
 static inline void ract_topk_push(ract_topk* t, int index, float score) {
-  if (t->n == t->k && !ract_topk_before(score, index, t->val[0], t->idx[0])) return;
+  if (t->n == t->k && (t->k == 0 || !ract_topk_before(score, index, t->val[0], t->idx[0]))) {
+    return;
+  }
   ract_topk_push_slow(t, index, score);
 }
 

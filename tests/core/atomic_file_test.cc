@@ -55,6 +55,11 @@ TEST_CASE("atomic_file: commit replaces the file; abort leaves the old one and n
   REQUIRE(ract_atomic_commit(&af, nullptr) == RACT_OK);
   CHECK(slurp(path) == "new contents");
   CHECK(entries(dir) == 1);
+  struct stat st;
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  mode_t mask = umask(0);
+  umask(mask);
+  CHECK((st.st_mode & 0777) == (0666 & ~mask));  // as fopen would create it, not 0600
 }
 
 TEST_CASE("atomic_file: errors name the path; nothing is left behind") {

@@ -707,3 +707,20 @@ TEST_CASE("model_file: random byte flips never crash and never pass") {
     }
   }
 }
+
+TEST_CASE("model_file: CRC-32 is the IEEE/zlib one, in one call or in pieces") {
+  CHECK(ract_crc32(0, "123456789", 9) == 0xCBF43926u);  // the standard check value
+  CHECK(ract_crc32(0, "", 0) == 0u);
+  CHECK(ract_crc32(0, "a", 1) == 0xE8B7BE43u);
+  CHECK(ract_crc32(0, "The quick brown fox jumps over the lazy dog", 43) == 0x414FA339u);
+  std::vector<uint8_t> buf(1000);
+  for (size_t i = 0; i < buf.size(); i++) buf[i] = (uint8_t)(i * 131 + 7);
+  uint32_t whole = ract_crc32(0, buf.data(), buf.size());
+  for (size_t cut : {0, 1, 2, 3, 5, 499, 997, 1000}) {
+    uint32_t c = ract_crc32(0, buf.data(), cut);
+    CHECK(ract_crc32(c, buf.data() + cut, buf.size() - cut) == whole);
+  }
+  // Unaligned starts give the same value.
+  CHECK(ract_crc32(0, buf.data() + 1, 998) ==
+        ract_crc32(ract_crc32(0, buf.data() + 1, 3), buf.data() + 4, 995));
+}

@@ -3,6 +3,7 @@
 # Prints doctest's counter line so CI counts the checks.
 MAKE="$1"
 SCORE="$2"
+TRAIN="$3"
 T="${TEST_TMPDIR:-$(mktemp -d)}"
 pass=0
 fail=0
@@ -65,6 +66,45 @@ check "missing file" test $? -eq 1
 check "usage error" test $? -eq 2
 "$SCORE" --model "$T/m.ract" --convert --dtype=int4 --out="$T/x" 2> "$T/dt.err"
 check "bad dtype" grep -q "expected fp32, fp16 or int8" "$T/dt.err"
+
+# --eval: a split whose answers follow from the scorer's own rankings. Train: u1 has item 1,
+# u2 item 4, and a filler user has every item (so the dataset ranks all 200 items, under
+# dense ids different from the file's). u1: valid = its rank-3 item, test = its rank-1 item
+# (a hit once valid is masked); u2: valid = its rank-2 item, test = its rank-199 item.
+"$SCORE" --model "$T/m.ract" --history 1 --k 3 > "$T/r1.txt"
+"$SCORE" --model "$T/m.ract" --history 4 --k 199 > "$T/r4.txt"
+u1_valid=$(sed -n 3p "$T/r1.txt" | cut -f2)
+u1_test=$(sed -n 1p "$T/r1.txt" | cut -f2)
+u2_valid=$(sed -n 2p "$T/r4.txt" | cut -f2)
+u2_test=$(sed -n 199p "$T/r4.txt" | cut -f2)
+{
+  printf 'user_id\titem_id\nu1\t1\nu2\t4\n'
+  for i in $(seq 199 -1 0); do printf 'filler\t%d\n' $((3 * i + 1)); done
+} > "$T/train.tsv"
+printf 'user_id\titem_id\nu1\t%s\nu2\t%s\n' "$u1_valid" "$u2_valid" > "$T/valid.tsv"
+printf 'user_id\titem_id\nu1\t%s\nu2\t%s\n' "$u1_test" "$u2_test" > "$T/test.tsv"
+"$SCORE" --model "$T/m.ract" --eval --train="$T/train.tsv" --valid="$T/valid.tsv" \
+  --test="$T/test.tsv" --topk=1,3 --report="$T/report.json" > "$T/eval.txt"
+check "eval exit code" test $? -eq 0
+check "eval counts" grep -q "3 users, 200 items; 0 of them unknown" "$T/eval.txt"
+check "valid line" grep -q "hit@1 : 0.0000    hit@3 : 1.0000" "$T/eval.txt"
+check "valid mrr@3 = (1/3 + 1/2) / 2" grep -q "mrr@3 : 0.4167" "$T/eval.txt"
+check "test line" grep -q "mrr@1 : 0.5000    mrr@3 : 0.5000    ndcg@1 : 0.5000" "$T/eval.txt"
+check "report json" grep -q '"test": {"users": 2, "recall@1": 0.500000' "$T/report.json"
+"$SCORE" --model "$T/m.ract" --history 1 --train="$T/train.tsv" 2> /dev/null
+check "data flags only with --eval" test $? -eq 2
+
+# tools/train's test table, reproduced by --eval from its fp32 file (the default data:
+# ml-latest-small, shipped, under the paper's protocol; one short epoch per stage).
+"$TRAIN" --pretrain_epochs=1 --critic_epochs=1 --epochs=1 --out="$T/small.ract" --quiet \
+  > "$T/train.txt" 2>&1
+check "train exit code" test $? -eq 0
+"$SCORE" --model "$T/small.ract" --eval > "$T/seval.txt"
+check "eval exit code" test $? -eq 0
+check "train's test table reproduced" \
+  test "$(grep -A2 '^test result' "$T/train.txt")" = "$(grep -A2 '^test result' "$T/seval.txt")"
+check "train printed its test table" grep -q "^test result" "$T/train.txt"
+check "the table is there" grep -q "ndcg@10" "$T/seval.txt"
 
 echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
 test "$fail" -eq 0

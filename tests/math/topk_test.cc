@@ -40,6 +40,10 @@ TEST_CASE("topk: ties by lower index, NaN last, -inf before NaN, k = 0") {
   const int want[] = {2, 3, 0, 5, 4, 1};
   for (int i = 0; i < 6; i++) CHECK(idx[i] == want[i]);
   CHECK(ract_topk_row(s, 6, 0, idx, val) == 0);
+  ract_topk t;  // k = 0 with no buffers at all: pushes are no-ops
+  ract_topk_init(&t, 0, nullptr, nullptr);
+  ract_topk_push(&t, 3, 1.0f);
+  CHECK(ract_topk_finish(&t) == 0);
 }
 
 TEST_CASE("topk: streaming pushes give the same result as a row") {
