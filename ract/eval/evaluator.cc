@@ -10,20 +10,32 @@
 // Scratch: the score block; per thread slot the top-K buffers and the truth flags; per row
 // of a batch its hit flags and counts (the metrics are summed after the parallel part, in
 // row order, so they do not depend on the thread count).
-size_t ract_eval_bytes(int n_items, int batch, int max_k) {
+size_t ract_eval_scratch_bytes(int n_items, int batch, int max_k) {
   int k = max_k < n_items ? max_k : n_items;
   if (k < 1) k = 1;
   const size_t slot = ract_arena_round((size_t)k * sizeof(int)) +
                       ract_arena_round((size_t)k * sizeof(float)) +
                       ract_arena_round((size_t)n_items);
-  return ract_arena_round((size_t)batch * (size_t)n_items * sizeof(float)) +
-         RACT_MAX_THREADS * slot + ract_arena_round((size_t)batch * (size_t)k) +
+  return RACT_MAX_THREADS * slot + ract_arena_round((size_t)batch * (size_t)k) +
          2 * ract_arena_round((size_t)batch * sizeof(int));
+}
+
+size_t ract_eval_bytes(int n_items, int batch, int max_k) {
+  return ract_arena_round((size_t)batch * (size_t)n_items * sizeof(float)) +
+         ract_eval_scratch_bytes(n_items, batch, max_k);
 }
 
 ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse mask,
                                 ract_sparse truth, int n_items, ract_eval_model_fn fn, void* ctx,
                                 int batch, ract_arena* scratch, ract_error* err) {
+  return ract_eval_run_views_block(m, input, mask, truth, n_items, fn, ctx, batch, nullptr, scratch,
+                                   err);
+}
+
+ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_sparse mask,
+                                      ract_sparse truth, int n_items, ract_eval_model_fn fn,
+                                      void* ctx, int batch, float* block, ract_arena* scratch,
+                                      ract_error* err) {
   if (!m || !fn || !scratch || batch < 1 || n_items < 1)
     return ract_fail(err, RACT_ERR_ARG, "eval: invalid arguments (batch %d, items %d)", batch,
                      n_items);
@@ -42,7 +54,8 @@ ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse 
   int nt = ract_threads();
   if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
   size_t mark = ract_arena_mark(scratch);
-  float* scores = (float*)ract_arena_alloc(scratch, (size_t)batch * n_items * sizeof(float));
+  float* scores =
+      block ? block : (float*)ract_arena_alloc(scratch, (size_t)batch * n_items * sizeof(float));
   uint8_t* hits = (uint8_t*)ract_arena_alloc(scratch, (size_t)batch * kmax);
   int* n_hit = (int*)ract_arena_alloc(scratch, (size_t)batch * sizeof(int));
   int* n_rel = (int*)ract_arena_alloc(scratch, (size_t)batch * sizeof(int));
@@ -70,7 +83,7 @@ ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse 
     ract_tensor t = ract_tensor_make(scores, b, n_items);
     s = fn(ctx, ract_sparse_rows(input, r0, b), t, err);
     if (s != RACT_OK) break;
-    const int nthr = (size_t)b * n_items >= (1u << 15) ? nt : 1;
+    const int nthr = ract_threads_for((size_t)b * n_items) > 1 ? nt : 1;
 #pragma omp parallel for num_threads(nthr) schedule(static) if (nthr > 1)
     for (int i = 0; i < b; i++) {
       slot* sl = &slots[nthr > 1 ? omp_get_thread_num() : 0];
@@ -100,7 +113,14 @@ ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse 
 ract_status ract_eval_run(ract_metrics* m, const ract_eval_set* set, int n_items,
                           ract_eval_model_fn fn, void* ctx, int batch, ract_arena* scratch,
                           ract_error* err) {
+  return ract_eval_run_block(m, set, n_items, fn, ctx, batch, nullptr, scratch, err);
+}
+
+ract_status ract_eval_run_block(ract_metrics* m, const ract_eval_set* set, int n_items,
+                                ract_eval_model_fn fn, void* ctx, int batch, float* block,
+                                ract_arena* scratch, ract_error* err) {
   if (!set) return ract_fail(err, RACT_ERR_ARG, "eval: no evaluation set");
-  return ract_eval_run_views(m, ract_csr_view(&set->input), ract_csr_view(&set->mask),
-                             ract_csr_view(&set->truth), n_items, fn, ctx, batch, scratch, err);
+  return ract_eval_run_views_block(m, ract_csr_view(&set->input), ract_csr_view(&set->mask),
+                                   ract_csr_view(&set->truth), n_items, fn, ctx, batch, block,
+                                   scratch, err);
 }

@@ -60,10 +60,7 @@ inline float sparse_val(ract_sparse x, int64_t e) { return x.val ? x.val[e] : 1.
 
 // Parallel passes: the library's thread count (ract/core/parallel.h), only for work big
 // enough to pay for waking the threads.
-inline int par_threads(size_t work) {
-  const int nt = ract_threads();
-  return work >= (1u << 15) ? nt : 1;
-}
+inline int par_threads(size_t work) { return ract_threads_for(work); }
 
 // y[0..n) += a * x[0..n): the inner loop of the sparse gather and its backward.
 RACT_CLONES

@@ -105,6 +105,7 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 float lane_threshold(const float* s, int n, int m) {
   float acc[kCap];
+  if (m < 1 || m > kCap || n < m) return __builtin_nanf("");
   for (int j = 0; j < m; j++) acc[j] = s[j];
   int i = m;
   for (; i + m <= n; i += m) {

@@ -355,9 +355,8 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
     return ract_fail(err, RACT_ERR_SHAPE, "critic_target: input %d x %d, forward was %d x %d",
                      x.rows, x.cols, B, I);
   }
-  int nt = ract_threads();
+  int nt = ract_threads_for((size_t)B * I);
   if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
-  if ((size_t)B * I < (1u << 15)) nt = 1;
   const size_t mark = ract_arena_mark(scratch);
   struct slot {
     float* s;
