@@ -227,7 +227,9 @@ double replay(const ract_gemm_trace* t, int per) {
         s.tb ? ract_tensor_make(b.data(), s.n, s.k) : ract_tensor_make(b.data(), s.k, s.n);
     const ract_trans ea = s.ta ? RACT_TRANS : RACT_NOTRANS, eb = s.tb ? RACT_TRANS : RACT_NOTRANS;
     ract_gemm(tc, ea, ta, eb, tb, 1.0f, 1.0f);  // warm-up
-    const long reps = std::max(1L, (s.count + per - 1) / per);
+    // At most 5 timed calls per shape (enough for products of a millisecond and more; the
+    // big shapes of large datasets would otherwise replay for minutes), scaled to the count.
+    const long reps = std::min(5L, std::max(1L, (s.count + per - 1) / per));
     const double t0 = now();
     for (long k = 0; k < reps; k++) ract_gemm(tc, ea, ta, eb, tb, 1.0f, 1.0f);
     // A partial share (count not a multiple of per) is scaled, not rounded up.
