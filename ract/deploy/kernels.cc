@@ -323,6 +323,57 @@ RACT_AVX2 static void gemv_f16_avx2(float* y, const uint16_t* W, const float* x,
     y[r] = lanes_sum(t);
   }
 }
+// y += a * w, element-wise (the history gather of the first layer), multiply then add.
+RACT_AVX512 static void axpy_f32_avx512(float* y, float a, const float* w, int n) {
+  const __m512 av = _mm512_set1_ps(a);
+  int c = 0;
+  for (; c + 16 <= n; c += 16) {
+    _mm512_storeu_ps(
+        y + c, _mm512_add_ps(_mm512_loadu_ps(y + c), _mm512_mul_ps(av, _mm512_loadu_ps(w + c))));
+  }
+  for (; c < n; c++) y[c] += a * w[c];
+}
+
+RACT_AVX512 static void axpy_f16_avx512(float* y, float a, const uint16_t* w, int n) {
+  const __m512 av = _mm512_set1_ps(a);
+  int c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(w + c)));
+    _mm512_storeu_ps(y + c, _mm512_add_ps(_mm512_loadu_ps(y + c), _mm512_mul_ps(av, wv)));
+  }
+  for (; c < n; c++) y[c] += a * half_to_float(w[c]);
+}
+
+RACT_AVX512 static void axpy_i8_avx512(float* y, float a, const int8_t* w, int n) {
+  const __m512 av = _mm512_set1_ps(a);
+  int c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const __m512 wv =
+        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(w + c))));
+    _mm512_storeu_ps(y + c, _mm512_add_ps(_mm512_loadu_ps(y + c), _mm512_mul_ps(av, wv)));
+  }
+  for (; c < n; c++) y[c] += a * (float)w[c];
+}
+
+RACT_AVX2 static void axpy_f32_avx2(float* y, float a, const float* w, int n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int c = 0;
+  for (; c + 8 <= n; c += 8) {
+    _mm256_storeu_ps(
+        y + c, _mm256_add_ps(_mm256_loadu_ps(y + c), _mm256_mul_ps(av, _mm256_loadu_ps(w + c))));
+  }
+  for (; c < n; c++) y[c] += a * w[c];
+}
+
+RACT_AVX2 static void axpy_f16_avx2(float* y, float a, const uint16_t* w, int n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w + c)));
+    _mm256_storeu_ps(y + c, _mm256_add_ps(_mm256_loadu_ps(y + c), _mm256_mul_ps(av, wv)));
+  }
+  for (; c < n; c++) y[c] += a * half_to_float(w[c]);
+}
 #pragma GCC diagnostic pop
 #endif  // x86-64
 
@@ -361,14 +412,25 @@ void ract_kernel_gemv_i8q(float* y, const int8_t* W, const float* scale, const i
 }
 
 void ract_kernel_axpy_f32(float* RACT_RESTRICT y, float a, const float* RACT_RESTRICT w, int n) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (cpu_avx512()) return axpy_f32_avx512(y, a, w, n);
+  if (cpu_avx2()) return axpy_f32_avx2(y, a, w, n);
+#endif
   for (int c = 0; c < n; c++) y[c] += a * w[c];
 }
 
 void ract_kernel_axpy_f16(float* RACT_RESTRICT y, float a, const uint16_t* RACT_RESTRICT w, int n) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (cpu_avx512()) return axpy_f16_avx512(y, a, w, n);
+  if (cpu_avx2()) return axpy_f16_avx2(y, a, w, n);
+#endif
   for (int c = 0; c < n; c++) y[c] += a * half_to_float(w[c]);
 }
 
 void ract_kernel_axpy_i8(float* RACT_RESTRICT y, float a, const int8_t* RACT_RESTRICT w, int n) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (cpu_avx512()) return axpy_i8_avx512(y, a, w, n);
+#endif
   for (int c = 0; c < n; c++) y[c] += a * (float)w[c];
 }
 

@@ -252,10 +252,10 @@ void col_sums(float* __restrict db, const float* __restrict d, int B, int O, int
   }
 }
 
-// Column blocks for the sparse linear: widths a multiple of 16 floats, about 128 wide (a
+// Column blocks for the sparse linear: widths a multiple of 16 floats, about 64 wide (a
 // block of the item-major weight then stays in L2), and a multiple of the thread count.
 void col_blocks(int O, int nt, int* nb, int* width) {
-  int n = (O + 127) / 128;
+  int n = (O + 63) / 64;
   if (nt > 1) n = (n + nt - 1) / nt * nt;
   int w = (O + n - 1) / n;
   w = (w + 15) / 16 * 16;
