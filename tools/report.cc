@@ -48,7 +48,7 @@ struct Panel {
   double x0, x1, y0, y1;  // data range
 };
 
-double px(const Panel& p, double v) { return p.x + 50 + (v - p.x0) / (p.x1 - p.x0) * (p.w - 70); }
+double px(const Panel& p, double v) { return p.x + 58 + (v - p.x0) / (p.x1 - p.x0) * (p.w - 78); }
 double py(const Panel& p, double v) {
   return p.y + p.h - 35 - (v - p.y0) / (p.y1 - p.y0) * (p.h - 65);
 }
@@ -65,9 +65,10 @@ void range(const double* v, int n, double* lo, double* hi) {
     *lo = 0;
     *hi = 1;
   }
-  if (*hi - *lo < 1e-12) {
-    *lo -= 0.5;
-    *hi += 0.5;
+  if (*hi - *lo < 1e-12) {  // a flat line: a small band around it
+    double d = fmax(fabs(*lo) * 0.05, 1e-3);
+    *lo -= d;
+    *hi += d;
   }
   double pad = 0.05 * (*hi - *lo);
   *lo -= pad;
@@ -83,19 +84,34 @@ void axes(FILE* f, const Panel& p, const char* title, const char* xlabel, const 
   double ax0 = px(p, p.x0), ax1 = px(p, p.x1), ay0 = py(p, p.y0), ay1 = py(p, p.y1);
   fprintf(f, "<path d='M%.1f %.1f L%.1f %.1f L%.1f %.1f' fill='none' stroke='#333'/>\n", ax0, ay1,
           ax0, ay0, ax1, ay0);
-  for (int i = 0; i <= 4; i++) {
-    double vy = p.y0 + (p.y1 - p.y0) * i / 4, vx = p.x0 + (p.x1 - p.x0) * i / 4;
-    fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' text-anchor='end'>%.4g</text>\n", ax0 - 4,
-            py(p, vy) + 3, vy);
-    fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' text-anchor='middle'>%.4g</text>\n",
-            px(p, vx), ay0 + 14, vx);
+  // Ticks at round numbers: steps of 1, 2 or 5 times a power of ten, about 5 per axis.
+  for (int axis = 0; axis < 2; axis++) {
+    double lo = axis ? p.y0 : p.x0, hi = axis ? p.y1 : p.x1;
+    double raw = (hi - lo) / 5, mag = pow(10, floor(log10(raw))), step = mag;
+    if (raw / mag > 5) {
+      step = 10 * mag;
+    } else if (raw / mag > 2) {
+      step = 5 * mag;
+    } else if (raw / mag > 1) {
+      step = 2 * mag;
+    }
+    for (double v = ceil(lo / step) * step; v <= hi; v += step) {
+      double tv = fabs(v) < step * 1e-6 ? 0 : v;
+      if (axis) {
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' text-anchor='end'>%.4g</text>\n",
+                ax0 - 4, py(p, tv) + 3, tv);
+      } else {
+        fprintf(f, "<text x='%.1f' y='%.1f' font-size='10' text-anchor='middle'>%.4g</text>\n",
+                px(p, tv), ay0 + 14, tv);
+      }
+    }
   }
   fprintf(f, "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle'>%s</text>\n",
           (ax0 + ax1) / 2, p.y + p.h - 6, xlabel);
   fprintf(f,
           "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle' "
           "transform='rotate(-90 %.1f %.1f)'>%s</text>\n",
-          p.x + 12, (ay0 + ay1) / 2, p.x + 12, (ay0 + ay1) / 2, ylabel);
+          p.x + 10, (ay0 + ay1) / 2, p.x + 10, (ay0 + ay1) / 2, ylabel);
 }
 
 void line(FILE* f, const Panel& p, const double* x, const double* y, int n, const char* color) {
@@ -213,14 +229,45 @@ ract_status ract_plot_write(const char* path, const ract_trainer* t, const float
     snprintf(title, sizeof(title), "%s: training loss", ract_stage_name((ract_stage)s));
     axes(f, p, title, "epoch", "loss");
     line(f, p, xs, ys, m, "#1f77b4");
-    Panel v = {W / 2 + 5, 5 + r * H, W / 2 - 10, H - 10, p.x0, p.x1, 0, 1};
-    range(vs, m, &v.y0, &v.y1);
+    // Right: the validation metric where the stage evaluates; otherwise what the stage
+    // optimises beside its loss (the critic's mean Q against its mean target, or the KL).
     int any = 0;
     for (int i = 0; i < m; i++) any |= isfinite(vs[i]);
-    snprintf(title, sizeof(title), "%s: validation %s%s", ract_stage_name((ract_stage)s),
-             t->cfg.valid_metric, any ? "" : " (not evaluated in this stage)");
-    axes(f, v, title, "epoch", t->cfg.valid_metric);
-    if (any) line(f, v, xs, vs, m, "#d62728");
+    Panel v = {W / 2 + 5, 5 + r * H, W / 2 - 10, H - 10, p.x0, p.x1, 0, 1};
+    if (any) {
+      range(vs, m, &v.y0, &v.y1);
+      snprintf(title, sizeof(title), "%s: validation %s", ract_stage_name((ract_stage)s),
+               t->cfg.valid_metric);
+      axes(f, v, title, "epoch", t->cfg.valid_metric);
+      line(f, v, xs, vs, m, "#d62728");
+    } else {
+      int k = 0;
+      for (int i = 0; i < t->n_log; i++) {
+        if (t->log[i].stage != s) continue;
+        ys[k] = s == RACT_STAGE_ACTOR_PRETRAIN ? t->log[i].kl : t->log[i].q;
+        vs[k] = t->log[i].target;
+        k++;
+      }
+      double lo, hi;
+      range(ys, m, &v.y0, &v.y1);
+      if (s != RACT_STAGE_ACTOR_PRETRAIN) {
+        range(vs, m, &lo, &hi);
+        v.y0 = std::min(v.y0, lo);
+        v.y1 = std::max(v.y1, hi);
+      }
+      if (s == RACT_STAGE_ACTOR_PRETRAIN) {
+        snprintf(title, sizeof(title), "%s: KL (no validation in this stage)",
+                 ract_stage_name((ract_stage)s));
+        axes(f, v, title, "epoch", "KL");
+        line(f, v, xs, ys, m, "#9467bd");
+      } else {
+        snprintf(title, sizeof(title), "%s: mean Q (green) vs mean NDCG target (red)",
+                 ract_stage_name((ract_stage)s));
+        axes(f, v, title, "epoch", "NDCG");
+        line(f, v, xs, ys, m, "#2ca02c");
+        line(f, v, xs, vs, m, "#d62728");
+      }
+    }
   }
   if (n > 0) {
     Panel p = {5, 5 + n_stages * H, W / 2 - 10, H - 10, 0, 1, 0, 1};

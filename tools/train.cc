@@ -2,19 +2,21 @@
 // optionally a JSON report and an SVG plot of the run.
 //
 //   bazel run -c opt //tools:train                      # the shipped MovieLens latest-small
-//   bazel run -c opt //tools:train -- --preset=recbole \
+//   bazel run -c opt //tools:train -- --preset=recbole
 //       --train=.../train.tsv --valid=.../valid.tsv --test=.../test.tsv --out=model.ract
 //
 // Hyper-parameter flags carry RecBole's config keys (`--mlp_hidden_size=[600]`,
 // `--learning_rate=1e-3`, ...); `--preset` (paper | recbole) sets every default first.
 #include <ctype.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <string>
 #include <vector>
 
 #include "ract/data/dataset.h"
@@ -34,10 +36,13 @@ const char* kUsage =
     "Run:\n"
     "  --preset=paper|recbole       every default below (default paper)\n"
     "  --train_stage=all|actor_pretrain|critic_pretrain|finetune   (default all)\n"
-    "  --init_from=CKPT             start from a checkpoint (to run a single later stage)\n"
+    "  --init_from=CKPT             weights from a checkpoint (to run a single later stage)\n"
+    "  --resume=CKPT                continue an interrupted run exactly (same data flags)\n"
     "  --out=FILE                   the inference weight file (default model.ract)\n"
     "  --dtype=fp32|fp16|int8       its weight type (default fp32)\n"
-    "  --checkpoint=FILE            also write a checkpoint of the final state\n"
+    "  --checkpoint=FILE            write a checkpoint at the end of every stage (and on\n"
+    "                               SIGINT/SIGTERM; default there: OUT.ckpt)\n"
+    "  --checkpoint_every=N         ... and every N epochs\n"
     "  --report=FILE.json           the run's report\n"
     "  --plot=FILE.svg              training curves and the critic's predictions\n"
     "  --threads=N                  BLIS threads (default 1)\n"
@@ -112,11 +117,40 @@ int parse_list(const char* s, int* out, int max, int* n) {
   return *n > 0;
 }
 
+volatile int g_stop = 0;  // set by SIGINT/SIGTERM: stop after the current batch
+
+void on_signal(int sig) {
+  g_stop = sig;
+  signal(sig, SIG_DFL);  // a second signal ends the process at once
+}
+
 struct Progress {
   int tty;
   int quiet;
   double t_batch;
+  ract_trainer* trainer;
+  const char* checkpoint;  // NULL: no periodic checkpoints
+  int every;
+  int epochs_done;
+  const ract_file_kv* meta;
+  int n_meta;
+  ract_status status;  // of the last checkpoint written from a callback
+  ract_error err;
 };
+
+void write_checkpoint(Progress* p, const char* why) {
+  if (p->status != RACT_OK) return;
+  p->status = ract_export_checkpoint(p->checkpoint, p->trainer, p->meta, p->n_meta, &p->err);
+  if (p->status == RACT_OK && !p->quiet) {
+    if (p->tty) fputs("\r\033[K", stderr);
+    printf("checkpoint %s (%s)\n", p->checkpoint, why);
+  }
+}
+
+void on_stage_end(void* ctx, int stage) {
+  Progress* p = (Progress*)ctx;
+  if (p->checkpoint != nullptr) write_checkpoint(p, "end of stage");
+}
 
 void on_batch(void* ctx, int stage, int epoch, int batch, int n_batches,
               const ract_step_stats* st) {
@@ -137,7 +171,12 @@ void on_batch(void* ctx, int stage, int epoch, int batch, int n_batches,
 
 void on_epoch(void* ctx, const ract_epoch_log* lg, const ract_metrics* valid) {
   Progress* p = (Progress*)ctx;
-  if (p->quiet) return;
+  if (p->quiet) {
+    if (p->checkpoint != nullptr && p->every > 0 && ++p->epochs_done % p->every == 0) {
+      write_checkpoint(p, "periodic");
+    }
+    return;
+  }
   if (p->tty) fputs("\r\033[K", stderr);
   char extra[160] = "";
   if (lg->stage == RACT_STAGE_ACTOR_PRETRAIN) {
@@ -157,6 +196,9 @@ void on_epoch(void* ctx, const ract_epoch_log* lg, const ract_metrics* valid) {
   if (lg->seconds_valid > 0) printf(" (valid %.2fs)", lg->seconds_valid);
   printf("\n");
   fflush(stdout);
+  if (p->checkpoint != nullptr && p->every > 0 && ++p->epochs_done % p->every == 0) {
+    write_checkpoint(p, "periodic");
+  }
 }
 
 }  // namespace
@@ -179,6 +221,8 @@ int main(int argc, char** argv) {
   const char* plot = nullptr;
   const char* checkpoint = nullptr;
   const char* init_from = nullptr;
+  const char* resume = nullptr;
+  int checkpoint_every = 0;
   ract_file_dtype dtype = RACT_FILE_F32;
   int quiet = 0;
 
@@ -211,6 +255,10 @@ int main(int argc, char** argv) {
       checkpoint = v;
     } else if ((v = value_of(a, "init_from"))) {
       init_from = v;
+    } else if ((v = value_of(a, "resume"))) {
+      resume = v;
+    } else if ((v = value_of(a, "checkpoint_every"))) {
+      if (!parse_int(v, 0, 1000000, &checkpoint_every)) return bad_flag(a, "epochs >= 0");
     } else if ((v = value_of(a, "dtype"))) {
       if (ract_model_file_parse_dtype(v, &dtype, &err) != RACT_OK) {
         return bad_flag(a, "fp32, fp16 or int8");
@@ -273,7 +321,16 @@ int main(int argc, char** argv) {
   if (ract_data_flags_finish(&flags, argv[0], &err) != RACT_OK) return fail(&err);
   cfg.seed = flags.opt.seed;  // --seed (a data flag too) drives the split and the training
 
-  Progress prog = {isatty(2), quiet, 0};
+  if (resume != nullptr && init_from != nullptr) {
+    fprintf(stderr, "train: --resume and --init_from exclude each other\n");
+    return 2;
+  }
+  ract_train_state state;
+  if (resume != nullptr) {
+    // The interrupted run's configuration, whatever the flags say.
+    if (ract_read_checkpoint_state(resume, &state, &err) != RACT_OK) return fail(&err);
+    cfg = state.cfg;
+  }
   ract_blas_set_threads(cfg.threads);
   double t0 = now();
   ract_dataset ds;
@@ -284,6 +341,25 @@ int main(int argc, char** argv) {
            ract_blas_kernel(), cfg.threads);
   }
 
+  // Provenance for the files written.
+  char date[32], users[32], items[32], pairs[32];
+  // SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the date, so that the
+  // same seed and data give a byte-identical file.
+  const char* epoch = getenv("SOURCE_DATE_EPOCH");
+  time_t now_t = epoch != nullptr ? (time_t)strtoll(epoch, nullptr, 10) : time(nullptr);
+  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now_t));
+  snprintf(users, sizeof(users), "%d", ds.n_users);
+  snprintf(items, sizeof(items), "%d", ds.n_items);
+  snprintf(pairs, sizeof(pairs), "%lld", (long long)ds.train.nnz);
+  ract_file_kv meta[12] = {
+      {"dataset", ds.name}, {"preset", cfg.preset}, {"users", users},
+      {"items", items},     {"train_pairs", pairs}, {"date", date},
+  };
+  int n_meta = 6;
+
+  std::string ckpt_default = std::string(out) + ".ckpt";
+  Progress prog = {isatty(2), quiet, 0,      nullptr, checkpoint, checkpoint_every,
+                   0,         meta,  n_meta, RACT_OK, {}};
   ract_trainer t;
   int rc = 0;
   std::vector<float> q, target;
@@ -295,10 +371,45 @@ int main(int argc, char** argv) {
     ract_dataset_free(&ds);
     return rc;
   }
-  ract_train_callbacks cb = {&prog, on_batch, on_epoch};
+  prog.trainer = &t;
+  t.stop = &g_stop;
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  ract_train_callbacks cb = {&prog, on_batch, on_epoch, on_stage_end};
   ract_status s = RACT_OK;
-  if (init_from != nullptr) s = ract_import_checkpoint(&t, init_from, nullptr, &err);
+  if (init_from != nullptr) s = ract_import_checkpoint(&t, init_from, 0, nullptr, &err);
+  if (resume != nullptr) {
+    s = ract_import_checkpoint(&t, resume, 1, nullptr, &err);
+    if (s == RACT_OK && !quiet) {
+      printf("resuming %s at %s, epoch %d, batch %d\n", resume,
+             t.cur.stage < RACT_STAGES ? ract_stage_name((ract_stage)t.cur.stage) : "the end",
+             t.cur.epoch + 1, t.cur.batch + 1);
+    }
+  }
   if (s == RACT_OK) s = ract_trainer_run(&t, &cb, &err);
+  if (s == RACT_OK && prog.status != RACT_OK) {
+    s = prog.status;
+    err = prog.err;
+  }
+  if (s == RACT_ERR_INTERRUPTED) {
+    if (prog.tty) fputs("\r\033[K", stderr);
+    const char* path = checkpoint != nullptr ? checkpoint : ckpt_default.c_str();
+    fprintf(stderr, "train: %s\n", err.msg);
+    ract_status cs = ract_export_checkpoint(path, &t, meta, n_meta, &err);
+    if (cs == RACT_OK) {
+      fprintf(stderr,
+              "train: wrote checkpoint %s; to continue, run the same command with "
+              "--resume=%s\n",
+              path, path);
+    } else {
+      fprintf(stderr, "train: %s\n", err.msg);
+    }
+    ract_trainer_free(&t);
+    ract_dataset_free(&ds);
+    return 128 + (g_stop > 0 ? g_stop : SIGINT);
+  }
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   if (s == RACT_OK && (t.stage[1].ran || t.stage[2].ran || init_from != nullptr) &&
       ds.valid.rows > 0) {
     q.resize(ds.valid.rows);
@@ -326,29 +437,17 @@ int main(int argc, char** argv) {
                st->epochs, st->seconds / st->epochs, st->best_epoch + 1);
       }
     }
-    // Provenance for the weight file.
-    char date[32], users[32], items[32], pairs[32], ndcg10[32], ndcg100[32], recall10[32];
-    // SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the date, so that the
-    // same seed and data give a byte-identical file.
-    const char* epoch = getenv("SOURCE_DATE_EPOCH");
-    time_t now_t = epoch != nullptr ? (time_t)strtoll(epoch, nullptr, 10) : time(nullptr);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now_t));
-    snprintf(users, sizeof(users), "%d", ds.n_users);
-    snprintf(items, sizeof(items), "%d", ds.n_items);
-    snprintf(pairs, sizeof(pairs), "%lld", (long long)ds.train.nnz);
+    char ndcg10[32], ndcg100[32], recall10[32];
     snprintf(ndcg10, sizeof(ndcg10), "%.6f", ract_metrics_get(&test, "ndcg@10"));
     snprintf(ndcg100, sizeof(ndcg100), "%.6f", ract_metrics_get(&test, "ndcg@100"));
     snprintf(recall10, sizeof(recall10), "%.6f", ract_metrics_get(&test, "recall@10"));
-    const ract_file_kv meta[] = {
-        {"dataset", ds.name},       {"preset", cfg.preset},       {"users", users},
-        {"items", items},           {"train_pairs", pairs},       {"test_ndcg@10", ndcg10},
-        {"test_ndcg@100", ndcg100}, {"test_recall@10", recall10}, {"date", date},
-    };
-    const int n_meta = (int)(sizeof(meta) / sizeof(meta[0]));
+    meta[n_meta++] = {"test_ndcg@10", ndcg10};
+    meta[n_meta++] = {"test_ndcg@100", ndcg100};
+    meta[n_meta++] = {"test_recall@10", recall10};
     s = ract_export_inference(out, &t, dtype, meta, n_meta, &err);
     if (s == RACT_OK) printf("wrote %s (%s)\n", out, ract_model_file_dtype_name(dtype));
     if (s == RACT_OK && checkpoint != nullptr) {
-      s = ract_export_checkpoint(checkpoint, &t, RACT_STAGES - 1, 0, meta, n_meta, &err);
+      s = ract_export_checkpoint(checkpoint, &t, meta, n_meta, &err);
       if (s == RACT_OK) printf("wrote %s (checkpoint)\n", checkpoint);
     }
     if (s == RACT_OK && report != nullptr) {

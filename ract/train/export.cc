@@ -104,7 +104,20 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
   return write_file(path, t, &d, dtype, err);
 }
 
-ract_status ract_export_checkpoint(const char* path, const ract_trainer* t, int stage, int epoch,
+uint64_t ract_export_data_hash(const ract_csr* m) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const uint8_t* b = (const uint8_t*)p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  mix(&m->rows, sizeof(m->rows));
+  mix(&m->cols, sizeof(m->cols));
+  mix(m->ptr, sizeof(int64_t) * (m->rows + 1));
+  mix(m->idx, sizeof(int32_t) * m->nnz);
+  return h;
+}
+
+ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
                                    const ract_file_kv* meta, int n_meta, ract_error* err) {
   const ract_actor* a = &t->actor;
   const ract_critic* c = &t->critic;
@@ -127,13 +140,22 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t, int 
   ts.push_back(tensor2("adam.actor.v", (int64_t)a->n_params, 1, a->v));
   ts.push_back(tensor2("adam.critic.m", (int64_t)c->n_params, 1, c->m));
   ts.push_back(tensor2("adam.critic.v", (int64_t)c->n_params, 1, c->v));
+  ts.push_back(tensor2("best.actor", (int64_t)a->n_params, 1, t->best_actor));
+  ts.push_back(tensor2("best.critic", (int64_t)c->n_params + 6, 1, t->best_critic));
 
+  const int rows = t->data->train.rows;
+  std::vector<uint8_t> blob(sizeof(ract_train_state) + sizeof(ract_epoch_log) * t->n_log +
+                            sizeof(int32_t) * rows);
   ract_train_state st;
   memset(&st, 0, sizeof(st));
   st.magic = kStateMagic;
-  st.version = 1;
-  st.stage = stage;
-  st.epoch = epoch;
+  st.version = 2;
+  st.bytes = sizeof(st);
+  st.n_log = t->n_log;
+  st.rows = rows;
+  st.n_items = t->data->n_items;
+  st.train_nnz = t->data->train.nnz;
+  st.data_hash = ract_export_data_hash(&t->data->train);
   st.anneal_steps = t->anneal.steps;
   st.adam_actor_t = t->adam_actor.t;
   st.adam_critic_t = t->adam_critic.t;
@@ -141,6 +163,17 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t, int 
   st.adam_critic_lr = t->adam_critic.lr;
   memcpy(st.rng, t->rng.s, sizeof(st.rng));
   st.cfg = t->cfg;
+  st.cur = t->cur;
+  memcpy(st.stage, t->stage, sizeof(st.stage));
+  uint8_t* p = blob.data();
+  memcpy(p, &st, sizeof(st));
+  p += sizeof(st);
+  if (t->n_log > 0) memcpy(p, t->log, sizeof(ract_epoch_log) * t->n_log);
+  p += sizeof(ract_epoch_log) * t->n_log;
+  for (int r = 0; r < rows; r++) {
+    int32_t v = t->order[r];
+    memcpy(p + sizeof(int32_t) * r, &v, sizeof(v));
+  }
 
   std::vector<const char*> tok = item_tokens(t);
   ract_file_desc d;
@@ -152,8 +185,8 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t, int 
   d.tokens = tok.data();
   d.meta = meta;
   d.n_meta = n_meta;
-  d.state = &st;
-  d.state_bytes = sizeof(st);
+  d.state = blob.data();
+  d.state_bytes = blob.size();
   return ract_model_file_write(path, &d, RACT_FILE_F32, err);
 }
 
@@ -166,17 +199,63 @@ static ract_status load_tensor(const ract_model_file* f, const char* name, int64
   return RACT_OK;
 }
 
-ract_status ract_import_checkpoint(ract_trainer* t, const char* path, ract_train_state* state,
-                                   ract_error* err) {
-  void* blob = nullptr;
+// Opens path as a checkpoint and checks its state blob; the caller frees *blob.
+static ract_status open_checkpoint(const char* path, void** blob, ract_model_file* f,
+                                   ract_train_state* st, ract_error* err) {
   size_t len = 0;
-  RACT_CHECK(ract_model_file_read(path, &blob, &len, err));
-  ract_model_file f;
-  ract_status s = ract_model_file_open(&f, blob, len, err);
-  if (s == RACT_OK && f.kind != RACT_FILE_CHECKPOINT) {
+  *blob = nullptr;
+  RACT_CHECK(ract_model_file_read(path, blob, &len, err));
+  ract_status s = ract_model_file_open(f, *blob, len, err);
+  if (s == RACT_OK && f->kind != RACT_FILE_CHECKPOINT) {
     s = ract_fail(err, RACT_ERR_FILE_KIND, "%s: an inference file, not a checkpoint", path);
   }
-  if (s == RACT_OK && f.dims.n_items != t->actor.n_items) {
+  if (s == RACT_OK && f->state_bytes < sizeof(*st)) {
+    s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                  "%s: training state of %zu bytes, expected at least %zu", path, f->state_bytes,
+                  sizeof(*st));
+  }
+  if (s == RACT_OK) {
+    memcpy(st, f->state, sizeof(*st));
+    const ract_train_cursor* c = &st->cur;
+    bool ok = st->magic == kStateMagic && st->version == 2 && st->bytes == sizeof(*st) &&
+              st->n_log >= 0 && st->rows >= 0 && c->stage >= 0 && c->stage <= RACT_STAGES &&
+              c->epoch >= 0 && c->batch >= 0;
+    if (!ok) {
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: the training state is not one this build wrote (magic, version or "
+                    "layout differ)",
+                    path);
+    } else if (f->state_bytes != sizeof(*st) + sizeof(ract_epoch_log) * (size_t)st->n_log +
+                                     sizeof(int32_t) * (size_t)st->rows) {
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: training state of %zu bytes does not hold "
+                    "%d epoch logs and %d rows",
+                    path, f->state_bytes, st->n_log, st->rows);
+    }
+  }
+  if (s != RACT_OK) {
+    free(*blob);
+    *blob = nullptr;
+  }
+  return s;
+}
+
+ract_status ract_read_checkpoint_state(const char* path, ract_train_state* state, ract_error* err) {
+  void* blob;
+  ract_model_file f;
+  RACT_CHECK(open_checkpoint(path, &blob, &f, state, err));
+  free(blob);
+  return RACT_OK;
+}
+
+ract_status ract_import_checkpoint(ract_trainer* t, const char* path, int resume,
+                                   ract_train_state* state, ract_error* err) {
+  void* blob;
+  ract_model_file f;
+  ract_train_state st;
+  RACT_CHECK(open_checkpoint(path, &blob, &f, &st, err));
+  ract_status s = RACT_OK;
+  if (f.dims.n_items != t->actor.n_items) {
     s = ract_fail(err, RACT_ERR_FILE_DIMS, "%s: the checkpoint has %d items, the data %d", path,
                   f.dims.n_items, t->actor.n_items);
   }
@@ -192,33 +271,53 @@ ract_status ract_import_checkpoint(ract_trainer* t, const char* path, ract_train
   }
   if (s == RACT_OK) s = load_tensor(&f, "critic.bn.mean", 3, 1, c->bn_mean, err);
   if (s == RACT_OK) s = load_tensor(&f, "critic.bn.var", 3, 1, c->bn_var, err);
-  if (s == RACT_OK) s = load_tensor(&f, "adam.actor.m", (int64_t)a->n_params, 1, a->m, err);
-  if (s == RACT_OK) s = load_tensor(&f, "adam.actor.v", (int64_t)a->n_params, 1, a->v, err);
-  if (s == RACT_OK) s = load_tensor(&f, "adam.critic.m", (int64_t)c->n_params, 1, c->m, err);
-  if (s == RACT_OK) s = load_tensor(&f, "adam.critic.v", (int64_t)c->n_params, 1, c->v, err);
-  ract_train_state st;
-  memset(&st, 0, sizeof(st));
-  if (s == RACT_OK) {
-    if (f.state_bytes != sizeof(st)) {
-      s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: training state of %zu bytes, expected %zu",
-                    path, f.state_bytes, sizeof(st));
-    } else {
-      memcpy(&st, f.state, sizeof(st));
-      if (st.magic != kStateMagic || st.version != 1 || st.stage < 0 || st.stage >= RACT_STAGES ||
-          st.epoch < 0) {
-        s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: bad training state", path);
+  if (s == RACT_OK && resume) {
+    const ract_dataset* d = t->data;
+    if (st.rows != d->train.rows || st.n_items != d->n_items || st.train_nnz != d->train.nnz ||
+        st.data_hash != ract_export_data_hash(&d->train)) {
+      s = ract_fail(err, RACT_ERR_DATA,
+                    "%s: the checkpoint was trained on other data (%d rows, %d items, %lld "
+                    "interactions); give the same data flags as the interrupted run",
+                    path, st.rows, st.n_items, (long long)st.train_nnz);
+    } else if (st.n_log > t->cap_log) {
+      s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: %d epoch logs, more than the run has epochs",
+                    path, st.n_log);
+    }
+    if (s == RACT_OK) s = load_tensor(&f, "adam.actor.m", (int64_t)a->n_params, 1, a->m, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.actor.v", (int64_t)a->n_params, 1, a->v, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.critic.m", (int64_t)c->n_params, 1, c->m, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.critic.v", (int64_t)c->n_params, 1, c->v, err);
+    if (s == RACT_OK) {
+      s = load_tensor(&f, "best.actor", (int64_t)a->n_params, 1, t->best_actor, err);
+    }
+    if (s == RACT_OK) {
+      s = load_tensor(&f, "best.critic", (int64_t)c->n_params + 6, 1, t->best_critic, err);
+    }
+    if (s == RACT_OK) {
+      t->anneal.steps = st.anneal_steps;
+      t->adam_actor = ract_adam_make(st.adam_actor_lr);
+      t->adam_actor.t = st.adam_actor_t;
+      t->adam_critic = ract_adam_make(st.adam_critic_lr);
+      t->adam_critic.t = st.adam_critic_t;
+      memcpy(t->rng.s, st.rng, sizeof(st.rng));
+      t->cur = st.cur;
+      memcpy(t->stage, st.stage, sizeof(t->stage));
+      const uint8_t* p = (const uint8_t*)f.state + sizeof(st);
+      t->n_log = st.n_log;
+      if (st.n_log > 0) memcpy(t->log, p, sizeof(ract_epoch_log) * st.n_log);
+      p += sizeof(ract_epoch_log) * st.n_log;
+      for (int r = 0; r < st.rows; r++) {
+        int32_t v;
+        memcpy(&v, p + sizeof(int32_t) * r, sizeof(v));
+        if (v < 0 || v >= st.rows) {
+          s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: row order entry %d is %d", path, r, v);
+          break;
+        }
+        t->order[r] = v;
       }
     }
   }
-  if (s == RACT_OK) {
-    t->anneal.steps = st.anneal_steps;
-    t->adam_actor.t = st.adam_actor_t;
-    t->adam_critic.t = st.adam_critic_t;
-    t->adam_actor.lr = st.adam_actor_lr;
-    t->adam_critic.lr = st.adam_critic_lr;
-    memcpy(t->rng.s, st.rng, sizeof(st.rng));
-    if (state) *state = st;
-  }
+  if (s == RACT_OK && state != nullptr) *state = st;
   free(blob);
   return s;
 }

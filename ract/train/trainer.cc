@@ -228,6 +228,8 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   t->adam_actor = ract_adam_make(c->stage_lr[0]);
   t->adam_critic = ract_adam_make(c->stage_lr[1]);
   for (int s = 0; s < RACT_STAGES; s++) t->stage[s].best_epoch = -1;
+  t->cur.stage = 0;
+  while (t->cur.stage < RACT_STAGES && !c->run_stage[t->cur.stage]) t->cur.stage++;
   return RACT_OK;
 }
 
@@ -262,25 +264,15 @@ static ract_sparse gather_batch(ract_trainer* t, int r0, int n) {
   return x;
 }
 
-ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
-                                   ract_error* err) {
+// The stage's start: a fresh Adam for what it trains (RecBole builds one per run; the
+// paper's critic keeps its Adam from critic_pretrain into finetune), the annealing counter.
+static void stage_begin(ract_trainer* t, ract_stage s) {
   const ract_train_config* c = &t->cfg;
-  const ract_model_config* mc = &c->model;
   ract_stage_summary* sum = &t->stage[s];
   memset(sum, 0, sizeof(*sum));
   sum->ran = 1;
   sum->best_epoch = -1;
-  const double t_stage = now();
-  const int rows = t->data->train.rows;
-  const int B = std::min(c->train_batch_size, rows);
-  const int n_batches = c->drop_last ? rows / B : (rows + B - 1) / B;
-
-  // A fresh Adam for what the stage trains (RecBole builds one per run). The paper's critic
-  // keeps its Adam from critic_pretrain into finetune.
-  const int train_actor = s != RACT_STAGE_CRITIC_PRETRAIN;
-  const int train_critic =
-      s == RACT_STAGE_CRITIC_PRETRAIN || (s == RACT_STAGE_FINETUNE && mc->finetune_critic);
-  if (train_actor) {
+  if (s != RACT_STAGE_CRITIC_PRETRAIN) {
     t->adam_actor = ract_adam_make(c->stage_lr[s]);
     ract_actor_zero_moments(&t->actor);
   }
@@ -288,21 +280,55 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
     t->adam_critic = ract_adam_make(c->stage_lr[s]);
     ract_critic_zero_moments(&t->critic);
   }
-  ract_anneal_stage_begin(mc, &t->anneal);
-  ract_step_ctx model = {&t->actor, &t->critic, &t->aacts, &t->cacts, &t->scratch, &t->anneal};
+  ract_anneal_stage_begin(&c->model, &t->anneal);
+  t->cur.stage = s;
+  t->cur.started = 1;
+  t->cur.epoch = 0;
+  t->cur.batch = 0;
+  t->cur.begun = 0;
+  t->cur.best = -INFINITY;
+  t->cur.since_best = 0;
+}
 
-  double best = -INFINITY;
-  int since_best = 0;
-  for (int epoch = 0; epoch < c->stage_epochs[s]; epoch++) {
-    const double t0 = now();
-    ract_rng_shuffle(&t->rng, t->order, rows);
-    ract_epoch_log lg;
-    memset(&lg, 0, sizeof(lg));
-    lg.stage = s;
-    lg.epoch = epoch;
-    for (int bi = 0; bi < n_batches; bi++) {
-      int r0 = bi * B;
-      int n = std::min(B, rows - r0);
+// Runs the rest of the current stage from the cursor (stage_begin done).
+static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* cb,
+                                  ract_error* err) {
+  const ract_train_config* c = &t->cfg;
+  const ract_stage s = (ract_stage)t->cur.stage;
+  ract_stage_summary* sum = &t->stage[s];
+  const int rows = t->data->train.rows;
+  const int B = std::min(c->train_batch_size, rows);
+  const int n_batches = c->drop_last ? rows / B : (rows + B - 1) / B;
+  const int train_actor = s != RACT_STAGE_CRITIC_PRETRAIN;
+  const int train_critic =
+      s == RACT_STAGE_CRITIC_PRETRAIN || (s == RACT_STAGE_FINETUNE && c->model.finetune_critic);
+  ract_step_ctx model = {&t->actor, &t->critic, &t->aacts, &t->cacts, &t->scratch, &t->anneal};
+  ract_epoch_log* lg = &t->cur.log;
+
+  while (t->cur.epoch < c->stage_epochs[s]) {
+    const int epoch = t->cur.epoch;
+    double t0 = now();
+    if (!t->cur.begun) {  // a new epoch: its order depends only on the RNG state
+      if (t->stop != nullptr && *t->stop) {
+        return ract_fail(err, RACT_ERR_INTERRUPTED, "interrupted in stage %s before epoch %d",
+                         ract_stage_name(s), epoch + 1);
+      }
+      t->cur.begun = 1;
+      for (int r = 0; r < rows; r++) t->order[r] = r;
+      ract_rng_shuffle(&t->rng, t->order, rows);
+      memset(lg, 0, sizeof(*lg));
+      lg->stage = s;
+      lg->epoch = epoch;
+    }
+    for (; t->cur.batch < n_batches; t->cur.batch++) {
+      if (t->stop != nullptr && *t->stop) {
+        return ract_fail(err, RACT_ERR_INTERRUPTED,
+                         "interrupted in stage %s, epoch %d, before batch %d of %d",
+                         ract_stage_name(s), epoch + 1, t->cur.batch + 1, n_batches);
+      }
+      const int bi = t->cur.batch;
+      const int r0 = bi * B;
+      const int n = std::min(B, rows - r0);
       ract_sparse x = gather_batch(t, r0, n);
       ract_step_stats st;
       ract_status ss = ract_model_step(&model, s, x, &t->rng, &st, err);
@@ -327,26 +353,16 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
         ract_adam_step(&t->adam_critic, t->critic.params, t->critic.grads, t->critic.m, t->critic.v,
                        t->critic.n_params);
       }
-      lg.batches++;
-      lg.loss += st.loss;
-      lg.actor_loss += st.actor_loss;
-      lg.ce += st.ce;
-      lg.kl += st.kl;
-      lg.beta = st.beta;
-      lg.q += st.q;
-      lg.target += st.target;
-      lg.critic_loss += st.critic_loss;
+      lg->batches++;
+      lg->loss += st.loss;
+      lg->actor_loss += st.actor_loss;
+      lg->ce += st.ce;
+      lg->kl += st.kl;
+      lg->beta = st.beta;
+      lg->q += st.q;
+      lg->target += st.target;
+      lg->critic_loss += st.critic_loss;
       if (cb && cb->on_batch) cb->on_batch(cb->ctx, s, epoch, bi, n_batches, &st);
-    }
-    if (lg.batches > 0) {
-      double inv = 1.0 / lg.batches;
-      lg.loss *= inv;
-      lg.actor_loss *= inv;
-      lg.ce *= inv;
-      lg.kl *= inv;
-      lg.q *= inv;
-      lg.target *= inv;
-      lg.critic_loss *= inv;
     }
     if ((train_actor && !all_finite(t->actor.params, t->actor.n_params)) ||
         (train_critic && !all_finite(t->critic.params, t->critic.n_params))) {
@@ -354,45 +370,81 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
                        "non-finite parameter after stage %s, epoch %d: lower the learning rate",
                        ract_stage_name(s), epoch + 1);
     }
-    lg.seconds_train = now() - t0;
-    lg.valid = NAN;
+    ract_epoch_log done = *lg;  // the epoch's means
+    if (done.batches > 0) {
+      double inv = 1.0 / done.batches;
+      done.loss *= inv;
+      done.actor_loss *= inv;
+      done.ce *= inv;
+      done.kl *= inv;
+      done.q *= inv;
+      done.target *= inv;
+      done.critic_loss *= inv;
+    }
+    done.seconds_train += now() - t0;
+    done.valid = NAN;
     ract_metrics valid;
     memset(&valid, 0, sizeof(valid));
     int stop = 0;
     if (c->validate[s]) {
       const double tv = now();
       RACT_CHECK(ract_trainer_evaluate(t, &t->data->valid, &valid, err));
-      lg.seconds_valid = now() - tv;
-      lg.valid = ract_metrics_get(&valid, c->valid_metric);
-      if (lg.valid >= best) {  // RecBole's rule: ties move the best forward
-        best = lg.valid;
+      done.seconds_valid = now() - tv;
+      done.valid = ract_metrics_get(&valid, c->valid_metric);
+      if (done.valid >= t->cur.best) {  // RecBole's rule: ties move the best forward
+        t->cur.best = done.valid;
         sum->best_epoch = epoch;
         sum->best_valid = valid;
-        since_best = 0;
+        t->cur.since_best = 0;
         snapshot(t, 1);
-      } else if (c->stopping_step[s] > 0 && ++since_best > c->stopping_step[s]) {
+      } else if (c->stopping_step[s] > 0 && ++t->cur.since_best > c->stopping_step[s]) {
         stop = 1;
       }
     }
     sum->epochs = epoch + 1;
-    if (t->n_log < t->cap_log) t->log[t->n_log++] = lg;
-    if (cb && cb->on_epoch) cb->on_epoch(cb->ctx, &lg, c->validate[s] ? &valid : nullptr);
-    if (stop) break;
+    sum->seconds += done.seconds_train + done.seconds_valid;
+    if (t->n_log < t->cap_log) t->log[t->n_log++] = done;
+    // The cursor moves before the callback, so a checkpoint written there resumes at the
+    // next epoch.
+    t->cur.epoch = stop ? c->stage_epochs[s] : epoch + 1;
+    t->cur.batch = 0;
+    t->cur.begun = 0;
+    if (cb && cb->on_epoch) cb->on_epoch(cb->ctx, &done, c->validate[s] ? &valid : nullptr);
   }
   if (sum->best_epoch >= 0) {
     snapshot(t, 0);
   } else {
     RACT_CHECK(ract_trainer_evaluate(t, &t->data->valid, &sum->best_valid, err));
   }
-  sum->seconds = now() - t_stage;
+  // The stage is over: the cursor points at the next stage that runs.
+  int next = s + 1;
+  while (next < RACT_STAGES && !c->run_stage[next]) next++;
+  t->cur.stage = next;
+  t->cur.started = 0;
+  t->cur.epoch = 0;
+  t->cur.batch = 0;
+  t->cur.begun = 0;
+  if (cb && cb->on_stage_end) cb->on_stage_end(cb->ctx, s);
   return RACT_OK;
 }
 
 ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ract_error* err) {
-  for (int s = 0; s < RACT_STAGES; s++) {
-    if (t->cfg.run_stage[s]) RACT_CHECK(ract_trainer_run_stage(t, (ract_stage)s, cb, err));
+  while (t->cur.stage < RACT_STAGES) {
+    const ract_stage s = (ract_stage)t->cur.stage;
+    if (!t->cfg.run_stage[s]) {
+      t->cur.stage++;
+      continue;
+    }
+    if (!t->cur.started) stage_begin(t, s);
+    RACT_CHECK(stage_continue(t, cb, err));
   }
   return RACT_OK;
+}
+
+ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
+                                   ract_error* err) {
+  stage_begin(t, s);
+  return stage_continue(t, cb, err);
 }
 
 ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set, float* q,

@@ -88,7 +88,21 @@ typedef struct ract_train_callbacks {
   void (*on_batch)(void* ctx, int stage, int epoch, int batch, int n_batches,
                    const ract_step_stats* st);
   void (*on_epoch)(void* ctx, const ract_epoch_log* log, const ract_metrics* valid);
+  void (*on_stage_end)(void* ctx, int stage);
 } ract_train_callbacks;
+
+// Where training stands: enough, with the weights, the Adam moments, the RNG and the
+// best-weights snapshot, to continue exactly (ract/train/export.h saves it in checkpoints).
+typedef struct ract_train_cursor {
+  int32_t stage;       // the stage running or next to run; RACT_STAGES when all are done
+  int32_t started;     // the stage's start (fresh Adam, annealing reset) has happened
+  int32_t epoch;       // the epoch in progress (0-based)
+  int32_t batch;       // the next batch of that epoch
+  int32_t begun;       // the epoch has begun: its shuffled row order is in ract_trainer.order
+  double best;         // best validation value of the stage so far
+  int32_t since_best;  // epochs since it (early stopping)
+  ract_epoch_log log;  // the running sums of the epoch in progress
+} ract_train_cursor;
 
 typedef struct ract_trainer {
   ract_train_config cfg;
@@ -113,6 +127,10 @@ typedef struct ract_trainer {
   int n_log;
   int cap_log;
   ract_stage_summary stage[RACT_STAGES];
+  ract_train_cursor cur;
+  // Set by the caller (e.g. a signal handler) to stop after the current batch: run returns
+  // RACT_ERR_INTERRUPTED with the cursor at the next batch, ready for a checkpoint.
+  const volatile int* stop;
 } ract_trainer;
 
 // Creates the trainer for `data` (kept by pointer) and initialises the weights from the
@@ -121,9 +139,10 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
                                 const ract_dataset* data, ract_error* err);
 void ract_trainer_free(ract_trainer* t);
 
-// Runs the stages cfg.run_stage selects, in order.
+// Runs the stages cfg.run_stage selects, in order, from where the cursor stands (the start,
+// or a restored checkpoint's position).
 ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ract_error* err);
-// One stage.
+// One stage, from its start.
 ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
                                    ract_error* err);
 

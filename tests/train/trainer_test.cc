@@ -265,14 +265,13 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, &err) == RACT_OK);
   REQUIRE(ract_trainer_run(&a, nullptr, &err) == RACT_OK);
   std::string path = tmp_path("ckpt.ract");
-  REQUIRE_MESSAGE(ract_export_checkpoint(path.c_str(), &a, 2, 0, nullptr, 0, &err) == RACT_OK,
-                  err.msg);
+  REQUIRE_MESSAGE(ract_export_checkpoint(path.c_str(), &a, nullptr, 0, &err) == RACT_OK, err.msg);
   ract_train_config other = fx.cfg;
   other.seed = 999;  // different initial weights: all must come from the file
   REQUIRE(ract_trainer_create(&b, &other, &fx.ds, &err) == RACT_OK);
   ract_train_state st;
-  REQUIRE_MESSAGE(ract_import_checkpoint(&b, path.c_str(), &st, &err) == RACT_OK, err.msg);
-  CHECK(st.stage == 2);
+  REQUIRE_MESSAGE(ract_import_checkpoint(&b, path.c_str(), 1, &st, &err) == RACT_OK, err.msg);
+  CHECK(st.cur.stage == RACT_STAGES);  // all stages done
   CHECK(memcmp(a.actor.params, b.actor.params, sizeof(float) * a.actor.n_params) == 0);
   CHECK(memcmp(a.actor.m, b.actor.m, sizeof(float) * a.actor.n_params) == 0);
   CHECK(memcmp(a.actor.v, b.actor.v, sizeof(float) * a.actor.n_params) == 0);
@@ -284,7 +283,7 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   // An inference file is not a checkpoint.
   std::string inf = tmp_path("inf.ract");
   REQUIRE(ract_export_inference(inf.c_str(), &a, RACT_FILE_F32, nullptr, 0, &err) == RACT_OK);
-  CHECK(ract_import_checkpoint(&b, inf.c_str(), nullptr, &err) == RACT_ERR_FILE_KIND);
+  CHECK(ract_import_checkpoint(&b, inf.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_KIND);
   ract_trainer_free(&a);
   ract_trainer_free(&b);
 }
@@ -320,4 +319,97 @@ TEST_CASE("trainer: two runs on 2 threads give identical weights (every pass thr
   }
   ract_set_parallel_grain(32768);
   ract_blas_set_threads(1);
+}
+
+namespace {
+
+struct StopAfter {
+  int batches;  // stop once this many batches have run
+  int seen;
+  volatile int flag;
+};
+
+void count_batch(void* ctx, int, int, int, int, const ract_step_stats*) {
+  StopAfter* s = (StopAfter*)ctx;
+  if (++s->seen >= s->batches) s->flag = 1;
+}
+
+}  // namespace
+
+TEST_CASE("resume: interrupted anywhere, a run continues to the same weights, bit for bit") {
+  for (const char* preset : {"paper", "recbole"}) {
+    Fixture fx(preset);
+    fx.cfg.train_batch_size = 96;  // several batches per epoch
+    fx.cfg.stage_epochs[0] = 4;
+    fx.cfg.stage_epochs[1] = 3;
+    fx.cfg.stage_epochs[2] = 3;
+    fx.cfg.stage_lr[2] = 1e-4f;
+    ract_error err;
+    ract_trainer ref;
+    REQUIRE(ract_trainer_create(&ref, &fx.cfg, &fx.ds, &err) == RACT_OK);
+    REQUIRE(ract_trainer_run(&ref, nullptr, &err) == RACT_OK);
+    // 4 batches per epoch with recbole (kept remainder), 3 with paper; stop mid-epoch, at an
+    // epoch's end, at a stage boundary, in the last stage, twice in one run.
+    for (int cut : {1, 3, 4, 12, 14, 27, 33}) {
+      ract_trainer a;
+      REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, &err) == RACT_OK);
+      StopAfter stop = {cut, 0, 0};
+      a.stop = &stop.flag;
+      ract_train_callbacks cb = {&stop, count_batch, nullptr, nullptr};
+      ract_status s = ract_trainer_run(&a, &cb, &err);
+      std::string path = tmp_path("resume.ckpt");
+      int total = stop.seen;
+      for (int round = 0; s == RACT_ERR_INTERRUPTED && round < 3; round++) {
+        REQUIRE(ract_export_checkpoint(path.c_str(), &a, nullptr, 0, &err) == RACT_OK);
+        ract_trainer_free(&a);
+        ract_train_state st;
+        REQUIRE(ract_read_checkpoint_state(path.c_str(), &st, &err) == RACT_OK);
+        REQUIRE(ract_trainer_create(&a, &st.cfg, &fx.ds, &err) == RACT_OK);
+        REQUIRE_MESSAGE(ract_import_checkpoint(&a, path.c_str(), 1, nullptr, &err) == RACT_OK,
+                        err.msg);
+        stop = {round == 0 ? cut : 1 << 30, 0, 0};  // interrupt once more, then finish
+        a.stop = &stop.flag;
+        s = ract_trainer_run(&a, &cb, &err);
+        total += stop.seen;
+      }
+      REQUIRE_MESSAGE(s == RACT_OK, err.msg);
+      INFO(preset << " cut after " << cut << " batches, " << total << " batches in all");
+      CHECK(memcmp(a.actor.params, ref.actor.params, sizeof(float) * a.actor.n_params) == 0);
+      CHECK(memcmp(a.critic.params, ref.critic.params, sizeof(float) * a.critic.n_params) == 0);
+      CHECK(a.n_log == ref.n_log);
+      for (int k = 0; k < RACT_STAGES; k++) {
+        CHECK(a.stage[k].epochs == ref.stage[k].epochs);
+        CHECK(a.stage[k].best_epoch == ref.stage[k].best_epoch);
+      }
+      ract_trainer_free(&a);
+    }
+    ract_trainer_free(&ref);
+  }
+}
+
+TEST_CASE("resume: other data is refused") {
+  Fixture fx("paper");
+  fx.cfg.stage_epochs[0] = 1;
+  fx.cfg.stage_epochs[1] = 0;
+  fx.cfg.stage_epochs[2] = 0;
+  ract_error err;
+  ract_trainer a;
+  REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_run(&a, nullptr, &err) == RACT_OK);
+  std::string path = tmp_path("other.ckpt");
+  REQUIRE(ract_export_checkpoint(path.c_str(), &a, nullptr, 0, &err) == RACT_OK);
+  ract_trainer_free(&a);
+  // The same file split with another seed: same shape, other rows.
+  static std::string data = planted_file();
+  ract_data_options o = ract_data_options_default();
+  o.data = data.c_str();
+  o.load.format = RACT_FORMAT_TSV;
+  o.seed = 8;
+  ract_dataset other;
+  REQUIRE(ract_dataset_load(&other, &o, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&a, &fx.cfg, &other, &err) == RACT_OK);
+  CHECK(ract_import_checkpoint(&a, path.c_str(), 1, nullptr, &err) == RACT_ERR_DATA);
+  CHECK(std::string(err.msg).find("other data") != std::string::npos);
+  ract_trainer_free(&a);
+  ract_dataset_free(&other);
 }
