@@ -162,6 +162,8 @@ ract_status ract_report_write(const char* path, const ract_run_report* r, ract_e
     json_number(f, st->epochs > 0 ? st->seconds / st->epochs : NAN);
     fprintf(f, ", \"best_epoch\": %d, \"best_valid\": ", st->best_epoch);
     metrics_json(f, &st->best_valid);
+    fputs(", \"test\": ", f);
+    metrics_json(f, &st->test);
     fputc('}', f);
     first = 0;
   }

@@ -51,6 +51,11 @@ const char* kUsage =
     "  --mlp_hidden_size=[600] --latent_dimension=N --dropout_prob=0.5\n"
     "  --anneal_cap=0.2 --total_anneal_steps=200000 --critic_layers=[100,100,10]\n"
     "  --metrics_k=100\n"
+    "Model variants (a preset sets them all; RACT_SPEC.md):\n"
+    "  --head=split|two --dropout_style=keep|inverted --eps_std=X\n"
+    "  --critic_loss_with_kl=0|1 --bn_mode=batch|running --ndcg_gain=sqrt|one\n"
+    "  --init=xavier_normal|xavier_uniform --anneal_rule=per_loss|per_batch --critic_l2=X\n"
+    "  --bn_eps=X --bn_momentum=X --finetune_critic=0|1\n"
     "Schedule:\n"
     "  --pretrain_epochs=N (actor) --critic_epochs=N --epochs=N (finetune)\n"
     "  --learning_rate=X (actor) --critic_learning_rate=X --finetune_learning_rate=X\n"
@@ -232,7 +237,6 @@ int main(int argc, char** argv) {
     int r = ract_data_flags_parse(&flags, a, &err);
     if (r < 0) return fail(&err);
     if (r > 0) continue;
-    ract_model_config* m = &cfg.model;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf("%s%s", kUsage, ract_data_flags_usage());
       return 0;
@@ -265,27 +269,6 @@ int main(int argc, char** argv) {
       }
     } else if ((v = value_of(a, "threads"))) {
       if (!parse_int(v, 1, 256, &cfg.threads)) return bad_flag(a, "a thread count 1..256");
-    } else if ((v = value_of(a, "mlp_hidden_size"))) {
-      if (!parse_list(v, m->mlp_hidden_size, RACT_MAX_LAYERS, &m->n_hidden)) {
-        return bad_flag(a, "a list of layer sizes such as [600]");
-      }
-    } else if ((v = value_of(a, "critic_layers"))) {
-      if (!parse_list(v, m->critic_layers, RACT_MAX_LAYERS, &m->n_critic_layers)) {
-        return bad_flag(a, "a list of layer sizes such as [100,100,10]");
-      }
-    } else if ((v = value_of(a, "latent_dimension"))) {
-      if (!parse_int(v, 1, 1 << 16, &m->latent_dimension)) return bad_flag(a, "a size >= 1");
-    } else if ((v = value_of(a, "dropout_prob"))) {
-      if (!parse_float(v, 0.0, 0.99, &m->dropout_prob))
-        return bad_flag(a, "a probability in [0, 1)");
-    } else if ((v = value_of(a, "anneal_cap"))) {
-      if (!parse_float(v, 0.0, 1e6, &m->anneal_cap)) return bad_flag(a, "a number >= 0");
-    } else if ((v = value_of(a, "total_anneal_steps"))) {
-      int s;
-      if (!parse_int(v, 0, 2000000000, &s)) return bad_flag(a, "a step count >= 0");
-      m->total_anneal_steps = s;
-    } else if ((v = value_of(a, "metrics_k"))) {
-      if (!parse_int(v, 1, 100000, &m->metrics_k)) return bad_flag(a, "a cut-off >= 1");
     } else if ((v = value_of(a, "pretrain_epochs"))) {
       if (!parse_int(v, 0, 1000000, &cfg.stage_epochs[0])) return bad_flag(a, "epochs >= 0");
     } else if ((v = value_of(a, "critic_epochs"))) {
@@ -313,6 +296,14 @@ int main(int argc, char** argv) {
       if (!parse_list(v, cfg.topk, RACT_METRICS_MAX_K, &cfg.n_topk)) {
         return bad_flag(a, "a list of cut-offs such as 10,100");
       }
+    } else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != nullptr) {
+      // Every model key: RecBole's (mlp_hidden_size, latent_dimension, dropout_prob,
+      // anneal_cap, total_anneal_steps, critic_layers, metrics_k) and the variant switches.
+      std::string key(a + 2, strchr(a, '=') - (a + 2));
+      if (ract_model_config_set(&cfg.model, key.c_str(), strchr(a, '=') + 1, &err) != RACT_OK) {
+        fprintf(stderr, "train: %s (see --help)\n", err.msg);
+        return 2;
+      }
     } else {
       fprintf(stderr, "train: unknown flag %s (see --help)\n", a);
       return 2;
@@ -339,6 +330,9 @@ int main(int argc, char** argv) {
     ract_dataset_print_counts(stdout, &ds);
     printf("loaded in %.2f s; preset %s, BLIS %s, %d thread(s)\n", now() - t0, cfg.preset,
            ract_blas_kernel(), cfg.threads);
+    char line[1024];
+    ract_model_config_format(&cfg.model, line, sizeof(line));
+    printf("model: %s\n", line);
   }
 
   // Provenance for the files written.

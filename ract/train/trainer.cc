@@ -416,6 +416,9 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
   } else {
     RACT_CHECK(ract_trainer_evaluate(t, &t->data->valid, &sum->best_valid, err));
   }
+  if (t->data->test.rows > 0) {  // reported, never used to choose anything
+    RACT_CHECK(ract_trainer_evaluate(t, &t->data->test, &sum->test, err));
+  }
   // The stage is over: the cursor points at the next stage that runs.
   int next = s + 1;
   while (next < RACT_STAGES && !c->run_stage[next]) next++;

@@ -80,6 +80,7 @@ typedef struct ract_stage_summary {
   int best_epoch;           // epoch whose weights were kept; -1: the last weights
   double seconds;           // training and validation time of the stage
   ract_metrics best_valid;  // validation metrics of the kept weights (users == 0: none)
+  ract_metrics test;        // test metrics of the kept weights, for reports only
 } ract_stage_summary;
 
 // Progress callbacks (may be NULL): after every batch and after every epoch.
