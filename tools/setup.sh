@@ -7,6 +7,10 @@ packages=(
   bazel-bootstrap   # Bazel 4.2.3 (Debian build), runs offline with third_party/ stand-ins
   libblis-dev       # BLIS 0.9 (GEMM for training)
   doctest-dev       # unit tests
+  g++-aarch64-linux-gnu  # cross compiler of --config=aarch64 (third_party/toolchains)
+  qemu-user         # qemu-aarch64 runs the aarch64 tests (--config=aarch64)
+  clang             # clang 14: libFuzzer targets (--config=fuzz, tools/fuzz)
+  libclang-rt-14-dev     # libFuzzer and the sanitizer runtimes for clang
 )
 
 missing=()

@@ -63,14 +63,19 @@ TEST_CASE("kernels: float -> half rounds to nearest even, overflows to inf") {
   CHECK(ract_kernel_float_to_half(0x1p-14f - 0x1p-26f) == 0x0400);  // rounds up to normal
   CHECK(ract_kernel_float_to_half(-0.0f) == 0x8000);
   CHECK(ract_kernel_float_to_half(1e-30f) == 0x0000);
-#if defined(__FLT16_MAX__)
+#if defined(__aarch64__) || defined(__FLT16_MAX__)
+#if defined(__aarch64__)
+  typedef __fp16 half;  // IEEE binary16 on aarch64; g++ 12 has no C++ _Float16 there
+#else
+  typedef _Float16 half;
+#endif
   // The compiler's own conversion as a second opinion, on random bit patterns.
   ract_rng r;
   ract_rng_seed(&r, 5, 0);
   for (int i = 0; i < 200000; i++) {
     float f = from_bits((uint32_t)ract_rng_u64(&r));
     if (isnan(f)) continue;
-    _Float16 h = (_Float16)f;
+    half h = (half)f;
     uint16_t hb;
     memcpy(&hb, &h, 2);
     if (ract_kernel_float_to_half(f) != hb) FAIL_CHECK("float " << bits(f));
