@@ -1,0 +1,82 @@
+// Fuzzes checkpoint import (ract/train/export.h): ract_read_checkpoint_state and
+// ract_import_checkpoint on arbitrary bytes, with and without resume, into a tiny trainer
+// (checkpoint_fixture.h), then one ract_trainer_run from the imported cursor. Anything
+// malformed must fail with a status and a message; nothing may read or write outside
+// the trainer's buffers whatever the state blob claims (epoch logs, rows, cursor).
+//
+// Input: 1 flag byte (bit 0: re-compute the CRC at offset 160 so mutations reach the
+// state-blob checks; bit 1: resume; bit 2: run the trainer after a resumed import), then
+// the file. Seeds: make_checkpoint_seeds.
+#include <stdint.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "ract/deploy/model_file.h"
+#include "ract/train/export.h"
+#include "ract/train/trainer.h"
+#include "tools/fuzz/checkpoint_fixture.h"
+#include "tools/fuzz/fuzz_check.h"
+
+namespace {
+
+void fix_crc(uint8_t* b, size_t size) {
+  if (size < RACT_MODEL_FILE_HEADER_BYTES) return;
+  uint64_t file_size;
+  memcpy(&file_size, b + 16, 8);
+  size_t n = file_size < size ? (size_t)file_size : size;
+  if (n < 164) return;
+  uint32_t crc = ract_crc32(0, b, 160);
+  crc = ract_crc32(crc, b + 164, n - 164);
+  memcpy(b + 160, &crc, 4);
+}
+
+void check_failure(ract_status s, const ract_error& err) {
+  FUZZ_CHECK(s != RACT_OK);
+  FUZZ_CHECK(err.status == s);
+  FUZZ_CHECK(err.msg[0] != '\0');
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  static ract_fuzz::CheckpointFixture* fx = new ract_fuzz::CheckpointFixture();
+  const uint8_t flags = data[0];
+  std::vector<uint8_t> b(data + 1, data + size);
+  if (flags & 1) fix_crc(b.data(), b.size());
+  std::string path = ract_fuzz::write_file("fuzz.ckpt", b.data(), b.size());
+
+  ract_train_state st;
+  ract_error err{};
+  ract_status s = ract_read_checkpoint_state(path.c_str(), &st, &err);
+  if (s != RACT_OK) {
+    check_failure(s, err);
+    return 0;
+  }
+  FUZZ_CHECK(st.n_log >= 0 && st.rows >= 0);
+  FUZZ_CHECK(st.cur.stage >= 0 && st.cur.stage <= RACT_STAGES);
+
+  ract_trainer* t = &fx->t;
+  const int resume = (flags >> 1) & 1;
+  ract_error ierr{};
+  s = ract_import_checkpoint(t, path.c_str(), resume, &st, &ierr);
+  if (s != RACT_OK) {
+    check_failure(s, ierr);
+  } else if (resume) {
+    FUZZ_CHECK(t->n_log >= 0 && t->n_log <= t->cap_log);
+    for (int r = 0; r < fx->ds.train.rows; r++) {
+      FUZZ_CHECK(t->order[r] >= 0 && t->order[r] < fx->ds.train.rows);
+    }
+    if (flags & 4) {
+      ract_error rerr{};
+      s = ract_trainer_run(t, nullptr, &rerr);
+      if (s != RACT_OK) check_failure(s, rerr);
+    }
+  }
+  // Whatever happened, the next input starts from a fresh cursor.
+  memset(&t->cur, 0, sizeof(t->cur));
+  t->n_log = 0;
+  return 0;
+}
