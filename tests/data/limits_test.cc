@@ -1,0 +1,109 @@
+// Resource limits and fuzz regressions of the data side (issue 7 items 5 and 7): inputs
+// that once crashed a fuzz target (inline, byte for byte), and inputs whose sizes are
+// absurd. Interaction files carry no counts: every array the loaders, filters and splits
+// allocate is sized from rows actually read, so an absurd file is at worst a slow one; the
+// cases here pin that down.
+#include <doctest/doctest.h>
+#include <string.h>
+
+#include <string>
+
+#include "ract/data/dataset.h"
+#include "ract/data/loader.h"
+#include "ract/data/vocab.h"
+#include "tests/data/test_files.h"
+
+namespace {
+
+struct Buf {
+  ract_vocab users, items;
+  ract_inter x = {};
+  ract_error err = {};
+  ract_status status;
+  Buf(const std::string& text, ract_format format, int header) {
+    ract_vocab_init(&users);
+    ract_vocab_init(&items);
+    ract_load_options o = ract_load_options_default();
+    o.format = format;
+    o.header = header;
+    status = ract_load_buffer(&x, &users, &items, "fuzz.csv", text.data(), text.size(), &o, &err);
+  }
+  ~Buf() {
+    ract_inter_free(&x);
+    ract_vocab_free(&users);
+    ract_vocab_free(&items);
+  }
+};
+
+}  // namespace
+
+// Found by //tools/fuzz:loader (corpus file nul_in_token): "b\0\0..." was stored as the
+// token "b" (tokens are NUL-terminated), so two different ids aliased one dense index and
+// a vocabulary lookup of its own token failed.
+TEST_CASE("fuzz regression: a NUL byte inside an id is a parse error naming the line") {
+  const char raw[] = "a,x\nb\0\0\0\0\0\0\0\0\0\0\0\0\0,y\nc,x\n";
+  Buf b(std::string(raw, sizeof(raw) - 1), RACT_FORMAT_CSV, 0);
+  CHECK(b.status == RACT_ERR_PARSE);
+  CHECK(std::string(b.err.msg).find("fuzz.csv:2") != std::string::npos);
+  CHECK(std::string(b.err.msg).find("NUL byte in the user id") != std::string::npos);
+  // The same in the item column.
+  const char raw2[] = "u,i\n1,2\n3,4\0z\n";
+  Buf c(std::string(raw2, sizeof(raw2) - 1), RACT_FORMAT_CSV, 1);
+  CHECK(c.status == RACT_ERR_PARSE);
+  CHECK(std::string(c.err.msg).find("fuzz.csv:3: NUL byte in the item id") != std::string::npos);
+}
+
+TEST_CASE("vocab: a token holding a NUL byte is refused, it would alias its prefix") {
+  ract_vocab v;
+  ract_vocab_init(&v);
+  int32_t id = -1;
+  ract_error err = {};
+  REQUIRE(ract_vocab_add(&v, "b", 1, &id, &err) == RACT_OK);
+  CHECK(ract_vocab_add(&v, "b\0c", 3, &id, &err) == RACT_ERR_ARG);
+  CHECK(std::string(err.msg).find("NUL") != std::string::npos);
+  CHECK(v.n == 1);
+  ract_vocab_free(&v);
+}
+
+TEST_CASE("limits: 100,000 distinct 60-digit ids load; memory follows the rows read") {
+  std::string text = "user,item\n";
+  char line[160];
+  for (int r = 0; r < 100000; r++) {
+    snprintf(line, sizeof line, "%060d,9%059d\n", r, r * 7);
+    text += line;
+  }
+  Buf b(text, RACT_FORMAT_AUTO, -1);
+  REQUIRE_MESSAGE(b.status == RACT_OK, b.err.msg);
+  CHECK(b.x.n == 100000);
+  CHECK(b.users.n == 100000);
+  CHECK(b.items.n == 100000);
+  CHECK(b.x.cap <= 2 * 100000 + 4096);  // doubled growth, nothing sized from the values
+  CHECK(strlen(ract_vocab_token(&b.users, 99999)) == 60);
+}
+
+TEST_CASE("limits: a line of 200,000 fields is a ragged-row error, not an overflow") {
+  std::string text = "1,2\n";
+  for (int i = 0; i < 200000; i++) text += i ? ",7" : "3";
+  text += "\n";
+  Buf b(text, RACT_FORMAT_CSV, 0);
+  CHECK(b.status == RACT_ERR_PARSE);
+  CHECK(std::string(b.err.msg).find("fuzz.csv:2: 200000 field(s), expected 2") !=
+        std::string::npos);
+}
+
+TEST_CASE("limits: a huge id number is a token, never an index or a size") {
+  // Ids are tokens: 2^31, 2^63 and 10^40 allocate nothing in proportion.
+  Buf b("u,i\n2147483648,18446744073709551615\n10000000000000000000000000000000000000000,-1\n",
+        RACT_FORMAT_CSV, 1);
+  REQUIRE_MESSAGE(b.status == RACT_OK, b.err.msg);
+  CHECK(b.users.n == 2);
+  CHECK(b.items.n == 2);
+  CHECK(b.x.item[1] == 1);
+}
+
+TEST_CASE("limits: a file of a single 4 MiB line without a newline is one bad row") {
+  std::string text(4 << 20, 'x');
+  Buf b(text, RACT_FORMAT_CSV, 0);
+  CHECK(b.status != RACT_OK);
+  CHECK(b.err.msg[0] != '\0');
+}
