@@ -1,6 +1,7 @@
 #include "ract/data/split.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,11 @@ void ract_split_ratio_counts(int n, const double ratio_in[3], int cnt[3]) {
 
 ract_status ract_split_ratio(ract_csr* train, ract_csr* valid, ract_csr* test, const ract_csr* all,
                              const double ratio[3], uint64_t seed, ract_error* err) {
-  if (!(ratio[0] >= 0 && ratio[1] >= 0 && ratio[2] >= 0 && ratio[0] + ratio[1] + ratio[2] > 0))
-    return ract_fail(err, RACT_ERR_ARG, "split ratio %g,%g,%g: need non-negative ratios", ratio[0],
-                     ratio[1], ratio[2]);
+  // A finite sum: inf/inf would be NaN, and NaN * n cast to int is undefined.
+  if (!(ratio[0] >= 0 && ratio[1] >= 0 && ratio[2] >= 0 && ratio[0] + ratio[1] + ratio[2] > 0 &&
+        isfinite(ratio[0] + ratio[1] + ratio[2])))
+    return ract_fail(err, RACT_ERR_ARG, "split ratio %g,%g,%g: need finite non-negative ratios",
+                     ratio[0], ratio[1], ratio[2]);
   int64_t n = all->nnz;
   int32_t* rows = (int32_t*)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
   int32_t* cols = (int32_t*)malloc((size_t)(n ? n : 1) * sizeof(int32_t));

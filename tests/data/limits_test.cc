@@ -4,12 +4,14 @@
 // allocate is sized from rows actually read, so an absurd file is at worst a slow one; the
 // cases here pin that down.
 #include <doctest/doctest.h>
+#include <math.h>
 #include <string.h>
 
 #include <string>
 
 #include "ract/data/dataset.h"
 #include "ract/data/loader.h"
+#include "ract/data/split.h"
 #include "ract/data/vocab.h"
 #include "tests/data/test_files.h"
 
@@ -106,4 +108,18 @@ TEST_CASE("limits: a file of a single 4 MiB line without a newline is one bad ro
   Buf b(text, RACT_FORMAT_CSV, 0);
   CHECK(b.status != RACT_OK);
   CHECK(b.err.msg[0] != '\0');
+}
+
+TEST_CASE("limits: split ratios must sum to a finite number (inf/inf would be NaN, cast UB)") {
+  ract_csr all = {};
+  int32_t r[4] = {0, 0, 1, 1}, c[4] = {0, 1, 0, 1};
+  ract_error err = {};
+  REQUIRE(ract_csr_build(&all, 2, 2, 4, r, c, nullptr, &err) == RACT_OK);
+  const double bad[][3] = {{INFINITY, 1, 1}, {1e308, 1e308, 1}, {NAN, 1, 1}, {0, 0, 0}};
+  for (const auto& ratio : bad) {
+    ract_csr tr = {}, va = {}, te = {};
+    CHECK(ract_split_ratio(&tr, &va, &te, &all, ratio, 1, &err) == RACT_ERR_ARG);
+    CHECK(std::string(err.msg).find("finite non-negative") != std::string::npos);
+  }
+  ract_csr_free(&all);
 }

@@ -8,6 +8,8 @@
 // state-blob checks; bit 1: resume; bit 2: run the trainer after a resumed import), then
 // the file. Seeds: make_checkpoint_seeds.
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <string>
@@ -51,7 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ract_train_state st;
   ract_error err{};
   ract_status s = ract_read_checkpoint_state(path.c_str(), &st, &err);
+  static const bool verbose = getenv("RACT_FUZZ_VERBOSE") != nullptr;
   if (s != RACT_OK) {
+    if (verbose) fprintf(stderr, "checkpoint: read state: %s\n", err.msg);
     check_failure(s, err);
     return 0;
   }
@@ -62,6 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int resume = (flags >> 1) & 1;
   ract_error ierr{};
   s = ract_import_checkpoint(t, path.c_str(), resume, &st, &ierr);
+  if (verbose) fprintf(stderr, "checkpoint: import (resume %d): %s\n", resume, ierr.msg);
   if (s != RACT_OK) {
     check_failure(s, ierr);
   } else if (resume) {

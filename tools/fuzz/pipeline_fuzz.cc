@@ -13,6 +13,8 @@
 //   b3: seed; threshold = b3 % 6.
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ract/data/dataset.h"
@@ -43,14 +45,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.heldout_users = (b2 & 7) ? (b2 & 7) : -1;
   static const double fractions[4] = {0.2, 0.5, 0.01, 0.99};
   o.holdout_fraction = fractions[(b2 >> 3) & 3];
-  static const double ratios[8][3] = {{0.8, 0.1, 0.1}, {1, 0, 0}, {0, 0, 1},     {0.5, 0.5, 0},
-                                      {1, 1, 1},       {0, 1, 0}, {0.9, 0, 0.1}, {0.1, 0.1, 0.8}};
+  static const double ratios[8][3] = {{0.8, 0.1, 0.1}, {1, 0, 0},      {0, 0, 1},
+                                      {0.5, 0.5, 0},   {1, 1, 1},      {1e308, 1e308, 1},
+                                      {0.9, 0, 0.1},   {0.1, 0.1, 0.8}};
   memcpy(o.split_ratio, ratios[(b2 >> 5) & 7], sizeof(o.split_ratio));
   o.seed = b3;
 
   ract_dataset ds;
   ract_error err{};
   ract_status s = ract_dataset_load(&ds, &o, &err);
+  if (getenv("RACT_FUZZ_VERBOSE")) {
+    fprintf(stderr, "%s: %s\n", __FILE__, s == RACT_OK ? "loaded" : err.msg);
+  }
   if (s != RACT_OK) {
     FUZZ_CHECK(err.status == s);
     FUZZ_CHECK(err.msg[0] != '\0');

@@ -6,6 +6,8 @@
 // rating_col "none"), then the three files separated by NUL bytes (train NUL valid NUL
 // test; missing parts are empty files).
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ract/data/dataset.h"
@@ -41,6 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ract_dataset ds;
   ract_error err{};
   ract_status s = ract_dataset_load(&ds, &o, &err);
+  if (getenv("RACT_FUZZ_VERBOSE")) {
+    fprintf(stderr, "%s: %s\n", __FILE__, s == RACT_OK ? "loaded" : err.msg);
+  }
   if (s == RACT_OK) {
     FUZZ_CHECK(ds.split == RACT_SPLIT_FILES);
     ract_fuzz::check_dataset(ds);
