@@ -145,6 +145,17 @@ TEST_CASE("limits: mlp_hidden_size=[1<<20] on MovieLens latest-small: RACT_ERR_N
   ract_trainer_free(&t);
 }
 
+TEST_CASE("limits: an evaluation batch of INT_MAX users is refused before allocating") {
+  Data d;
+  ract_train_config c = small_config();
+  c.eval_batch = INT_MAX;  // scores for INT_MAX x 12 items: ~96 GiB of scratch
+  ract_trainer t;
+  ract_error err = {};
+  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_NOMEM);
+  CHECK(std::string(err.msg).find("GiB") != std::string::npos);
+  ract_trainer_free(&t);
+}
+
 TEST_CASE("limits: epochs summing past INT_MAX are refused (the log is sized from them)") {
   Data d;
   ract_train_config c = small_config();
