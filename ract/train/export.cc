@@ -1,6 +1,7 @@
 // Trainer <-> weight files (export.h).
 #include "ract/train/export.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,6 +210,20 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
                     "%s: the training state is not one this build wrote (magic, version or "
                     "layout differ)",
                     path);
+    } else if (!memchr(st->cfg.preset, 0, sizeof(st->cfg.preset)) ||
+               !memchr(st->cfg.valid_metric, 0, sizeof(st->cfg.valid_metric)) ||
+               st->cfg.n_topk < 1 || st->cfg.n_topk > RACT_METRICS_MAX_K || st->cfg.threads < 1 ||
+               st->cfg.threads > 256) {
+      // Tools print and use the saved config before a trainer checks it.
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: the training state's config is corrupt (preset, valid_metric, topk "
+                    "count %d or threads %d)",
+                    path, st->cfg.n_topk, st->cfg.threads);
+    } else if (ract_model_config_check(&st->cfg.model, err) != RACT_OK) {
+      char why[400];
+      snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+      s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: the training state's model config: %s", path,
+                    why);
     } else if (f->state_bytes != sizeof(*st) + sizeof(ract_epoch_log) * (size_t)st->n_log +
                                      sizeof(int32_t) * (size_t)st->rows) {
       s = ract_fail(err, RACT_ERR_FILE_HEADER,

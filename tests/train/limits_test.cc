@@ -204,6 +204,39 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     CHECK(e.msg[0] != '\0');
     CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
   }
+  // The saved config, which tools print and use before a trainer checks it.
+  struct CfgCase {
+    const char* what;
+    size_t field;
+    int32_t value;
+  } cfg_cases[] = {
+      {"n_topk 1000", offsetof(ract_train_config, n_topk), 1000},
+      {"n_topk 0", offsetof(ract_train_config, n_topk), 0},
+      {"threads 10^9", offsetof(ract_train_config, threads), 1000000000},
+      {"n_hidden 10^9", offsetof(ract_train_config, model) + offsetof(ract_model_config, n_hidden),
+       1000000000},
+      {"n_critic_layers -1",
+       offsetof(ract_train_config, model) + offsetof(ract_model_config, n_critic_layers), -1},
+      {"preset unterminated", offsetof(ract_train_config, preset) + 12, 0x41414141},
+      {"valid_metric unterminated", offsetof(ract_train_config, valid_metric) + 28, 0x41414141},
+  };
+  for (const CfgCase& k : cfg_cases) {
+    CAPTURE(k.what);
+    std::string bad = good;
+    size_t at = st + offsetof(ract_train_state, cfg) + k.field;
+    if (strstr(k.what, "unterminated")) {  // fill the whole string field
+      size_t len =
+          strstr(k.what, "preset") ? sizeof(state.cfg.preset) : sizeof(state.cfg.valid_metric);
+      memset(&bad[at - (len - 4)], 'A', len);
+    } else {
+      memcpy(&bad[at], &k.value, 4);
+    }
+    fix_crc(&bad);
+    write_all(path, bad);
+    ract_error e = {};
+    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(std::string(e.msg).find("config") != std::string::npos);
+  }
   // The stage cursor out of range.
   std::string bad = good;
   int32_t stage = RACT_STAGES + 1;

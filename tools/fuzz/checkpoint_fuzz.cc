@@ -61,6 +61,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK(st.n_log >= 0 && st.rows >= 0);
   FUZZ_CHECK(st.cur.stage >= 0 && st.cur.stage <= RACT_STAGES);
+  // What tools/train does with an accepted state before creating a trainer: print and use
+  // the saved config.
+  FUZZ_CHECK(memchr(st.cfg.preset, 0, sizeof(st.cfg.preset)) != nullptr);
+  FUZZ_CHECK(memchr(st.cfg.valid_metric, 0, sizeof(st.cfg.valid_metric)) != nullptr);
+  FUZZ_CHECK(st.cfg.threads >= 1 && st.cfg.threads <= 256);
+  char line[2048];
+  ract_model_config_format(&st.cfg.model, line, sizeof(line));
+  // A trainer from the saved config on the fixture's data, when it is small enough to
+  // allocate here (the limits themselves are tests/train/limits_test).
+  const ract_model_config& m = st.cfg.model;
+  bool small = st.cfg.eval_batch <= 64 && m.latent_dimension <= 64 && m.metrics_k <= 1000;
+  for (int s2 = 0; s2 < RACT_STAGES; s2++) small &= st.cfg.stage_epochs[s2] <= 100000;
+  for (int j = 0; j < m.n_hidden; j++) small &= m.mlp_hidden_size[j] <= 64;
+  for (int j = 0; j < m.n_critic_layers; j++) small &= m.critic_layers[j] <= 64;
+  if (small) {
+    ract_trainer t2;
+    ract_error cerr{};
+    ract_status cs = ract_trainer_create(&t2, &st.cfg, &fx->ds, &cerr);
+    if (cs != RACT_OK) check_failure(cs, cerr);
+    ract_trainer_free(&t2);
+  }
 
   ract_trainer* t = &fx->t;
   const int resume = (flags >> 1) & 1;
