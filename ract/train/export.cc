@@ -220,8 +220,8 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
                     "count %d or threads %d)",
                     path, st->cfg.n_topk, st->cfg.threads);
     } else if (ract_model_config_check(&st->cfg.model, err) != RACT_OK) {
-      char why[400];
-      snprintf(why, sizeof(why), "%s", err ? err->msg : "");
+      char why[sizeof(err->msg)];
+      memcpy(why, err ? err->msg : "", err ? sizeof(why) : 1);
       s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: the training state's model config: %s", path,
                     why);
     } else if (f->state_bytes != sizeof(*st) + sizeof(ract_epoch_log) * (size_t)st->n_log +

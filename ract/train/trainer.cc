@@ -43,6 +43,9 @@ int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
   return best;
 }
 
+// Resource limits on config values (a config may come from a checkpoint file).
+constexpr int kMaxBatch = 1 << 24;
+
 int metric_ok(const ract_train_config* c) {
   ract_metrics m;
   if (ract_metrics_init(&m, c->topk, c->n_topk, nullptr) != RACT_OK) return 0;
@@ -147,6 +150,10 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   const ract_train_config* c = &t->cfg;
   if (c->train_batch_size < 1 || c->eval_batch < 1) {
     return ract_fail(err, RACT_ERR_ARG, "train_batch_size and eval batch must be >= 1");
+  }
+  if (c->train_batch_size > kMaxBatch || c->eval_batch > kMaxBatch) {
+    return ract_fail(err, RACT_ERR_ARG, "train_batch_size %d or eval batch %d: more than %d rows",
+                     c->train_batch_size, c->eval_batch, kMaxBatch);
   }
   if (!metric_ok(c)) {
     return ract_fail(err, RACT_ERR_ARG,

@@ -145,14 +145,18 @@ TEST_CASE("limits: mlp_hidden_size=[1<<20] on MovieLens latest-small: RACT_ERR_N
   ract_trainer_free(&t);
 }
 
-TEST_CASE("limits: an evaluation batch of INT_MAX users is refused before allocating") {
+TEST_CASE("limits: batches of more than 2^24 rows are refused before any size arithmetic") {
   Data d;
   ract_train_config c = small_config();
-  c.eval_batch = INT_MAX;  // scores for INT_MAX x 12 items: ~96 GiB of scratch
+  c.eval_batch = INT_MAX;  // (max_batch + 1) would overflow int
   ract_trainer t;
   ract_error err = {};
-  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_NOMEM);
-  CHECK(std::string(err.msg).find("GiB") != std::string::npos);
+  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_ARG);
+  CHECK(std::string(err.msg).find("eval batch 2147483647") != std::string::npos);
+  ract_trainer_free(&t);
+  c = small_config();
+  c.train_batch_size = (1 << 24) + 1;
+  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_ARG);
   ract_trainer_free(&t);
 }
 
