@@ -184,6 +184,23 @@ static ract_status load_tensor(const ract_model_file* f, const char* name, int64
   return RACT_OK;
 }
 
+// The variant switches of a config read from a file, as the integers they are stored as:
+// loading an enum object that holds another value is undefined behaviour.
+static bool switch_ok(const void* field) {
+  int32_t v;
+  memcpy(&v, field, sizeof(v));
+  return v == 0 || v == 1;
+}
+
+static bool switches_ok(const ract_model_config* m) {
+  static_assert(sizeof(ract_head_style) == 4 && sizeof(ract_dropout_style) == 4 &&
+                    sizeof(ract_bn_mode) == 4 && sizeof(ract_init_style) == 4 &&
+                    sizeof(ract_anneal_rule) == 4,
+                "switches are stored as 32-bit integers");
+  return switch_ok(&m->head) && switch_ok(&m->dropout_style) && switch_ok(&m->bn_mode) &&
+         switch_ok(&m->init) && switch_ok(&m->anneal_rule);
+}
+
 // Opens path as a checkpoint and checks its state blob; the caller frees *blob.
 static ract_status open_checkpoint(const char* path, void** blob, ract_model_file* f,
                                    ract_train_state* st, ract_error* err) {
@@ -209,6 +226,11 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
       s = ract_fail(err, RACT_ERR_FILE_HEADER,
                     "%s: the training state is not one this build wrote (magic, version or "
                     "layout differ)",
+                    path);
+    } else if (!switches_ok(&st->cfg.model)) {
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: the training state's model config has an unknown switch value (head, "
+                    "dropout_style, bn_mode, init or anneal_rule)",
                     path);
     } else if (!memchr(st->cfg.preset, 0, sizeof(st->cfg.preset)) ||
                !memchr(st->cfg.valid_metric, 0, sizeof(st->cfg.valid_metric)) ||

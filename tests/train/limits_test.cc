@@ -221,6 +221,12 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
        1000000000},
       {"n_critic_layers -1",
        offsetof(ract_train_config, model) + offsetof(ract_model_config, n_critic_layers), -1},
+      // Found by //tools/fuzz:checkpoint (corpus file bad_head_switch): head = 256 reached
+      // ract_model_config_check as an enum holding no enumerator (UBSan: invalid load).
+      {"head 256", offsetof(ract_train_config, model) + offsetof(ract_model_config, head), 256},
+      {"bn_mode -1", offsetof(ract_train_config, model) + offsetof(ract_model_config, bn_mode), -1},
+      {"anneal_rule 2",
+       offsetof(ract_train_config, model) + offsetof(ract_model_config, anneal_rule), 2},
       {"preset unterminated", offsetof(ract_train_config, preset) + 12, 0x41414141},
       {"valid_metric unterminated", offsetof(ract_train_config, valid_metric) + 28, 0x41414141},
   };
@@ -240,6 +246,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     ract_error e = {};
     CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
     CHECK(std::string(e.msg).find("config") != std::string::npos);
+    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
   }
   // The stage cursor out of range.
   std::string bad = good;
