@@ -1,6 +1,10 @@
 // Bump allocator: see arena.h.
 #include "ract/core/arena.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +35,19 @@ ract_status ract_arena_create(ract_arena* a, size_t bytes, ract_error* err) {
   memset(a, 0, sizeof(*a));
   bytes = ract_arena_round(bytes);
   if (bytes == 0) bytes = RACT_ARENA_ALIGN;
-  void* p = aligned_alloc(RACT_ARENA_ALIGN, bytes);
+  void* p = nullptr;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Big arenas (a trainer's weights and activations) on transparent huge pages where the
+  // kernel offers them on request: the sparse first layer touches one row of an item-major
+  // weight matrix per history entry, and with 4 KB pages nearly every row is a TLB miss.
+  const size_t huge = (size_t)2 << 20;
+  if (bytes >= 4 * huge) {
+    const size_t rounded = (bytes + huge - 1) / huge * huge;
+    p = aligned_alloc(huge, rounded);
+    if (p != nullptr) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
+  }
+#endif
+  if (p == nullptr) p = aligned_alloc(RACT_ARENA_ALIGN, bytes);
   if (p == nullptr) {
     return ract_fail(err, RACT_ERR_NOMEM, "arena: cannot allocate %zu bytes", bytes);
   }

@@ -58,6 +58,30 @@ void add_row(float* y, const ract_matrix* W, int32_t r) {
   }
 }
 
+// The output layer's input, ready for its GEMV: int8 weights take the int8 activation path
+// (ract_kernel_gemv_i8q: the VNNI kernel on CPUs with it), quantised once per call.
+constexpr int kMaxQuantCols = 4096;
+struct out_input {
+  const float* x;
+  int8_t q[kMaxQuantCols];
+  float sx;
+  bool quant;
+};
+
+void out_prepare(out_input* in, const ract_model* m, const float* x) {
+  in->x = x;
+  in->quant = m->out.w.dtype == RACT_FILE_I8 && m->out.w.cols <= kMaxQuantCols;
+  if (in->quant) in->sx = ract_kernel_quantise_i8(in->q, x, m->out.w.cols);
+}
+
+// y is (rows): logits without the bias of items row0 .. row0+rows.
+void out_rows(float* y, const ract_model* m, const out_input* in, int32_t row0, int32_t rows) {
+  const ract_matrix* W = &m->out.w;
+  if (!in->quant) return gemv(y, W, in->x, row0, rows);
+  ract_kernel_gemv_i8q(y, (const int8_t*)W->data + (size_t)row0 * (size_t)W->cols, W->scale + row0,
+                       in->q, in->sx, rows, W->cols);
+}
+
 // y = act(W x + b), act = tanh or identity.
 void dense(float* y, const ract_layer* l, const float* x, bool tanh_act) {
   gemv(y, &l->w, x, 0, l->w.rows);
@@ -285,7 +309,10 @@ ract_status ract_scorer_full_sort_predict(ract_scorer* s, float* scores, ract_er
   RACT_CHECK(check_ready(s, err));
   if (scores == nullptr) return ract_fail(err, RACT_ERR_ARG, "scorer: null scores");
   const ract_model* m = s->model;
-  dense(scores, &m->out, s->dec_act[m->n_hidden - 1], false);
+  out_input in;
+  out_prepare(&in, m, s->dec_act[m->n_hidden - 1]);
+  out_rows(scores, m, &in, 0, m->n_items);
+  for (int32_t i = 0; i < m->n_items; i++) scores[i] += m->out.b[i];
   return RACT_OK;
 }
 
@@ -302,9 +329,10 @@ ract_status ract_scorer_predict(ract_scorer* s, const int32_t* items, int n, flo
                        (int)items[j], (int)m->n_items);
     }
   }
-  const float* x = s->dec_act[m->n_hidden - 1];
+  out_input in;
+  out_prepare(&in, m, s->dec_act[m->n_hidden - 1]);
   for (int j = 0; j < n; j++) {
-    gemv(&scores[j], &m->out.w, x, items[j], 1);
+    out_rows(&scores[j], m, &in, items[j], 1);
     scores[j] += m->out.b[items[j]];
   }
   return RACT_OK;
@@ -320,12 +348,13 @@ ract_status ract_scorer_topk(ract_scorer* s, int k, int mask_history, int32_t* o
   if (n_out != nullptr) *n_out = 0;
   if (k == 0) return RACT_OK;  // ract_topk_push reads slot 0 when full, and k = 0 is full
   const ract_model* m = s->model;
-  const float* x = s->dec_act[m->n_hidden - 1];
+  out_input in;
+  out_prepare(&in, m, s->dec_act[m->n_hidden - 1]);
   ract_topk t;
   ract_topk_init(&t, k, (int*)out_items, out_scores);
   for (int32_t r0 = 0; r0 < m->n_items; r0 += RACT_SCORER_BLOCK) {
     int32_t rows = m->n_items - r0 < RACT_SCORER_BLOCK ? m->n_items - r0 : RACT_SCORER_BLOCK;
-    gemv(s->block, &m->out.w, x, r0, rows);
+    out_rows(s->block, m, &in, r0, rows);
     for (int32_t j = 0; j < rows; j++) {
       int32_t i = r0 + j;
       if (mask_history && bit_test(s->history_bits, i)) continue;

@@ -1,21 +1,41 @@
 #include "ract/eval/evaluator.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
+#include "ract/core/parallel.h"
 #include "ract/math/topk.h"
 
-size_t ract_eval_bytes(int n_items, int batch, int max_k) {
+// Scratch: the score block; per thread slot the top-K buffers and the truth flags; per row
+// of a batch its hit flags and counts (the metrics are summed after the parallel part, in
+// row order, so they do not depend on the thread count).
+size_t ract_eval_scratch_bytes(int n_items, int batch, int max_k) {
   int k = max_k < n_items ? max_k : n_items;
+  if (k < 1) k = 1;
+  const size_t slot = ract_arena_round((size_t)k * sizeof(int)) +
+                      ract_arena_round((size_t)k * sizeof(float)) +
+                      ract_arena_round((size_t)n_items);
+  return RACT_MAX_THREADS * slot + ract_arena_round((size_t)batch * (size_t)k) +
+         2 * ract_arena_round((size_t)batch * sizeof(int));
+}
+
+size_t ract_eval_bytes(int n_items, int batch, int max_k) {
   return ract_arena_round((size_t)batch * (size_t)n_items * sizeof(float)) +
-         ract_arena_round((size_t)(k > 0 ? k : 1) * sizeof(int)) +
-         ract_arena_round((size_t)(k > 0 ? k : 1) * sizeof(float)) +
-         ract_arena_round((size_t)(k > 0 ? k : 1)) + ract_arena_round((size_t)n_items);
+         ract_eval_scratch_bytes(n_items, batch, max_k);
 }
 
 ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse mask,
                                 ract_sparse truth, int n_items, ract_eval_model_fn fn, void* ctx,
                                 int batch, ract_arena* scratch, ract_error* err) {
+  return ract_eval_run_views_block(m, input, mask, truth, n_items, fn, ctx, batch, nullptr, scratch,
+                                   err);
+}
+
+ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_sparse mask,
+                                      ract_sparse truth, int n_items, ract_eval_model_fn fn,
+                                      void* ctx, int batch, float* block, ract_arena* scratch,
+                                      ract_error* err) {
   if (!m || !fn || !scratch || batch < 1 || n_items < 1)
     return ract_fail(err, RACT_ERR_ARG, "eval: invalid arguments (batch %d, items %d)", batch,
                      n_items);
@@ -30,35 +50,58 @@ ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse 
   *m = fresh;
   int kmax = ract_metrics_max_k(m);
   if (kmax > n_items) kmax = n_items;
+  if (kmax < 1) kmax = 1;
+  int nt = ract_threads();
+  if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
   size_t mark = ract_arena_mark(scratch);
-  float* scores = (float*)ract_arena_alloc(scratch, (size_t)batch * n_items * sizeof(float));
-  int* top_idx = (int*)ract_arena_alloc(scratch, (size_t)kmax * sizeof(int));
-  float* top_val = (float*)ract_arena_alloc(scratch, (size_t)kmax * sizeof(float));
-  uint8_t* hits = (uint8_t*)ract_arena_alloc(scratch, (size_t)kmax);
-  uint8_t* relevant = (uint8_t*)ract_arena_alloc(scratch, (size_t)n_items);
-  if (!scores || !top_idx || !top_val || !hits || !relevant) {
+  float* scores =
+      block ? block : (float*)ract_arena_alloc(scratch, (size_t)batch * n_items * sizeof(float));
+  uint8_t* hits = (uint8_t*)ract_arena_alloc(scratch, (size_t)batch * kmax);
+  int* n_hit = (int*)ract_arena_alloc(scratch, (size_t)batch * sizeof(int));
+  int* n_rel = (int*)ract_arena_alloc(scratch, (size_t)batch * sizeof(int));
+  struct slot {
+    int* top_idx;
+    float* top_val;
+    uint8_t* relevant;
+  } slots[RACT_MAX_THREADS];
+  int ok = scores && hits && n_hit && n_rel;
+  for (int t = 0; t < nt && ok; t++) {
+    slots[t].top_idx = (int*)ract_arena_alloc(scratch, (size_t)kmax * sizeof(int));
+    slots[t].top_val = (float*)ract_arena_alloc(scratch, (size_t)kmax * sizeof(float));
+    slots[t].relevant = (uint8_t*)ract_arena_alloc(scratch, (size_t)n_items);
+    ok = slots[t].top_idx && slots[t].top_val && slots[t].relevant;
+    if (ok) memset(slots[t].relevant, 0, (size_t)n_items);
+  }
+  if (!ok) {
     ract_status s = ract_arena_check(scratch, "evaluation scratch", err);
     ract_arena_reset(scratch, mark);
     return s != RACT_OK ? s : ract_fail(err, RACT_ERR_NOMEM, "eval: scratch");
   }
-  memset(relevant, 0, (size_t)n_items);
   ract_status s = RACT_OK;
   for (int r0 = 0; r0 < input.rows && s == RACT_OK; r0 += batch) {
     int b = input.rows - r0 < batch ? input.rows - r0 : batch;
     ract_tensor t = ract_tensor_make(scores, b, n_items);
     s = fn(ctx, ract_sparse_rows(input, r0, b), t, err);
     if (s != RACT_OK) break;
+    const int nthr = ract_threads_for((size_t)b * n_items) > 1 ? nt : 1;
+#pragma omp parallel for num_threads(nthr) schedule(static) if (nthr > 1)
     for (int i = 0; i < b; i++) {
+      slot* sl = &slots[nthr > 1 ? omp_get_thread_num() : 0];
       int r = r0 + i;
       float* row = scores + (size_t)i * n_items;
+      n_rel[i] = (int)(truth.ptr[r + 1] - truth.ptr[r]);
+      n_hit[i] = 0;
+      if (n_rel[i] == 0) continue;
       for (int64_t j = mask.ptr[r]; j < mask.ptr[r + 1]; j++) row[mask.idx[j]] = -INFINITY;
-      int n_rel = (int)(truth.ptr[r + 1] - truth.ptr[r]);
-      if (n_rel == 0) continue;
-      int n = ract_topk_row(row, n_items, kmax, top_idx, top_val);
-      for (int64_t j = truth.ptr[r]; j < truth.ptr[r + 1]; j++) relevant[truth.idx[j]] = 1;
-      for (int q = 0; q < n; q++) hits[q] = relevant[top_idx[q]];
-      for (int64_t j = truth.ptr[r]; j < truth.ptr[r + 1]; j++) relevant[truth.idx[j]] = 0;
-      ract_metrics_add(m, hits, n, n_rel);
+      int n = ract_topk_row(row, n_items, kmax, sl->top_idx, sl->top_val);
+      uint8_t* h = hits + (size_t)i * kmax;
+      for (int64_t j = truth.ptr[r]; j < truth.ptr[r + 1]; j++) sl->relevant[truth.idx[j]] = 1;
+      for (int q = 0; q < n; q++) h[q] = sl->relevant[sl->top_idx[q]];
+      for (int64_t j = truth.ptr[r]; j < truth.ptr[r + 1]; j++) sl->relevant[truth.idx[j]] = 0;
+      n_hit[i] = n;
+    }
+    for (int i = 0; i < b; i++) {
+      if (n_rel[i] > 0) ract_metrics_add(m, hits + (size_t)i * kmax, n_hit[i], n_rel[i]);
     }
   }
   ract_arena_reset(scratch, mark);
@@ -70,7 +113,14 @@ ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse 
 ract_status ract_eval_run(ract_metrics* m, const ract_eval_set* set, int n_items,
                           ract_eval_model_fn fn, void* ctx, int batch, ract_arena* scratch,
                           ract_error* err) {
+  return ract_eval_run_block(m, set, n_items, fn, ctx, batch, nullptr, scratch, err);
+}
+
+ract_status ract_eval_run_block(ract_metrics* m, const ract_eval_set* set, int n_items,
+                                ract_eval_model_fn fn, void* ctx, int batch, float* block,
+                                ract_arena* scratch, ract_error* err) {
   if (!set) return ract_fail(err, RACT_ERR_ARG, "eval: no evaluation set");
-  return ract_eval_run_views(m, ract_csr_view(&set->input), ract_csr_view(&set->mask),
-                             ract_csr_view(&set->truth), n_items, fn, ctx, batch, scratch, err);
+  return ract_eval_run_views_block(m, ract_csr_view(&set->input), ract_csr_view(&set->mask),
+                                   ract_csr_view(&set->truth), n_items, fn, ctx, batch, block,
+                                   scratch, err);
 }

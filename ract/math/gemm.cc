@@ -7,7 +7,28 @@
 
 #include <mutex>
 
+#include "ract/core/parallel.h"
+
 static int g_threads = 1;
+static ract_gemm_trace* g_trace = nullptr;
+
+void ract_gemm_trace_set(ract_gemm_trace* t) { g_trace = t; }
+
+static void trace_add(int ta, int tb, int m, int n, int k) {
+  ract_gemm_trace* t = g_trace;
+  for (int i = 0; i < t->n; i++) {
+    ract_gemm_shape* s = &t->shapes[i];
+    if (s->ta == ta && s->tb == tb && s->m == m && s->n == n && s->k == k) {
+      s->count++;
+      return;
+    }
+  }
+  if (t->n >= t->cap) {
+    t->dropped++;
+    return;
+  }
+  t->shapes[t->n++] = ract_gemm_shape{ta, tb, m, n, k, 1};
+}
 
 static void select_kernels() {
   if (getenv("BLIS_ARCH_TYPE") != nullptr) return;  // the user's choice wins
@@ -46,6 +67,7 @@ void ract_blas_set_threads(int threads) {
   ract_blas_init();
   g_threads = threads < 1 ? 1 : threads;
   bli_thread_set_num_threads(g_threads);
+  ract_set_threads(g_threads);
 }
 
 int ract_blas_threads(void) { return g_threads; }
@@ -68,6 +90,7 @@ ract_status ract_gemm(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb
   RACT_CHECK(check_gemm(c, ta, a, tb, b));
   if (c.rows == 0 || c.cols == 0) return RACT_OK;
   ract_blas_init();
+  if (g_trace) trace_add(ta, tb, c.rows, c.cols, op_cols(a, ta));
   bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
             c.rows, c.cols, op_cols(a, ta), &alpha, a.data, a.stride, 1, b.data, b.stride, 1, &beta,
             c.data, c.stride, 1);

@@ -31,8 +31,25 @@ ract_status ract_gemv_ref(float* y, ract_trans ta, ract_tensor a, const float* x
 void ract_blas_init(void);
 // The kernel family in use, e.g. "skx", "haswell", "generic".
 const char* ract_blas_kernel(void);
-// BLIS threads for the following products (>= 1).
+// Threads for the following products (>= 1): BLIS's and the library's own parallel passes
+// (ract/core/parallel.h).
 void ract_blas_set_threads(int threads);
 int ract_blas_threads(void);
+
+// Shape recording for benchmarks (tools/bench measures the GEMM floor of a training epoch
+// by replaying the shapes it made): while a trace is set, every ract_gemm call adds its
+// (ta, tb, M, N, K) to it, merging repeats into a count. Not thread-safe; calls beyond
+// `cap` distinct shapes are counted in `dropped`.
+typedef struct ract_gemm_shape {
+  int ta, tb, m, n, k;
+  long count;
+} ract_gemm_shape;
+typedef struct ract_gemm_trace {
+  ract_gemm_shape* shapes;  // cap slots, caller's
+  int cap;
+  int n;
+  long dropped;
+} ract_gemm_trace;
+void ract_gemm_trace_set(ract_gemm_trace* t);  // NULL stops recording
 
 #endif  // RACT_MATH_GEMM_H_

@@ -5,6 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include <type_traits>
+
+#include "ract/core/parallel.h"
 #include "ract/math/gemm.h"
 
 namespace {
@@ -45,17 +48,244 @@ void mm(double* c, bool ta, const double* a, bool tb, const double* b, int M, in
 
 inline float sparse_val(ract_sparse x, int64_t e) { return x.val ? x.val[e] : 1.0f; }
 
-// y[0..n) += a * x[0..n): the inner loop of the sparse gather and its backward. The float
-// version is compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time (the
-// library's default flags target baseline x86-64, where this loop would run 4 wide).
+// The float kernels below are compiled for AVX-512, AVX2 and baseline x86-64 and picked at
+// load time (the library's default flags target baseline x86-64, where they would run 4
+// wide). Results may differ in the last bit between those targets (FMA contraction), never
+// between runs or thread counts on one machine.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define RACT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define RACT_CLONES
 #endif
+
+// Parallel passes: the library's thread count (ract/core/parallel.h), only for work big
+// enough to pay for waking the threads.
+inline int par_threads(size_t work) { return ract_threads_for(work); }
+
+// y[0..n) += a * x[0..n): the inner loop of the sparse gather and its backward.
+RACT_CLONES
 void axpy(float* __restrict y, const float* __restrict x, float a, int n) {
   for (int j = 0; j < n; j++) y[j] += a * x[j];
 }
 void axpy(double* __restrict y, const double* __restrict x, double a, int n) {
   for (int j = 0; j < n; j++) y[j] += a * x[j];
+}
+
+// y += a0*x0 + a1*x1 + a2*x2 + a3*x3, added left to right (the same sums, in the same order,
+// as four axpy calls; a quarter of the loads and stores of y).
+RACT_CLONES
+void axpy4(float* __restrict y, const float* __restrict x0, const float* __restrict x1,
+           const float* __restrict x2, const float* __restrict x3, float a0, float a1, float a2,
+           float a3, int n) {
+  for (int j = 0; j < n; j++) y[j] = y[j] + a0 * x0[j] + a1 * x1[j] + a2 * x2[j] + a3 * x3[j];
+}
+
+// ---- float exp and tanh over arrays (Cephes' expf and tanhf, branch-free on 16-float GCC
+// vectors, which every target lowers to its own SIMD: AVX-512, AVX2, SSE, NEON).
+// exp: x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial for e^r, then 2^n built from its
+// bits in two halves (so 2^128 and 2^-126 stay normal). Relative error below 2e-7 for x in
+// [-87.3, 88.7]; below -87.3 the result is 0 (the true value is subnormal), above 88.72
+// +inf; NaN stays NaN. tanh: x + x^3 P(x^2) for |x| < 0.625, else
+// sign(x) (1 - 2/(e^{2|x|} + 1)); relative error below 3e-7.
+typedef float vf16 __attribute__((vector_size(64)));
+typedef int32_t vi16 __attribute__((vector_size(64)));
+#define RACT_INLINE inline __attribute__((always_inline))
+
+RACT_INLINE vf16 splat(float v) { return vf16{} + v; }
+
+RACT_INLINE vf16 exp16(vf16 x) {
+  const vf16 hi = splat(88.72283905206835f), lo = splat(-87.33654475055310898657f);
+  const vi16 ok = x == x;  // not NaN
+  vf16 xc = x > hi ? hi : x;
+  xc = xc < lo ? lo : xc;
+  xc = ok ? xc : splat(0.0f);
+  const vf16 t = xc * 1.44269504088896341f + 0.5f;
+  vi16 n = __builtin_convertvector(t, vi16);  // toward zero; floor below
+  n = __builtin_convertvector(n, vf16) > t ? n - 1 : n;
+  const vf16 fx = __builtin_convertvector(n, vf16);
+  vf16 r = xc - fx * 0.693359375f;
+  r = r - fx * -2.12194440e-4f;
+  const vf16 z = r * r;
+  vf16 y = splat(1.9875691500E-4f);
+  y = y * r + 1.3981999507E-3f;
+  y = y * r + 8.3334519073E-3f;
+  y = y * r + 4.1665795894E-2f;
+  y = y * r + 1.6666665459E-1f;
+  y = y * r + 5.0000001201E-1f;
+  y = y * z + r + 1.0f;
+  const vi16 h = n >> 1;
+  const vf16 p1 = (vf16)((h + 127) << 23);
+  const vf16 p2 = (vf16)((n - h + 127) << 23);
+  vf16 res = y * p1 * p2;
+  res = x < lo ? splat(0.0f) : res;
+  res = x > hi ? splat(__builtin_inff()) : res;
+  return ok ? res : x;
+}
+
+RACT_INLINE vf16 tanh16(vf16 x) {
+  const vi16 neg = x < 0;
+  const vf16 ax = neg ? -x : x;
+  const vf16 s = x * x;
+  vf16 p = splat(-5.70498872745E-3f);
+  p = p * s + 2.06390887954E-2f;
+  p = p * s - 5.37397155531E-2f;
+  p = p * s + 1.33314422036E-1f;
+  p = p * s - 3.33332819422E-1f;
+  const vf16 small = p * s * x + x;
+  const vf16 e = exp16(ax + ax);
+  vf16 big = 1.0f - 2.0f / (e + 1.0f);
+  big = neg ? -big : big;
+  return ax < 0.625f ? small : big;
+}
+
+RACT_INLINE vf16 load16(const float* p) {
+  vf16 v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+RACT_INLINE void store16(float* p, vf16 v) { memcpy(p, &v, sizeof(v)); }
+// The last n < 16 elements through a padded copy.
+RACT_INLINE vf16 load_tail(const float* p, int n, float pad) {
+  float t[16];
+  for (int j = 0; j < 16; j++) t[j] = j < n ? p[j] : pad;
+  return load16(t);
+}
+RACT_INLINE void store_tail(float* p, vf16 v, int n) {
+  float t[16];
+  store16(t, v);
+  for (int j = 0; j < n; j++) p[j] = t[j];
+}
+
+inline float exp_core(float x) {
+  vf16 v = exp16(splat(x));
+  return v[0];
+}
+
+RACT_CLONES
+void vexp(float* out, const float* in, float shift, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) store16(out + i, exp16(load16(in + i) - shift));
+  if (i < n)
+    store_tail(out + i, exp16(load_tail(in + i, (int)(n - i), 0.0f) - shift), (int)(n - i));
+}
+
+RACT_CLONES
+void vtanh(float* out, const float* in, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) store16(out + i, tanh16(load16(in + i)));
+  if (i < n) store_tail(out + i, tanh16(load_tail(in + i, (int)(n - i), 0.0f)), (int)(n - i));
+}
+
+// Max of l[0..n) (n >= 1); NaN entries are ignored unless all are NaN.
+RACT_CLONES
+float row_max(const float* __restrict l, int n) {
+  float acc[16];
+  for (int j = 0; j < 16; j++) acc[j] = l[0];
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int j = 0; j < 16; j++) acc[j] = l[i + j] > acc[j] ? l[i + j] : acc[j];
+  }
+  float m = l[0];
+  for (int j = 0; j < 16; j++) m = acc[j] > m ? acc[j] : m;
+  for (; i < n; i++) m = l[i] > m ? l[i] : m;
+  return m;
+}
+
+// sum_i exp(l[i] - mx) in double (the terms in float); with e != NULL also stores the terms
+// (e may be l).
+RACT_CLONES
+double exp_sum(float* e, const float* l, int n, float mx) {
+  vf16 acc0 = splat(0.0f);
+  double s = 0;
+  int i = 0, blocks = 0;
+  for (; i + 16 <= n; i += 16) {
+    const vf16 t = exp16(load16(l + i) - mx);
+    if (e) store16(e + i, t);
+    acc0 += t;
+    // Flush the float lanes into the double sum every 64 blocks (1024 terms, each <= 1).
+    if (++blocks == 64) {
+      for (int j = 0; j < 16; j++) s += (double)acc0[j];
+      acc0 = splat(0.0f);
+      blocks = 0;
+    }
+  }
+  if (i < n) {
+    const int m = n - i;
+    vf16 t = exp16(load_tail(l + i, m, 0.0f) - mx);
+    for (int j = m; j < 16; j++) t[j] = 0.0f;
+    if (e) store_tail(e + i, t, m);
+    acc0 += t;
+  }
+  for (int j = 0; j < 16; j++) s += (double)acc0[j];
+  return s;
+}
+
+RACT_CLONES
+void scale_row(float* __restrict d, float a, int n) {
+  for (int i = 0; i < n; i++) d[i] *= a;
+}
+
+// d = a * exp(l - ls) (add: d += ...); d may be l.
+RACT_CLONES
+void exp_scaled(float* d, const float* l, float a, float ls, int n, int add) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    vf16 v = a * exp16(load16(l + i) - ls);
+    if (add) v += load16(d + i);
+    store16(d + i, v);
+  }
+  for (; i < n; i++) d[i] = (add ? d[i] : 0.0f) + a * exp_core(l[i] - ls);
+}
+
+RACT_CLONES
+void tanh_grad(float* __restrict dinp, const float* __restrict dout, const float* __restrict out,
+               size_t n) {
+  for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (1 - out[i] * out[i]);
+}
+
+// db (cols c0..c1) += sum over B rows of d (row stride O), rows in order.
+RACT_CLONES
+void col_sums(float* __restrict db, const float* __restrict d, int B, int O, int c0, int c1) {
+  for (int r = 0; r < B; r++) {
+    const float* __restrict dr = d + (size_t)r * O;
+    for (int o = c0; o < c1; o++) db[o] += dr[o];
+  }
+}
+
+// Column blocks for the sparse linear: widths a multiple of 16 floats, about 64 wide (a
+// block of the item-major weight then stays in L2), and a multiple of the thread count.
+void col_blocks(int O, int nt, int* nb, int* width) {
+  int n = (O + 63) / 64;
+  if (nt > 1) n = (n + nt - 1) / nt * nt;
+  int w = (O + n - 1) / n;
+  w = (w + 15) / 16 * 16;
+  *width = w;
+  *nb = (O + w - 1) / w;
+}
+
+// out[r, c0..c0+w) += sum_{e in row r} val_e * w[idx_e, c0..c0+w), every row of x.
+void gather_block(float* out, ract_sparse x, const float* w, int O, int c0, int width) {
+  for (int r = 0; r < x.rows; r++) {
+    float* o = out + (size_t)r * O + c0;
+    int64_t e = x.ptr[r];
+    const int64_t end = x.ptr[r + 1];
+    for (; e + 4 <= end; e += 4) {
+      axpy4(o, w + (size_t)x.idx[e] * O + c0, w + (size_t)x.idx[e + 1] * O + c0,
+            w + (size_t)x.idx[e + 2] * O + c0, w + (size_t)x.idx[e + 3] * O + c0, sparse_val(x, e),
+            sparse_val(x, e + 1), sparse_val(x, e + 2), sparse_val(x, e + 3), width);
+    }
+    for (; e < end; e++) axpy(o, w + (size_t)x.idx[e] * O + c0, sparse_val(x, e), width);
+  }
+}
+
+// dw[idx_e, c0..c0+w) += val_e * dout[r, c0..c0+w) for every entry, in entry order.
+void scatter_block(float* dw, const float* dout, ract_sparse x, int O, int c0, int width) {
+  for (int r = 0; r < x.rows; r++) {
+    const float* d = dout + (size_t)r * O + c0;
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
+      axpy(dw + (size_t)x.idx[e] * O + c0, d, sparse_val(x, e), width);
+    }
+  }
 }
 
 }  // namespace
@@ -80,9 +310,21 @@ void ract_linear_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, co
   if (dinp) mm(dinp, false, dout, false, w, B, C, O, (T)1);  // (B,O) @ (O,C)
   if (dw) mm(dw, true, dout, false, inp, O, C, B, (T)1);     // (O,B) @ (B,C)
   if (db) {
-    for (int r = 0; r < B; r++) {
-      const T* d = dout + (size_t)r * O;
-      for (int o = 0; o < O; o++) db[o] += d[o];
+    if constexpr (std::is_same<T, float>::value) {
+      // Column ranges per thread: every db[o] sums its rows in row order whatever the count.
+      const int nt = par_threads((size_t)B * O);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+      for (int t = 0; t < nt; t++) {
+        int c0 = (int)((int64_t)O * t / nt) / 16 * 16,
+            c1 = (int)((int64_t)O * (t + 1) / nt) / 16 * 16;
+        if (t == nt - 1) c1 = O;
+        col_sums(db, dout, B, O, c0, c1);
+      }
+    } else {
+      for (int r = 0; r < B; r++) {
+        const T* d = dout + (size_t)r * O;
+        for (int o = 0; o < O; o++) db[o] += d[o];
+      }
     }
   }
 }
@@ -90,6 +332,26 @@ void ract_linear_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, co
 // ---------------------------------------------------------------- sparse linear
 template <typename T>
 void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, int O) {
+  if constexpr (std::is_same<T, float>::value) {
+    // Column blocks over all rows (a block of w stays in cache); each output element adds
+    // its terms in entry order, the same sums as a row at a time.
+    for (int r = 0; r < x.rows; r++) {
+      if (b) {
+        memcpy(out + (size_t)r * O, b, sizeof(T) * O);
+      } else {
+        memset(out + (size_t)r * O, 0, sizeof(T) * O);
+      }
+    }
+    const int nt = par_threads((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
+    int nb, width;
+    col_blocks(O, nt, &nb, &width);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int k = 0; k < nb; k++) {
+      const int c0 = k * width;
+      gather_block(out, x, w, O, c0, c0 + width <= O ? width : O - c0);
+    }
+    return;
+  }
   for (int r = 0; r < x.rows; r++) {
     T* __restrict o = out + (size_t)r * O;
     if (b) {
@@ -105,6 +367,20 @@ void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, i
 
 template <typename T>
 void ract_sparse_linear_backward(T* dw, T* db, const T* dout, ract_sparse x, int O) {
+  if constexpr (std::is_same<T, float>::value) {
+    if (db) ract_linear_backward<T>(nullptr, nullptr, db, dout, nullptr, nullptr, x.rows, 0, O);
+    if (!dw) return;
+    // Column blocks: every dw element adds its terms in entry order, any thread count.
+    const int nt = par_threads((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
+    int nb, width;
+    col_blocks(O, nt, &nb, &width);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int k = 0; k < nb; k++) {
+      const int c0 = k * width;
+      scatter_block(dw, dout, x, O, c0, c0 + width <= O ? width : O - c0);
+    }
+    return;
+  }
   for (int r = 0; r < x.rows; r++) {
     const T* __restrict d = dout + (size_t)r * O;
     if (db) {
@@ -118,13 +394,36 @@ void ract_sparse_linear_backward(T* dw, T* db, const T* dout, ract_sparse x, int
 }
 
 // ---------------------------------------------------------------- activations
+// Chunks of n for the threads, multiples of 16 elements.
+template <typename F>
+void par_chunks(size_t n, F f) {
+  const int nt = par_threads(n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int t = 0; t < nt; t++) {
+    size_t a = n * t / nt / 16 * 16, e = t == nt - 1 ? n : n * (t + 1) / nt / 16 * 16;
+    if (e > a) f(a, e - a);
+  }
+}
+
 template <typename T>
 void ract_tanh_forward(T* out, const T* inp, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = tanh(inp[i]);
+  if constexpr (std::is_same<T, float>::value) {
+    par_chunks(n, [&](size_t a, size_t m) { vtanh(out + a, inp + a, m); });
+  } else {
+    for (size_t i = 0; i < n; i++) out[i] = tanh(inp[i]);
+  }
 }
 template <typename T>
 void ract_tanh_backward(T* dinp, const T* dout, const T* out, size_t n) {
-  for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (1 - out[i] * out[i]);
+  if constexpr (std::is_same<T, float>::value) {
+    par_chunks(n, [&](size_t a, size_t m) { tanh_grad(dinp + a, dout + a, out + a, m); });
+  } else {
+    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (1 - out[i] * out[i]);
+  }
+}
+
+void ract_exp_forward(float* out, const float* inp, size_t n) {
+  par_chunks(n, [&](size_t a, size_t m) { vexp(out + a, inp + a, 0.0f, m); });
 }
 template <typename T>
 void ract_relu_forward(T* out, const T* inp, size_t n) {
@@ -328,22 +627,51 @@ void ract_dropout_sparse_backward(T* dval, const T* dout_val, const uint8_t* kee
 }
 
 // ---------------------------------------------------------------- softmax cross-entropy
+namespace {
+
+// Sum of x's values in row b and sum_e val_e * l[idx_e].
+template <typename T>
+void row_target(ract_sparse x, int b, const T* l, double* n, double* dot) {
+  double sn = 0, sd = 0;
+  for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) {
+    const double v = sparse_val(x, e);
+    sn += v;
+    sd += v * (double)l[x.idx[e]];
+  }
+  *n = sn;
+  *dot = sd;
+}
+
+}  // namespace
+
 template <typename T>
 void ract_softmax_ce_forward(T* loss, T* lse, const T* logits, ract_sparse x) {
   const int I = x.cols;
+  if constexpr (std::is_same<T, float>::value) {
+    const int nt = par_threads((size_t)x.rows * I);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int b = 0; b < x.rows; b++) {
+      const float* l = logits + (size_t)b * I;
+      const float mx = row_max(l, I);
+      const double ls = (double)mx + log(exp_sum(nullptr, l, I, mx));
+      lse[b] = (float)ls;
+      double n, dot;
+      row_target(x, b, l, &n, &dot);
+      loss[b] = (float)(n * ls - dot);
+    }
+    return;
+  }
   for (int b = 0; b < x.rows; b++) {
     const T* l = logits + (size_t)b * I;
     T mx = l[0];
     for (int i = 1; i < I; i++) mx = l[i] > mx ? l[i] : mx;
     double s = 0;
-    for (int i = 0; i < I; i++) s += (double)exp(l[i] - mx);  // expf for float, sum in double
+    for (int i = 0; i < I; i++) s += (double)exp(l[i] - mx);
     const double ls = (double)mx + log(s);
     lse[b] = (T)ls;
-    double ce = 0;
-    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) {
-      ce -= (double)sparse_val(x, e) * ((double)l[x.idx[e]] - ls);
-    }
-    loss[b] = (T)ce;
+    double n, dot;
+    row_target(x, b, l, &n, &dot);
+    loss[b] = (T)(n * ls - dot);
   }
 }
 
@@ -352,6 +680,8 @@ void ract_softmax_ce_backward(T* dlogits, const T* dloss, const T* logits, const
                               ract_sparse x) {
   const int I = x.cols;
   const bool in_place = (const T*)dlogits == logits;
+  const int nt = std::is_same<T, float>::value ? par_threads((size_t)x.rows * I) : 1;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int b = 0; b < x.rows; b++) {
     const T* l = logits + (size_t)b * I;
     T* d = dlogits + (size_t)b * I;
@@ -360,12 +690,41 @@ void ract_softmax_ce_backward(T* dlogits, const T* dloss, const T* logits, const
     const T w = dloss[b];
     const T wn = (T)(w * n);
     const T ls = lse[b];
-    if (in_place) {
-      for (int i = 0; i < I; i++) d[i] = wn * exp(l[i] - ls);
+    if constexpr (std::is_same<T, float>::value) {
+      exp_scaled(d, l, wn, ls, I, !in_place);
     } else {
-      for (int i = 0; i < I; i++) d[i] += wn * exp(l[i] - ls);
+      if (in_place) {
+        for (int i = 0; i < I; i++) d[i] = wn * exp(l[i] - ls);
+      } else {
+        for (int i = 0; i < I; i++) d[i] += wn * exp(l[i] - ls);
+      }
     }
     for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) d[x.idx[e]] -= w * (T)sparse_val(x, e);
+  }
+}
+
+template <typename T>
+void ract_softmax_ce_fused(T* loss, T* lse, T* logits, const T* dloss, ract_sparse x) {
+  if constexpr (!std::is_same<T, float>::value) {
+    ract_softmax_ce_forward<T>(loss, lse, logits, x);
+    ract_softmax_ce_backward<T>(logits, dloss, logits, lse, x);
+  } else {
+    const int I = x.cols;
+    const int nt = par_threads((size_t)x.rows * I);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int b = 0; b < x.rows; b++) {
+      float* l = logits + (size_t)b * I;
+      double n, dot;
+      row_target(x, b, l, &n, &dot);
+      const float mx = row_max(l, I);
+      const double s = exp_sum(l, l, I, mx);  // l now holds exp(l - mx)
+      const double ls = (double)mx + log(s);
+      lse[b] = (float)ls;
+      loss[b] = (float)(n * ls - dot);
+      const float w = dloss[b];
+      scale_row(l, (float)(w * n / s), I);
+      for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) l[x.idx[e]] -= w * sparse_val(x, e);
+    }
   }
 }
 
@@ -463,6 +822,7 @@ void ract_mse_backward(T* dpred, T dloss, const T* pred, const T* target, int n)
   template void ract_dropout_sparse_backward<T>(T*, const T*, const uint8_t*, ract_sparse, T);    \
   template void ract_softmax_ce_forward<T>(T*, T*, const T*, ract_sparse);                        \
   template void ract_softmax_ce_backward<T>(T*, const T*, const T*, const T*, ract_sparse);       \
+  template void ract_softmax_ce_fused<T>(T*, T*, T*, const T*, ract_sparse);                      \
   template void ract_kl_forward<T>(T*, const T*, const T*, int, int, int);                        \
   template void ract_kl_backward<T>(T*, T*, const T*, const T*, const T*, int, int, int);         \
   template void ract_reparam_forward<T>(T*, const T*, const T*, const T*, int, int, int);         \

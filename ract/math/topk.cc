@@ -1,6 +1,12 @@
 // Bounded min-heap top-K: the root is the worst entry held.
 #include "ract/math/topk.h"
 
+#include <algorithm>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 void ract_topk_init(ract_topk* t, int k, int* idx, float* val) {
   t->k = k < 0 ? 0 : k;
   t->n = 0;
@@ -61,9 +67,136 @@ int ract_topk_finish(ract_topk* t) {
   return t->n;
 }
 
-int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
-  ract_topk t;
-  ract_topk_init(&t, k < n ? k : n, idx, val);
-  for (int i = 0; i < n; i++) ract_topk_push(&t, i, scores[i]);
-  return ract_topk_finish(&t);
+// ---- ract_topk_row: threshold, filter, select.
+// A heap costs O(log k) per entry that beats the current K-th, and when the scores grow with
+// the index (or k is large) most entries do. Instead: (1) the scores are dealt round-robin
+// into m >= k lanes (m = k rounded up to 16) and each lane keeps its maximum; the smallest
+// lane maximum t has at least m >= k scores >= t (the lane maxima themselves), so every
+// entry of the top k is >= t. (2) One pass collects the entries >= t in index order (a few
+// k of them for random scores; NaN never passes). (3) nth_element and a sort of the first
+// k by (score desc, index asc) give exactly the heap's order. Falls back to the heap when a
+// lane maximum is NaN or more entries pass than the stack buffer holds.
+namespace {
+
+struct entry {
+  float v;
+  int i;
+};
+
+constexpr int kCap = 1024;  // survivors held on the stack (8 KB)
+
+inline bool entry_before(const entry& a, const entry& b) {
+  return a.v > b.v || (a.v == b.v && a.i < b.i);
 }
+
+int heap_row(const float* scores, int n, int k, int* idx, float* val, float t, int filter) {
+  ract_topk h;
+  ract_topk_init(&h, k, idx, val);
+  for (int i = 0; i < n; i++) {
+    if (!filter || scores[i] >= t) ract_topk_push(&h, i, scores[i]);
+  }
+  return ract_topk_finish(&h);
+}
+
+// Smallest lane maximum over m lanes (m a multiple of 16, n >= m); NaN if a lane's first
+// entry is NaN (that lane then never updates: the caller falls back).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+float lane_threshold(const float* s, int n, int m) {
+  float acc[kCap];
+  if (m < 1 || m > kCap || n < m) return __builtin_nanf("");
+  for (int j = 0; j < m; j++) acc[j] = s[j];
+  int i = m;
+  for (; i + m <= n; i += m) {
+    for (int j = 0; j < m; j++) acc[j] = s[i + j] > acc[j] ? s[i + j] : acc[j];
+  }
+  for (int j = 0; i + j < n; j++) acc[j] = s[i + j] > acc[j] ? s[i + j] : acc[j];
+  float t = acc[0];
+  for (int j = 0; j < m; j++) {
+    if (acc[j] != acc[j]) return acc[j];
+    t = acc[j] < t ? acc[j] : t;
+  }
+  return t;
+}
+
+// Entries >= t in index order into buf (at most kCap); returns their count, or -1 if more.
+int collect_plain(const float* s, int n, float t, entry* buf) {
+  int c = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] >= t) {
+      if (c == kCap) return -1;
+      buf[c].v = s[i];
+      buf[c].i = i;
+      c++;
+    }
+  }
+  return c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The same with AVX-512: 16 compares, and a compress store when any pass.
+__attribute__((target("avx512f"))) int collect_avx512(const float* s, int n, float t, entry* buf) {
+  float v[kCap + 16];
+  int ix[kCap + 16];
+  int c = 0, i = 0;
+  const __m512 tv = _mm512_set1_ps(t);
+  __m512i iv = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(s + i);
+    const __mmask16 mk = _mm512_cmp_ps_mask(x, tv, _CMP_GE_OQ);
+    if (mk) {
+      if (c + 16 > kCap + 16) return -1;
+      _mm512_mask_compressstoreu_ps(v + c, mk, x);
+      _mm512_mask_compressstoreu_epi32(ix + c, mk, iv);
+      c += __builtin_popcount(mk);
+      if (c > kCap) return -1;
+    }
+    iv = _mm512_add_epi32(iv, step);
+  }
+  for (; i < n; i++) {
+    if (s[i] >= t) {
+      if (c == kCap) return -1;
+      v[c] = s[i];
+      ix[c] = i;
+      c++;
+    }
+  }
+  for (int j = 0; j < c; j++) {
+    buf[j].v = v[j];
+    buf[j].i = ix[j];
+  }
+  return c;
+}
+
+int collect(const float* s, int n, float t, entry* buf) {
+  static const int avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 ? collect_avx512(s, n, t, buf) : collect_plain(s, n, t, buf);
+}
+#else
+int collect(const float* s, int n, float t, entry* buf) { return collect_plain(s, n, t, buf); }
+#endif
+
+}  // namespace
+
+int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
+  if (k > n) k = n;
+  if (k <= 0) return 0;
+  const int m = (k + 15) / 16 * 16;
+  if (m > kCap / 2 || n < 4 * m) return heap_row(scores, n, k, idx, val, 0.0f, 0);
+  const float t = lane_threshold(scores, n, m);
+  if (t != t) return heap_row(scores, n, k, idx, val, 0.0f, 0);
+  entry buf[kCap];
+  const int c = collect(scores, n, t, buf);
+  if (c < 0) return heap_row(scores, n, k, idx, val, t, 1);
+  // c >= m >= k: the lane maxima all pass.
+  std::nth_element(buf, buf + k - 1, buf + c, entry_before);
+  std::sort(buf, buf + k, entry_before);
+  for (int j = 0; j < k; j++) {
+    idx[j] = buf[j].i;
+    val[j] = buf[j].v;
+  }
+  return k;
+}
+

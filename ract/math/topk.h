@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ract_topk {
   int k;       // capacity
   int n;       // entries held (<= k)
@@ -44,5 +48,9 @@ int ract_topk_finish(ract_topk* t);
 // The k best of scores[0..n) in rank order into idx and val (k slots each); returns
 // min(k, n).
 int ract_topk_row(const float* scores, int n, int k, int* idx, float* val);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
 
 #endif  // RACT_MATH_TOPK_H_

@@ -362,6 +362,7 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   ract_linear_forward(acts->logits, prev, a->p.out_w, a->p.out_b, B, h[0], I);
   acts->batch = B;
   acts->mode = mode;
+  acts->dlogits_ready = 0;
   return RACT_OK;
 }
 
@@ -370,6 +371,22 @@ T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_spa
   const int B = acts->batch, L = a->latent;
   ract_sparse xb = ract_sparse_rows(x, 0, B);
   ract_softmax_ce_forward(acts->ce, acts->lse, acts->logits, xb);
+  ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
+  double s = 0;
+  for (int b = 0; b < B; b++) {
+    acts->loss[b] = acts->ce[b] + (T)beta * acts->kl[b];
+    s += acts->loss[b];
+  }
+  return (T)(s / B);
+}
+
+template <typename T>
+T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                        float beta, const T* dce) {
+  const int B = acts->batch, L = a->latent;
+  ract_sparse xb = ract_sparse_rows(x, 0, B);
+  ract_softmax_ce_fused(acts->ce, acts->lse, acts->logits, dce, xb);
+  acts->dlogits_ready = 1;
   ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
   double s = 0;
   for (int b = 0; b < B; b++) {
@@ -393,7 +410,8 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
   if (!dce) return ract_fail(err, RACT_ERR_ARG, "actor_backward: dce is null");
   // dL/dlogits = dce * (softmax * n - x), in place over the logits.
   T* dlogits = acts->logits;
-  ract_softmax_ce_backward(dlogits, dce, acts->logits, acts->lse, x);
+  if (!acts->dlogits_ready) ract_softmax_ce_backward(dlogits, dce, acts->logits, acts->lse, x);
+  acts->dlogits_ready = 1;
   // Output layer: dlogits (B,I) -> d dec_h[k-1] (B,h1).
   T* da = acts->d_a;
   T* db = acts->d_b;
@@ -495,26 +513,28 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
   return RACT_OK;
 }
 
-#define RACT_ACTOR_INSTANTIATE(T)                                                               \
-  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_model_config*, int,    \
-                                            ract_arena*, ract_error*);                          \
-  template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                         \
-  template void ract_actor_zero_grad<T>(ract_actor_t<T>*);                                      \
-  template void ract_actor_zero_moments<T>(ract_actor_t<T>*);                                   \
-  template int ract_actor_tensor_count<T>(const ract_actor_t<T>*);                              \
-  template ract_param_info ract_actor_tensor_info<T>(const ract_actor_t<T>*, int);              \
-  template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*, \
-                                                 int, int64_t, ract_arena*, ract_error*);       \
-  template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,     \
-                                             ract_sparse, ract_mode, ract_rng*, ract_error*);   \
-  template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,     \
-                                float);                                                         \
-  template ract_status ract_actor_backward<T>(ract_actor_t<T>*, ract_actor_acts_t<T>*,          \
-                                              ract_sparse, const T*, const T*, ract_error*);    \
-  template ract_status ract_actor_full_sort_predict<T>(                                         \
-      const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, ract_error*);                 \
-  template ract_status ract_actor_predict<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,     \
-                                             ract_sparse, const int*, const int*, int, T*,      \
+#define RACT_ACTOR_INSTANTIATE(T)                                                                 \
+  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_model_config*, int,      \
+                                            ract_arena*, ract_error*);                            \
+  template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                           \
+  template void ract_actor_zero_grad<T>(ract_actor_t<T>*);                                        \
+  template void ract_actor_zero_moments<T>(ract_actor_t<T>*);                                     \
+  template int ract_actor_tensor_count<T>(const ract_actor_t<T>*);                                \
+  template ract_param_info ract_actor_tensor_info<T>(const ract_actor_t<T>*, int);                \
+  template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*,   \
+                                                 int, int64_t, ract_arena*, ract_error*);         \
+  template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \
+                                             ract_sparse, ract_mode, ract_rng*, ract_error*);     \
+  template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,       \
+                                float);                                                           \
+  template T ract_actor_loss_fused<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, \
+                                      float, const T*);                                           \
+  template ract_status ract_actor_backward<T>(ract_actor_t<T>*, ract_actor_acts_t<T>*,            \
+                                              ract_sparse, const T*, const T*, ract_error*);      \
+  template ract_status ract_actor_full_sort_predict<T>(                                           \
+      const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, ract_error*);                   \
+  template ract_status ract_actor_predict<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \
+                                             ract_sparse, const int*, const int*, int, T*,        \
                                              ract_error*);
 
 RACT_ACTOR_INSTANTIATE(float)

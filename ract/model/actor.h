@@ -129,6 +129,7 @@ struct ract_actor_acts_t {
   T* z;                       // B x L
   T* dec_h[RACT_MAX_LAYERS];  // B x (hk, ..., h1), after tanh
   T* logits;                  // B x I; ract_actor_backward overwrites it with dlogits
+  int dlogits_ready;          // 1 after ract_actor_loss_fused: logits holds dlogits
   T* lse;                     // B: log-sum-exp of each logits row
   T* ce;                      // B: -sum_i x_i log_softmax_i
   T* kl;                      // B
@@ -161,6 +162,14 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
 // acts.ce, acts.kl, acts.lse, acts.loss = ce + beta*kl. Returns the batch mean of loss.
 template <typename T>
 T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta);
+
+// ract_actor_loss and the first step of ract_actor_backward at once, for a caller whose dce
+// is known before the loss (actor_pretrain: 1/B): one sweep per logits row computes the
+// loss and writes dL/dlogits = dce * (softmax * n - x) over the logits (one exp per element
+// instead of two). The following ract_actor_backward (same dce) skips that step.
+template <typename T>
+T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                        float beta, const T* dce);
 
 // Backward of sum_b (dce[b]*ce[b] + dkl[b]*kl[b]) into every actor parameter (ADDS into
 // a->grads). dkl may be NULL (no KL term). Pretrain: dce = 1/B, dkl = beta/B. Finetune: dce =

@@ -3,9 +3,13 @@
 #include "ract/model/critic.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <type_traits>
+
+#include "ract/core/parallel.h"
 #include "ract/math/ops.h"
 #include "ract/math/topk.h"
 
@@ -331,9 +335,15 @@ ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
   return RACT_OK;
 }
 
-size_t ract_critic_target_bytes(int n_items, int k) {
+// Per thread slot: a float row (the masked copy for T = double; the saved scores of the
+// masked items for T = float), the relevance flags, and the top-k buffers.
+static size_t target_slot_bytes(int n_items, int k) {
   return ract_arena_round((size_t)n_items * sizeof(float)) + ract_arena_round((size_t)n_items) +
          ract_arena_round((size_t)k * sizeof(int)) + ract_arena_round((size_t)k * sizeof(float));
+}
+
+size_t ract_critic_target_bytes(int n_items, int k) {
+  return RACT_MAX_THREADS * target_slot_bytes(n_items, k);
 }
 
 template <typename T>
@@ -345,34 +355,63 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
     return ract_fail(err, RACT_ERR_SHAPE, "critic_target: input %d x %d, forward was %d x %d",
                      x.rows, x.cols, B, I);
   }
+  int nt = ract_threads_for((size_t)B * I);
+  if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
   const size_t mark = ract_arena_mark(scratch);
-  float* s = (float*)ract_arena_alloc(scratch, (size_t)I * sizeof(float));
-  uint8_t* rel = (uint8_t*)ract_arena_alloc(scratch, (size_t)I);
-  int* tidx = (int*)ract_arena_alloc(scratch, (size_t)k * sizeof(int));
-  float* tval = (float*)ract_arena_alloc(scratch, (size_t)k * sizeof(float));
-  if (!s || !rel || !tidx || !tval) {
-    ract_status st = ract_arena_check(scratch, "critic target scratch", err);
-    ract_arena_reset(scratch, mark);
-    return st;
+  struct slot {
+    float* s;
+    uint8_t* rel;
+    int* tidx;
+    float* tval;
+  } slots[RACT_MAX_THREADS];
+  for (int t = 0; t < nt; t++) {
+    slots[t].s = (float*)ract_arena_alloc(scratch, (size_t)I * sizeof(float));
+    slots[t].rel = (uint8_t*)ract_arena_alloc(scratch, (size_t)I);
+    slots[t].tidx = (int*)ract_arena_alloc(scratch, (size_t)k * sizeof(int));
+    slots[t].tval = (float*)ract_arena_alloc(scratch, (size_t)k * sizeof(float));
+    if (!slots[t].s || !slots[t].rel || !slots[t].tidx || !slots[t].tval) {
+      ract_status st = ract_arena_check(scratch, "critic target scratch", err);
+      ract_arena_reset(scratch, mark);
+      return st;
+    }
+    memset(slots[t].rel, 0, (size_t)I);
   }
-  memset(rel, 0, (size_t)I);
   const int64_t base = x.ptr[0];
   ca->batch = B;
+  // Rows are independent: a static split over the threads gives the same targets for any
+  // thread count. The float logits are masked in place (kept input items at -inf) and
+  // restored after the selection, instead of copying each row.
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int b = 0; b < B; b++) {
-    const T* l = acts->logits + (size_t)b * I;
-    for (int i = 0; i < I; i++) s[i] = (float)l[i];
-    for (int64_t j = acts->in_ptr[b]; j < acts->in_ptr[b + 1]; j++) s[acts->in_idx[j]] = -INFINITY;
+    slot* sl = &slots[nt > 1 ? omp_get_thread_num() : 0];
+    const int64_t in0 = acts->in_ptr[b], in1 = acts->in_ptr[b + 1];
+    float* row;
+    if constexpr (std::is_same<T, float>::value) {
+      row = (float*)acts->logits + (size_t)b * I;  // restored below
+      for (int64_t j = in0; j < in1; j++) {
+        sl->s[j - in0] = row[acts->in_idx[j]];
+        row[acts->in_idx[j]] = -INFINITY;
+      }
+    } else {
+      row = sl->s;
+      const T* l = acts->logits + (size_t)b * I;
+      for (int i = 0; i < I; i++) row[i] = (float)l[i];
+      for (int64_t j = in0; j < in1; j++) row[acts->in_idx[j]] = -INFINITY;
+    }
     int unseen = 0;
     for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) {
       if (!acts->keep[e - base]) {
-        rel[x.idx[e]] = 1;
+        sl->rel[x.idx[e]] = 1;
         unseen++;
       }
     }
-    const int got = ract_topk_row(s, I, k, tidx, tval);
+    const int got = ract_topk_row(row, I, k, sl->tidx, sl->tval);
+    if constexpr (std::is_same<T, float>::value) {
+      for (int64_t j = in0; j < in1; j++) row[acts->in_idx[j]] = sl->s[j - in0];
+    }
     double dcg = 0;
     for (int r = 0; r < got; r++) {
-      if (rel[tidx[r]]) dcg += 1.0 / log2((double)r + 2.0);
+      if (sl->rel[sl->tidx[r]]) dcg += 1.0 / log2((double)r + 2.0);
     }
     const int n = x.ptr[b + 1] - x.ptr[b];
     if (c->cfg.ndcg_gain_sqrt && n > 0) dcg /= sqrt((double)n);
@@ -380,7 +419,7 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
     for (int r = 0; r < (unseen < k ? unseen : k); r++) idcg += 1.0 / log2((double)r + 2.0);
     if (idcg < 0.1) idcg = 0.1;
     ca->target[b] = (T)(dcg / idcg);
-    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) rel[x.idx[e]] = 0;
+    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) sl->rel[x.idx[e]] = 0;
   }
   ract_arena_reset(scratch, mark);
   return RACT_OK;

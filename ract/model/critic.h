@@ -136,7 +136,9 @@ ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
 // a copy of each logits row with the kept input items set to -inf, relevant items = the
 // history items dropout removed, gain 1/sqrt(|x|) (cfg.ndcg_gain_sqrt) or 1, ideal DCG over
 // min(unseen, k) positions floored at 0.1. Scratch from `scratch` (released before returning):
-// ract_critic_target_bytes(I, k).
+// ract_critic_target_bytes(I, k), room for RACT_MAX_THREADS rows. Rows run on
+// ract_threads() threads (same targets for any count). With T = float the logits rows are
+// masked in place and restored before returning (no copy of the B x I block).
 size_t ract_critic_target_bytes(int n_items, int k);
 template <typename T>
 ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,

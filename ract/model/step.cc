@@ -37,17 +37,22 @@ ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, r
   const float beta = ract_anneal_next(cfg, m->anneal, actor_batch);
   st.beta = beta;
   RACT_CHECK(ract_actor_forward(a, aa, x, RACT_MODE_TRAIN, rng, err));
-  st.actor_loss = ract_actor_loss(a, aa, x, beta);
+  if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
+    // The upstream weights are known before the loss: loss and dL/dlogits in one sweep.
+    for (int b = 0; b < B; b++) {
+      aa->dce[b] = 1.0f / B;
+      aa->dkl[b] = beta / B;
+    }
+    st.actor_loss = ract_actor_loss_fused(a, aa, x, beta, aa->dce);
+  } else {
+    st.actor_loss = ract_actor_loss(a, aa, x, beta);
+  }
   st.ce = mean(aa->ce, B);
   st.kl = mean(aa->kl, B);
   const int bn_batch = cfg->bn_mode == RACT_BN_BATCH;
 
   if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
     ract_actor_zero_grad(a);
-    for (int b = 0; b < B; b++) {
-      aa->dce[b] = 1.0f / B;
-      aa->dkl[b] = beta / B;
-    }
     if (!bn_batch) {  // paper: running statistics of the critic's features
       ract_critic_input(ca, c, aa);
       ract_critic_bn_collect(c, ca);

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "ract/core/parallel.h"
+
 ract_adam ract_adam_make(float lr) {
   ract_adam a;
   a.lr = lr;
@@ -13,13 +15,14 @@ ract_adam ract_adam_make(float lr) {
   return a;
 }
 
-void ract_adam_step(ract_adam* opt, float* params, const float* grads, float* m, float* v,
-                    size_t n) {
-  opt->t++;
-  const float b1 = opt->beta1, b2 = opt->beta2;
-  const float c1 = (float)(1.0 - pow((double)b1, (double)opt->t));
-  const float c2 = (float)(1.0 - pow((double)b2, (double)opt->t));
-  const float lr = opt->lr, eps = opt->eps;
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+void adam_range(float* __restrict params, const float* __restrict grads, float* __restrict m,
+                float* __restrict v, size_t n, float b1, float b2, float c1, float c2, float lr,
+                float eps) {
   for (size_t i = 0; i < n; i++) {
     const float g = grads[i];
     m[i] = b1 * m[i] + (1.0f - b1) * g;
@@ -27,5 +30,23 @@ void ract_adam_step(ract_adam* opt, float* params, const float* grads, float* m,
     const float mh = m[i] / c1;
     const float vh = v[i] / c2;
     params[i] -= lr * mh / (sqrtf(vh) + eps);
+  }
+}
+
+}  // namespace
+
+void ract_adam_step(ract_adam* opt, float* params, const float* grads, float* m, float* v,
+                    size_t n) {
+  opt->t++;
+  const float b1 = opt->beta1, b2 = opt->beta2;
+  const float c1 = (float)(1.0 - pow((double)b1, (double)opt->t));
+  const float c2 = (float)(1.0 - pow((double)b2, (double)opt->t));
+  const float lr = opt->lr, eps = opt->eps;
+  // Element-wise: any split over threads gives the same bits.
+  const int nt = ract_threads_for(n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int t = 0; t < nt; t++) {
+    const size_t a = n * t / nt / 64 * 64, e = t == nt - 1 ? n : n * (t + 1) / nt / 64 * 64;
+    adam_range(params + a, grads + a, m + a, v + a, e - a, b1, b2, c1, c2, lr, eps);
   }
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ract/core/atomic_file.h"
+
 namespace {
 
 const uint32_t kStateMagic = 0x53544352u;  // "RCTS"
@@ -56,6 +58,20 @@ ract_model_dims ract_export_dims(const ract_trainer* t) {
   return d;
 }
 
+// Serialises d into the trainer's activation memory when the file fits there (the logits
+// block is scratch between steps, so exporting adds nothing to a training run's peak
+// memory), else into a buffer of its own; then writes it atomically.
+static ract_status write_file(const char* path, const ract_trainer* t, const ract_file_desc* d,
+                              ract_file_dtype dtype, ract_error* err) {
+  size_t bytes = 0;
+  RACT_CHECK(ract_model_file_bytes(d, dtype, &bytes, err));
+  const size_t room = (size_t)t->aacts.max_batch * (size_t)t->actor.n_items * sizeof(float);
+  if (t->aacts.logits == nullptr || bytes > room) return ract_model_file_write(path, d, dtype, err);
+  void* buf = t->aacts.logits;
+  RACT_CHECK(ract_model_file_write_buffer(buf, bytes, d, dtype, nullptr, err));
+  return ract_atomic_write(path, buf, bytes, err);
+}
+
 ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_file_dtype dtype,
                                   const ract_file_kv* meta, int n_meta, ract_error* err) {
   const ract_actor* a = &t->actor;
@@ -86,7 +102,7 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
   d.tokens = tok.data();
   d.meta = meta;
   d.n_meta = n_meta;
-  return ract_model_file_write(path, &d, dtype, err);
+  return write_file(path, t, &d, dtype, err);
 }
 
 uint64_t ract_export_data_hash(const ract_csr* m) {

@@ -16,6 +16,8 @@
 ract_model_dims ract_export_dims(const ract_trainer* t);
 
 // Writes the inference file. meta: extra key/value pairs (dataset, metrics, date, ...).
+// The file is assembled in the trainer's logits block when it fits (scratch between steps:
+// its contents are overwritten), so exporting adds no memory to a training run.
 ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_file_dtype dtype,
                                   const ract_file_kv* meta, int n_meta, ract_error* err);
 

@@ -52,13 +52,22 @@ int metric_ok(const ract_train_config* c) {
   return !isnan(ract_metrics_get(&m, c->valid_metric));
 }
 
-// Evaluation callback: eval-mode logits of the actor for a batch of input rows.
+// Evaluation callback: eval-mode logits of the actor for a batch of input rows, written
+// straight into the evaluator's score block (the activations' logits slot points there for
+// the forward; the trainer hands the evaluator that very buffer) instead of being copied.
 ract_status eval_model(void* ctx, ract_sparse rows, ract_tensor scores, ract_error* err) {
   ract_trainer* t = (ract_trainer*)ctx;
-  RACT_CHECK(ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err));
-  ract_tensor logits = ract_tensor_make(t->aacts.logits, rows.rows, t->actor.n_items);
-  ract_tensor_copy(scores, logits);
-  return RACT_OK;
+  if (scores.stride != t->actor.n_items) {
+    RACT_CHECK(ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err));
+    ract_tensor logits = ract_tensor_make(t->aacts.logits, rows.rows, t->actor.n_items);
+    ract_tensor_copy(scores, logits);
+    return RACT_OK;
+  }
+  float* own = t->aacts.logits;
+  t->aacts.logits = scores.data;
+  ract_status s = ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err);
+  t->aacts.logits = own;
+  return s;
 }
 
 void snapshot(ract_trainer* t, int save) {
@@ -190,9 +199,9 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   int max_batch = std::max(B, EB);
   int max_k = 1;
   for (int i = 0; i < c->n_topk; i++) max_k = std::max(max_k, c->topk[i]);
-  size_t scratch_bytes =
-      std::max(ract_critic_target_bytes(I, c->model.metrics_k), ract_eval_bytes(I, EB, max_k)) +
-      (1 << 16);
+  size_t scratch_bytes = std::max(ract_critic_target_bytes(I, c->model.metrics_k),
+                                  ract_eval_scratch_bytes(I, EB, max_k)) +
+                         (1 << 16);
   size_t n_actor = ract_actor_param_count(&c->model, I);
   size_t n_critic = ract_critic_param_count(&c->model);
   size_t bytes = ract_actor_bytes(&c->model, I) + ract_critic_bytes(&c->model) +
@@ -271,8 +280,10 @@ void ract_trainer_free(ract_trainer* t) {
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err) {
   RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
-  return ract_eval_run(out, set, t->data->n_items, eval_model, t, t->cfg.eval_batch, &t->scratch,
-                       err);
+  // The evaluator's score block is the actor's logits buffer (max_batch >= eval_batch rows):
+  // the forward writes the scores where they are ranked, and no second B x I block exists.
+  return ract_eval_run_block(out, set, t->data->n_items, eval_model, t, t->cfg.eval_batch,
+                             t->aacts.logits, &t->scratch, err);
 }
 
 // Gathers rows order[r0 .. r0+n) of the training matrix into the batch buffers.

@@ -129,3 +129,42 @@ TEST_CASE("kernels: GEMV and AXPY equal plain loops for every dtype and ragged s
     }
   }
 }
+
+TEST_CASE("kernels: int8 GEMV with an int8 activation: exact integer sums, bounded error") {
+  ract_rng r;
+  ract_rng_seed(&r, 17, 0);
+  for (int cols : {1, 15, 63, 64, 65, 130, 600}) {
+    const int rows = 37;  // odd: the row tail of the blocked kernels
+    std::vector<int8_t> W(rows * cols);
+    std::vector<float> x(cols), scale(rows), y(rows), yf(rows);
+    for (auto& v : W) v = (int8_t)((int)ract_rng_below(&r, 256) - 128);  // -128 included
+    for (auto& v : x) v = (float)tanh(ract_rng_normal(&r));              // a tanh layer's output
+    for (auto& v : scale) v = 0.01f * (ract_rng_uniform(&r) + 0.1f);
+    std::vector<int8_t> q(cols);
+    const float sx = ract_kernel_quantise_i8(q.data(), x.data(), cols);
+    float mx = 0;
+    for (float v : x) mx = fmaxf(mx, fabsf(v));
+    CHECK(sx == doctest::Approx(mx / 127.0f).epsilon(1e-6));
+    for (int c = 0; c < cols; c++) CHECK(fabs(q[c] * sx - x[c]) <= 0.5 * sx * (1 + 1e-5));
+    ract_kernel_gemv_i8q(y.data(), W.data(), scale.data(), q.data(), sx, rows, cols);
+    ract_kernel_gemv_i8(yf.data(), W.data(), scale.data(), x.data(), rows, cols);
+    for (int o = 0; o < rows; o++) {
+      long long dot = 0;
+      double l1 = 0;
+      for (int c = 0; c < cols; c++) {
+        dot += (long long)W[o * cols + c] * q[c];
+        l1 += fabs((double)W[o * cols + c]);
+      }
+      CAPTURE(cols);
+      CHECK(y[o] == doctest::Approx((double)scale[o] * sx * (double)dot).epsilon(1e-6));
+      // Against the float-activation kernel: half a quantisation step per term at most.
+      CHECK(fabs(y[o] - yf[o]) <= scale[o] * sx * 0.5 * l1 + 1e-5);
+    }
+  }
+  // A zero activation gives zero scores.
+  std::vector<int8_t> W(64, 3), q(64);
+  std::vector<float> x(64, 0.0f), scale(1, 1.0f), y(1, 5.0f);
+  CHECK(ract_kernel_quantise_i8(q.data(), x.data(), 64) == 0.0f);
+  ract_kernel_gemv_i8q(y.data(), W.data(), scale.data(), q.data(), 0.0f, 1, 64);
+  CHECK(y[0] == 0.0f);
+}

@@ -462,3 +462,86 @@ TEST_CASE("ops: mean-squared error") {
   ract_mse_backward(dp.data(), 3.0, p.data(), t.data(), n);
   check_grad("mse dpred", p, dp, f);
 }
+
+TEST_CASE("ops: float exp and tanh keep their accuracy (relative error bounds)") {
+  // exp over the range the softmax uses (l - max <= 0) and beyond, dense steps.
+  const size_t n = 200000;
+  std::vector<float> x(n), y(n);
+  for (size_t i = 0; i < n; i++) x[i] = -87.0f + 175.5f * (float)i / (float)(n - 1);
+  ract_exp_forward(y.data(), x.data(), n);
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double want = exp((double)x[i]);
+    worst = fmax(worst, fabs(y[i] - want) / want);
+  }
+  MESSAGE("exp max relative error " << worst);
+  CHECK(worst < 3e-7);
+  // Edges: underflow to 0, overflow to inf, NaN stays NaN, exp(0) = 1 exactly.
+  const float edge_in[] = {-1000.0f, -88.0f, 0.0f, 89.0f, INFINITY, -INFINITY, NAN, 1.0f};
+  float edge_out[8];
+  ract_exp_forward(edge_out, edge_in, 8);
+  CHECK(edge_out[0] == 0.0f);
+  CHECK(edge_out[1] == 0.0f);
+  CHECK(edge_out[2] == 1.0f);
+  CHECK(edge_out[3] == INFINITY);
+  CHECK(edge_out[4] == INFINITY);
+  CHECK(edge_out[5] == 0.0f);
+  CHECK(edge_out[6] != edge_out[6]);
+  CHECK(edge_out[7] == doctest::Approx(2.718281828).epsilon(3e-7));
+  // tanh: small arguments (where 1 - 2/(e+1) would cancel) through large ones, odd-length
+  // arrays (the vector tail).
+  const size_t m = 100003;
+  std::vector<float> a(m), t(m);
+  for (size_t i = 0; i < m; i++) {
+    const double u = (double)i / (m - 1);
+    a[i] = (float)((i % 2 ? -1 : 1) * (u < 0.5 ? 1e-6 * pow(1e6, 2 * u) : 12.0 * (2 * u - 1)));
+  }
+  ract_tanh_forward(t.data(), a.data(), m);
+  double tw = 0;
+  for (size_t i = 0; i < m; i++) {
+    const double want = tanh((double)a[i]);
+    if (want != 0) tw = fmax(tw, fabs(t[i] - want) / fabs(want));
+  }
+  MESSAGE("tanh max relative error " << tw);
+  CHECK(tw < 4e-7);
+  float big[3] = {50.0f, -50.0f, NAN}, tb[3];
+  ract_tanh_forward(tb, big, 3);
+  CHECK(tb[0] == 1.0f);
+  CHECK(tb[1] == -1.0f);
+  CHECK(tb[2] != tb[2]);
+}
+
+TEST_CASE("ops: fused softmax cross-entropy equals forward + backward (float and double)") {
+  ract_rng r;
+  ract_rng_seed(&r, 31, 0);
+  // Rows longer than a vector block, with a tail; a sparse target of a few items per row.
+  const int B = 5, I = 1000 + 7;
+  std::vector<int64_t> ptr(B + 1, 0);
+  std::vector<int32_t> idx;
+  for (int b = 0; b < B; b++) {
+    for (int i = b; i < I; i += 37 + b) idx.push_back(i);
+    ptr[b + 1] = (int64_t)idx.size();
+  }
+  ract_sparse x = {B, I, ptr.data(), idx.data(), nullptr};
+  std::vector<float> lg(B * I), dl(B);
+  for (float& v : lg) v = (float)(ract_rng_normal(&r) * 4.0);
+  for (float& v : dl) v = (float)ract_rng_normal(&r);
+  std::vector<float> loss(B), lse(B), d(B * I, 0.0f), loss2(B), lse2(B), f = lg;
+  ract_softmax_ce_forward(loss.data(), lse.data(), lg.data(), x);
+  ract_softmax_ce_backward(d.data(), dl.data(), lg.data(), lse.data(), x);
+  ract_softmax_ce_fused(loss2.data(), lse2.data(), f.data(), dl.data(), x);
+  // Against the double op on the same inputs.
+  Vec lgd(lg.begin(), lg.end()), dld(dl.begin(), dl.end()), lossd(B), lsed(B);
+  ract_softmax_ce_fused(lossd.data(), lsed.data(), lgd.data(), dld.data(), x);
+  for (int b = 0; b < B; b++) {
+    CHECK(loss2[b] == loss[b]);
+    CHECK(lse2[b] == lse[b]);
+    CHECK(loss2[b] == doctest::Approx(lossd[b]).epsilon(1e-6));
+  }
+  double worst = 0;
+  for (int i = 0; i < B * I; i++) {
+    worst = fmax(worst, fabs(f[i] - d[i]) / fmax(1.0, fabs(d[i])));
+    CHECK(f[i] == doctest::Approx(lgd[i]).epsilon(1e-5).scale(1e-6));
+  }
+  CHECK(worst < 1e-6);  // relative to max(1, |dlogit|)
+}

@@ -61,3 +61,68 @@ TEST_CASE("topk: streaming pushes give the same result as a row") {
   for (int i = 0; i < 10; i++) CHECK(idx[i] == idx2[i]);
   for (int i = 1; i < 10; i++) CHECK(val[i - 1] >= val[i]);
 }
+
+// Rows long enough for the threshold path (n >= 4 * round16(k)), against a stable sort.
+static void check_row(const std::vector<float>& s, int k) {
+  const int n = (int)s.size();
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  // NaN last (in index order), else higher first, ties by lower index.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    if (s[a] != s[a]) return false;
+    if (s[b] != s[b]) return true;
+    return s[a] > s[b];
+  });
+  std::vector<int> idx(k);
+  std::vector<float> val(k);
+  int got = ract_topk_row(s.data(), n, k, idx.data(), val.data());
+  REQUIRE(got == std::min(k, n));
+  for (int i = 0; i < got; i++) {
+    if (s[order[i]] != s[order[i]]) {  // NaN among the k: any NaN may fill the slot
+      CHECK(val[i] != val[i]);
+      continue;
+    }
+    CHECK(idx[i] == order[i]);
+    CHECK(val[i] == s[order[i]]);
+  }
+}
+
+TEST_CASE("topk: long rows (threshold path) equal a stable sort: ties, masks, sorted, NaN") {
+  ract_rng r;
+  ract_rng_seed(&r, 23, 0);
+  for (int trial = 0; trial < 60; trial++) {
+    const int n = 400 + (int)ract_rng_below(&r, 5000);
+    const int k = 1 + (int)ract_rng_below(&r, 120);
+    std::vector<float> s(n);
+    const int kind = trial % 6;
+    for (int i = 0; i < n; i++) {
+      switch (kind) {
+        case 0:  // continuous
+          s[i] = ract_rng_uniform(&r);
+          break;
+        case 1:  // many ties
+          s[i] = (float)ract_rng_below(&r, 7);
+          break;
+        case 2:  // increasing: every entry beats the current K-th
+          s[i] = (float)i;
+          break;
+        case 3:  // decreasing
+          s[i] = (float)(n - i);
+          break;
+        case 4:  // all equal
+          s[i] = 1.5f;
+          break;
+        default:  // logits with masked items
+          s[i] = ract_rng_uniform(&r) < 0.3f ? -INFINITY : (float)ract_rng_normal(&r);
+      }
+    }
+    if (trial % 4 == 1) s[ract_rng_below(&r, n)] = NAN;
+    if (trial % 8 == 3) s[0] = NAN;  // a NaN lane start: falls back to the heap
+    check_row(s, k);
+  }
+  // Nearly all masked: fewer finite scores than k.
+  std::vector<float> s(2000, -INFINITY);
+  s[1500] = 2.0f;
+  s[10] = 1.0f;
+  check_row(s, 100);
+}

@@ -537,3 +537,47 @@ TEST_CASE("actor: same seed gives identical weights after a few Adam steps") {
   CHECK(memcmp(runs[0].data(), runs[1].data(), runs[0].size() * sizeof(float)) == 0);
   CHECK(memcmp(runs[0].data(), runs[2].data(), runs[0].size() * sizeof(float)) != 0);
 }
+
+template <typename T>
+static void check_fused_loss() {
+  TinyBatch tb;
+  ract_sparse x = tb.view();
+  for (const char* preset : {"paper", "recbole"}) {
+    ract_model_config c = tiny_config(preset, false);
+    OwnedArena ar(1 << 20);
+    ract_actor_t<T> a;
+    REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
+    ract_rng r;
+    ract_rng_seed(&r, 8, 0);
+    ract_actor_init_params(&a, &r);
+    ract_actor_acts_t<T> acts;
+    REQUIRE(ract_actor_acts_create(&acts, &a, 4, 13, &ar.a, nullptr) == RACT_OK);
+    const T dce[] = {0.25, 0.25, 0.25, 0.25}, dkl[] = {0.05, 0.05, 0.05, 0.05};
+    // Fused: loss and dlogits in one sweep, then the rest of the backward.
+    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
+    const T l1 = ract_actor_loss_fused(&a, &acts, x, 0.2f, dce);
+    std::vector<T> ce1(acts.ce, acts.ce + 4);
+    ract_actor_zero_grad(&a);
+    REQUIRE(ract_actor_backward(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
+    std::vector<T> g1(a.grads, a.grads + a.n_params);
+    // Unfused on the same mask and eps.
+    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+    const T l2 = ract_actor_loss(&a, &acts, x, 0.2f);
+    ract_actor_zero_grad(&a);
+    REQUIRE(ract_actor_backward(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
+    CHECK(l1 == doctest::Approx(l2).epsilon(1e-6));
+    for (int b = 0; b < 4; b++) CHECK(ce1[b] == doctest::Approx(acts.ce[b]).epsilon(1e-6));
+    double worst = 0, mag = 0;
+    for (size_t i = 0; i < a.n_params; i++) {
+      worst = fmax(worst, fabs((double)g1[i] - (double)a.grads[i]));
+      mag = fmax(mag, fabs((double)a.grads[i]));
+    }
+    CHECK(mag > 0);
+    CHECK(worst <= 1e-6 * (mag + 1));
+  }
+}
+
+TEST_CASE("actor: fused loss + dlogits equals loss then backward (float and double)") {
+  check_fused_loss<double>();
+  check_fused_loss<float>();
+}
