@@ -138,6 +138,7 @@ extern "C" float ract_kernel_quantise_i8(int8_t* q, const float* x, int cols) {
   for (int c = 0; c < cols; c++) {
     float v = x[c] * inv;
     v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+    if (v != v) v = 0;  // NaN (or inf * 0): casting it to int8 is undefined
     q[c] = (int8_t)(v < 0 ? v - 0.5f : v + 0.5f);
   }
   return sx;

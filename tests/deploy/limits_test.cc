@@ -2,12 +2,14 @@
 // are checked against the file's size before anything is used (the reader is zero-copy and
 // allocates nothing), and the scorer reports a too-small arena as a status.
 #include <doctest/doctest.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <string>
 #include <vector>
 
+#include "ract/deploy/kernels.h"
 #include "ract/deploy/model_file.h"
 #include "ract/ract.h"
 #include "tests/deploy/fixture.h"
@@ -101,4 +103,22 @@ TEST_CASE("limits: the scorer with an arena of 10 bytes, 0 bytes or none: a stat
   int unknown = 0;
   CHECK(ract_scorer_set_history(&s, &h, 1, &unknown, &err) == RACT_ERR_ARG);
   CHECK(ract_scorer_topk(&s, 3, 1, top, val, &got, &err) != RACT_OK);
+}
+
+// Found by //tools/fuzz:model_file (corpus file nan_activation_int8): an int8 file whose
+// weights make a hidden activation NaN reached (int8_t)NaN in the activation quantiser
+// (UBSan: float-cast-overflow). NaN and inf * 0 now quantise to 0.
+TEST_CASE("fuzz regression: int8 activation quantisation of NaN and inf stays defined") {
+  const float x[6] = {1.0f, NAN, -2.0f, INFINITY, -INFINITY, 0.5f};
+  int8_t q[6];
+  float sx = ract_kernel_quantise_i8(q, x, 2);  // {1, NaN}: max 1, NaN -> 0
+  CHECK(sx == doctest::Approx(1.0f / 127.0f));
+  CHECK(q[0] == 127);
+  CHECK(q[1] == 0);
+  sx = ract_kernel_quantise_i8(q, x, 6);  // max |x| = inf: every finite value -> 0
+  for (int c = 0; c < 6; c++) CHECK((q[c] >= -127 && q[c] <= 127));
+  const float nan_only[2] = {NAN, NAN};
+  CHECK(ract_kernel_quantise_i8(q, nan_only, 2) == 0.0f);
+  CHECK(q[0] == 0);
+  CHECK(q[1] == 0);
 }
