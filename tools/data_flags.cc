@@ -146,6 +146,8 @@ int ract_data_flags_parse(ract_data_flags* f, const char* arg, ract_error* err) 
   if ((v = value_of(arg, "split_ratio"))) {
     double r[3];
     char buf[128];
+    // A longer value would be cut, and a cut value may parse (0.8,0.1,0.1<120 digits>x).
+    if (strlen(v) >= sizeof(buf)) return fail(err, "split_ratio", v, "value too long");
     snprintf(buf, sizeof(buf), "%s", v);
     char* save = NULL;
     int n = 0;

@@ -375,6 +375,11 @@ ract_status ract_load_buffer(ract_inter* out, ract_vocab* users, ract_vocab* ite
                     l.f[uc].n == 0 ? "user" : "item");
       break;
     }
+    if (memchr(l.f[uc].p, 0, l.f[uc].n) || memchr(l.f[ic].p, 0, l.f[ic].n)) {
+      s = ract_fail(err, RACT_ERR_PARSE, "%s:%d: NUL byte in the %s id (a binary file?)", name,
+                    lineno, memchr(l.f[uc].p, 0, l.f[uc].n) ? "user" : "item");
+      break;
+    }
     float r = 0;
     if (want_rating) {
       double v;

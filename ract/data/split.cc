@@ -1,6 +1,7 @@
 #include "ract/data/split.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,11 @@ void ract_split_ratio_counts(int n, const double ratio_in[3], int cnt[3]) {
 
 ract_status ract_split_ratio(ract_csr* train, ract_csr* valid, ract_csr* test, const ract_csr* all,
                              const double ratio[3], uint64_t seed, ract_error* err) {
-  if (!(ratio[0] >= 0 && ratio[1] >= 0 && ratio[2] >= 0 && ratio[0] + ratio[1] + ratio[2] > 0))
-    return ract_fail(err, RACT_ERR_ARG, "split ratio %g,%g,%g: need non-negative ratios", ratio[0],
-                     ratio[1], ratio[2]);
+  // A finite sum: inf/inf would be NaN, and NaN * n cast to int is undefined.
+  if (!(ratio[0] >= 0 && ratio[1] >= 0 && ratio[2] >= 0 && ratio[0] + ratio[1] + ratio[2] > 0 &&
+        isfinite(ratio[0] + ratio[1] + ratio[2])))
+    return ract_fail(err, RACT_ERR_ARG, "split ratio %g,%g,%g: need finite non-negative ratios",
+                     ratio[0], ratio[1], ratio[2]);
   int64_t n = all->nnz;
   int32_t* rows = (int32_t*)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
   int32_t* cols = (int32_t*)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
@@ -157,9 +160,39 @@ ract_status ract_split_holdout(ract_csr* foldin, ract_csr* hidden, const ract_cs
   return s;
 }
 
+// Why a token would not read back as itself from a TSV line (the loader splits on tabs and
+// lines, trims blanks and one pair of enclosing quotes), or NULL when it would.
+static const char* tsv_unsafe(const char* t) {
+  size_t len = strlen(t);
+  if (len == 0) return "is empty";
+  if (strpbrk(t, "\t\n")) return "holds a tab or a line break";
+  if (t[0] == ' ' || t[0] == '\r' || t[len - 1] == ' ' || t[len - 1] == '\r') {
+    return "starts or ends with a blank";
+  }
+  if (len >= 2 && t[0] == '"' && t[len - 1] == '"') return "is enclosed in quotes";
+  return NULL;
+}
+
 ract_status ract_split_write_tsv(const char* path, const ract_csr* m, const int32_t* row_users,
                                  const ract_vocab* users, const ract_vocab* items,
                                  ract_error* err) {
+  // Checked before anything is written: a split that cannot be loaded back is refused.
+  for (int r = 0; r < m->rows; r++) {
+    if (m->ptr[r] == m->ptr[r + 1]) continue;
+    const char* ut = ract_vocab_token(users, row_users ? row_users[r] : r);
+    const char* why = tsv_unsafe(ut);
+    for (int64_t i = m->ptr[r]; why == NULL && i < m->ptr[r + 1]; i++) {
+      ut = ract_vocab_token(items, m->idx[i]);
+      if ((why = tsv_unsafe(ut)) != NULL) {
+        return ract_fail(err, RACT_ERR_DATA, "%s: item id '%.40s' %s: it cannot be written as TSV",
+                         path, ut, why);
+      }
+    }
+    if (why != NULL) {
+      return ract_fail(err, RACT_ERR_DATA, "%s: user id '%.40s' %s: it cannot be written as TSV",
+                       path, ut, why);
+    }
+  }
   size_t n = strlen(path);
   char* tmp = (char*)malloc(n + 16);
   if (!tmp) return ract_fail(err, RACT_ERR_NOMEM, "%s: cannot allocate", path);

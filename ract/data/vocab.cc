@@ -68,6 +68,8 @@ int32_t ract_vocab_find(const ract_vocab* v, const char* s, size_t len) {
 }
 
 ract_status ract_vocab_add(ract_vocab* v, const char* s, size_t len, int32_t* id, ract_error* err) {
+  // Tokens are stored NUL-terminated: one holding a NUL would alias its prefix.
+  if (memchr(s, 0, len)) return ract_fail(err, RACT_ERR_ARG, "vocab: token holds a NUL byte");
   if (!v->table) RACT_CHECK(grow_table(v, err));
   uint32_t h = hash_bytes(s, len), slot;
   int32_t t = lookup(v, s, len, h, &slot);

@@ -138,6 +138,7 @@ extern "C" float ract_kernel_quantise_i8(int8_t* q, const float* x, int cols) {
   for (int c = 0; c < cols; c++) {
     float v = x[c] * inv;
     v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+    if (v != v) v = 0;  // NaN (or inf * 0): casting it to int8 is undefined
     q[c] = (int8_t)(v < 0 ? v - 0.5f : v + 0.5f);
   }
   return sx;
@@ -158,6 +159,7 @@ static void gemv_i8q_portable(float* RACT_RESTRICT y, const int8_t* RACT_RESTRIC
 // order exactly (16 lanes, c = j mod 16, multiply then add: no FMA, as the baseline x86-64
 // build has none; the same tree at the end), so every x86 CPU gives the same bits.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 // GCC 12 reports its own intrinsics' undefined-vector idiom (_mm512_undefined_*) as
 // maybe-uninitialised.
@@ -171,9 +173,13 @@ static int cpu_avx512(void) {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl");
 }
-static int cpu_avx2(void) {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+// F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports does not know
+// "f16c" (the --config=fuzz build).
+static int cpu_f16c(void) {
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
 }
+static int cpu_avx2(void) { return __builtin_cpu_supports("avx2") && cpu_f16c(); }
 static int cpu_vnni(void) { return cpu_avx512() && __builtin_cpu_supports("avx512vnni"); }
 
 // The tail (c..cols) and the tree, exactly as the portable loop.
@@ -263,7 +269,8 @@ RACT_AVX512 static void gemv_i8_avx512(float* y, const int8_t* W, const float* s
 // VNNI: u8 x s8 products summed in int32 (exact). The activation is offset to unsigned,
 // u = q + 128, and sum_c w*q = sum_c w*u - 128 * sum_c w, both sums by vpdpbusd (the second
 // against a vector of ones): 64 products per instruction, exact for every int8 weight.
-RACT_AVX512 __attribute__((target("avx512vnni"))) static void gemv_i8q_vnni(
+// One target attribute with every feature: clang keeps only the last of two.
+__attribute__((target("avx512f,avx512bw,avx512vl,f16c,fma,avx512vnni"))) static void gemv_i8q_vnni(
     float* y, const int8_t* W, const float* scale, const int8_t* q, float sx, int rows, int cols) {
   const int nch = (cols + 63) / 64;
   __m512i ua[64];

@@ -1,6 +1,7 @@
 // Trainer <-> weight files (export.h).
 #include "ract/train/export.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,23 @@ static ract_status load_tensor(const ract_model_file* f, const char* name, int64
   return RACT_OK;
 }
 
+// The variant switches of a config read from a file, as the integers they are stored as:
+// loading an enum object that holds another value is undefined behaviour.
+static bool switch_ok(const void* field) {
+  int32_t v;
+  memcpy(&v, field, sizeof(v));
+  return v == 0 || v == 1;
+}
+
+static bool switches_ok(const ract_model_config* m) {
+  static_assert(sizeof(ract_head_style) == 4 && sizeof(ract_dropout_style) == 4 &&
+                    sizeof(ract_bn_mode) == 4 && sizeof(ract_init_style) == 4 &&
+                    sizeof(ract_anneal_rule) == 4,
+                "switches are stored as 32-bit integers");
+  return switch_ok(&m->head) && switch_ok(&m->dropout_style) && switch_ok(&m->bn_mode) &&
+         switch_ok(&m->init) && switch_ok(&m->anneal_rule);
+}
+
 // Opens path as a checkpoint and checks its state blob; the caller frees *blob.
 static ract_status open_checkpoint(const char* path, void** blob, ract_model_file* f,
                                    ract_train_state* st, ract_error* err) {
@@ -225,6 +243,25 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
                     "%s: the training state is not one this build wrote (magic, version or "
                     "layout differ)",
                     path);
+    } else if (!switches_ok(&st->cfg.model)) {
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: the training state's model config has an unknown switch value (head, "
+                    "dropout_style, bn_mode, init or anneal_rule)",
+                    path);
+    } else if (!memchr(st->cfg.preset, 0, sizeof(st->cfg.preset)) ||
+               !memchr(st->cfg.valid_metric, 0, sizeof(st->cfg.valid_metric)) ||
+               st->cfg.n_topk < 1 || st->cfg.n_topk > RACT_METRICS_MAX_K || st->cfg.threads < 1 ||
+               st->cfg.threads > 256) {
+      // Tools print and use the saved config before a trainer checks it.
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: the training state's config is corrupt (preset, valid_metric, topk "
+                    "count %d or threads %d)",
+                    path, st->cfg.n_topk, st->cfg.threads);
+    } else if (ract_model_config_check(&st->cfg.model, err) != RACT_OK) {
+      char why[sizeof(err->msg)];
+      memcpy(why, err ? err->msg : "", err ? sizeof(why) : 1);
+      s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: the training state's model config: %s", path,
+                    why);
     } else if (f->state_bytes != sizeof(*st) + sizeof(ract_epoch_log) * (size_t)st->n_log +
                                      sizeof(int32_t) * (size_t)st->rows) {
       s = ract_fail(err, RACT_ERR_FILE_HEADER,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -41,6 +42,9 @@ int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
   }
   return best;
 }
+
+// Resource limits on config values (a config may come from a checkpoint file).
+constexpr int kMaxBatch = 1 << 24;
 
 int metric_ok(const ract_train_config* c) {
   ract_metrics m;
@@ -156,6 +160,10 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   if (c->train_batch_size < 1 || c->eval_batch < 1) {
     return ract_fail(err, RACT_ERR_ARG, "train_batch_size and eval batch must be >= 1");
   }
+  if (c->train_batch_size > kMaxBatch || c->eval_batch > kMaxBatch) {
+    return ract_fail(err, RACT_ERR_ARG, "train_batch_size %d or eval batch %d: more than %d rows",
+                     c->train_batch_size, c->eval_batch, kMaxBatch);
+  }
   if (!metric_ok(c)) {
     return ract_fail(err, RACT_ERR_ARG,
                      "valid_metric '%s' is not one of the computed metrics (keys like "
@@ -170,6 +178,12 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
                        "has no validation users",
                        ract_stage_name((ract_stage)s));
     }
+  }
+  int64_t total_epochs = 0;  // three ints: their sum may not fit one
+  for (int s = 0; s < RACT_STAGES; s++) total_epochs += c->stage_epochs[s];
+  if (total_epochs > (1 << 24)) {
+    return ract_fail(err, RACT_ERR_ARG, "%lld epochs in all: more than %d", (long long)total_epochs,
+                     1 << 24);
   }
   if (data->train.rows == 0 || data->n_items == 0) {
     return ract_fail(err, RACT_ERR_DATA, "the training data is empty");
@@ -198,6 +212,32 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
                  ract_arena_round(sizeof(int32_t) * nnz) +
                  ract_arena_round(sizeof(float) * n_actor) +
                  ract_arena_round(sizeof(float) * (n_critic + 6)) + (1 << 16);
+  // Resource limit: a model that cannot fit in this machine's memory is refused before
+  // anything is allocated (an absurd mlp_hidden_size would otherwise overflow size_t or
+  // meet the OOM killer). `approx` counts the same in double, so it cannot wrap.
+  double approx = 0;
+  {
+    const ract_model_config* m = &c->model;
+    double prev = I;
+    for (int j = 0; j < m->n_hidden; j++)
+      approx += prev * m->mlp_hidden_size[j], prev = m->mlp_hidden_size[j];
+    approx += prev * 2.0 * ract_model_latent(m);  // encoder head
+    prev = ract_model_latent(m);
+    for (int j = m->n_hidden - 1; j >= 0; j--)
+      approx += prev * m->mlp_hidden_size[j], prev = m->mlp_hidden_size[j];
+    approx += prev * (double)I;           // decoder output
+    approx = approx * 5 * sizeof(float);  // params, grads, 2 moments, best
+    approx += (double)max_batch * (I + (double)m->mlp_hidden_size[0]) * 4 * sizeof(float);
+  }
+  const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  if (phys > 0 && (approx > phys || (double)bytes > phys)) {
+    return ract_fail(err, RACT_ERR_NOMEM,
+                     "trainer: the model needs about %.1f GiB (mlp_hidden_size[0] %d, "
+                     "latent_dimension %d, %d items, batch %d), this machine has %.1f GiB",
+                     (approx > (double)bytes ? approx : (double)bytes) / 1073741824.0,
+                     c->model.mlp_hidden_size[0], c->model.latent_dimension, I, max_batch,
+                     phys / 1073741824.0);
+  }
   RACT_CHECK(ract_arena_create(&t->arena, bytes, err));
   ract_arena* a = &t->arena;
   t->max_batch_nnz = nnz;
@@ -215,9 +255,7 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   ract_arena_init(&t->scratch, sbuf, scratch_bytes);
   for (int r = 0; r < data->train.rows; r++) t->order[r] = r;
 
-  int total_epochs = 0;
-  for (int s = 0; s < RACT_STAGES; s++) total_epochs += c->stage_epochs[s];
-  t->cap_log = total_epochs + 1;
+  t->cap_log = (int)total_epochs + 1;
   t->log = (ract_epoch_log*)calloc(t->cap_log, sizeof(ract_epoch_log));
   if (t->log == nullptr) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
 

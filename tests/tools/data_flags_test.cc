@@ -143,3 +143,14 @@ TEST_CASE("data flags: no data flag -> shipped ml-latest-small under the paper p
   unsetenv("RACT_DEFAULT_DATA");
   CHECK(std::string(ract_data_flags_usage()).find("--write_split=DIR") != std::string::npos);
 }
+
+TEST_CASE("data flags: an over-long --split_ratio is refused, not cut into a valid one") {
+  ract_data_flags f;
+  ract_data_flags_init(&f);
+  ract_error err;
+  // Cut at 127 characters this would read 0.5,0.25,0.25000...0 and pass.
+  std::string arg = "--split_ratio=0.5,0.25,0.25" + std::string(130, '0') + "x";
+  CHECK(parse(&f, arg.c_str(), &err) == -1);
+  CHECK(std::string(err.msg).find("value too long") != std::string::npos);
+  CHECK(f.opt.split_ratio[0] == doctest::Approx(0.8));  // the default, untouched
+}

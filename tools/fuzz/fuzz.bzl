@@ -21,7 +21,9 @@ def ract_fuzz_target(name, deps, srcs = None):
         name = name + "_fuzz",
         srcs = srcs,
         copts = RACT_COPTS,
-        linkopts = ["-fsanitize=fuzzer"],
+        # The C++ part of the UBSan runtime (function-type checks on calls through function
+        # pointers, as the trainer and evaluator make): clang links it only for clang++.
+        linkopts = ["-fsanitize=fuzzer", "-fsanitize-link-c++-runtime"],
         deps = deps + ["//tools/fuzz:fuzz_check"],
         testonly = True,
         tags = ["manual", "fuzz"],

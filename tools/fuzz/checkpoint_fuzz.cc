@@ -1,0 +1,108 @@
+// Fuzzes checkpoint import (ract/train/export.h): ract_read_checkpoint_state and
+// ract_import_checkpoint on arbitrary bytes, with and without resume, into a tiny trainer
+// (checkpoint_fixture.h), then one ract_trainer_run from the imported cursor. Anything
+// malformed must fail with a status and a message; nothing may read or write outside
+// the trainer's buffers whatever the state blob claims (epoch logs, rows, cursor).
+//
+// Input: 1 flag byte (bit 0: re-compute the CRC at offset 160 so mutations reach the
+// state-blob checks; bit 1: resume; bit 2: run the trainer after a resumed import), then
+// the file. Seeds: make_checkpoint_seeds.
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "ract/deploy/model_file.h"
+#include "ract/train/export.h"
+#include "ract/train/trainer.h"
+#include "tools/fuzz/checkpoint_fixture.h"
+#include "tools/fuzz/fuzz_check.h"
+
+namespace {
+
+void fix_crc(uint8_t* b, size_t size) {
+  if (size < RACT_MODEL_FILE_HEADER_BYTES) return;
+  uint64_t file_size;
+  memcpy(&file_size, b + 16, 8);
+  size_t n = file_size < size ? (size_t)file_size : size;
+  if (n < 164) return;
+  uint32_t crc = ract_crc32(0, b, 160);
+  crc = ract_crc32(crc, b + 164, n - 164);
+  memcpy(b + 160, &crc, 4);
+}
+
+void check_failure(ract_status s, const ract_error& err) {
+  FUZZ_CHECK(s != RACT_OK);
+  FUZZ_CHECK(err.status == s);
+  FUZZ_CHECK(err.msg[0] != '\0');
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  static ract_fuzz::CheckpointFixture* fx = new ract_fuzz::CheckpointFixture();
+  const uint8_t flags = data[0];
+  std::vector<uint8_t> b(data + 1, data + size);
+  if (flags & 1) fix_crc(b.data(), b.size());
+  std::string path = ract_fuzz::write_file("fuzz.ckpt", b.data(), b.size());
+
+  ract_train_state st;
+  ract_error err{};
+  ract_status s = ract_read_checkpoint_state(path.c_str(), &st, &err);
+  static const bool verbose = getenv("RACT_FUZZ_VERBOSE") != nullptr;
+  if (s != RACT_OK) {
+    if (verbose) fprintf(stderr, "checkpoint: read state: %s\n", err.msg);
+    check_failure(s, err);
+    return 0;
+  }
+  FUZZ_CHECK(st.n_log >= 0 && st.rows >= 0);
+  FUZZ_CHECK(st.cur.stage >= 0 && st.cur.stage <= RACT_STAGES);
+  // What tools/train does with an accepted state before creating a trainer: print and use
+  // the saved config.
+  FUZZ_CHECK(memchr(st.cfg.preset, 0, sizeof(st.cfg.preset)) != nullptr);
+  FUZZ_CHECK(memchr(st.cfg.valid_metric, 0, sizeof(st.cfg.valid_metric)) != nullptr);
+  FUZZ_CHECK(st.cfg.threads >= 1 && st.cfg.threads <= 256);
+  char line[2048];
+  ract_model_config_format(&st.cfg.model, line, sizeof(line));
+  // A trainer from the saved config on the fixture's data, when it is small enough to
+  // allocate here (the limits themselves are tests/train/limits_test).
+  const ract_model_config& m = st.cfg.model;
+  bool small = st.cfg.eval_batch <= 64 && m.latent_dimension <= 64 && m.metrics_k <= 1000;
+  for (int s2 = 0; s2 < RACT_STAGES; s2++) small &= st.cfg.stage_epochs[s2] <= 100000;
+  for (int j = 0; j < m.n_hidden; j++) small &= m.mlp_hidden_size[j] <= 64;
+  for (int j = 0; j < m.n_critic_layers; j++) small &= m.critic_layers[j] <= 64;
+  if (small) {
+    ract_trainer t2;
+    ract_error cerr{};
+    ract_status cs = ract_trainer_create(&t2, &st.cfg, &fx->ds, &cerr);
+    if (cs != RACT_OK) check_failure(cs, cerr);
+    ract_trainer_free(&t2);
+  }
+
+  ract_trainer* t = &fx->t;
+  const int resume = (flags >> 1) & 1;
+  ract_error ierr{};
+  s = ract_import_checkpoint(t, path.c_str(), resume, &st, &ierr);
+  if (verbose) fprintf(stderr, "checkpoint: import (resume %d): %s\n", resume, ierr.msg);
+  if (s != RACT_OK) {
+    check_failure(s, ierr);
+  } else if (resume) {
+    FUZZ_CHECK(t->n_log >= 0 && t->n_log <= t->cap_log);
+    for (int r = 0; r < fx->ds.train.rows; r++) {
+      FUZZ_CHECK(t->order[r] >= 0 && t->order[r] < fx->ds.train.rows);
+    }
+    if (flags & 4) {
+      ract_error rerr{};
+      s = ract_trainer_run(t, nullptr, &rerr);
+      if (s != RACT_OK) check_failure(s, rerr);
+    }
+  }
+  // Whatever happened, the next input starts from a fresh cursor.
+  memset(&t->cur, 0, sizeof(t->cur));
+  t->n_log = 0;
+  return 0;
+}
