@@ -37,6 +37,7 @@
 #include "ract/train/export.h"
 #include "ract/train/trainer.h"
 #include "tools/data_flags.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -59,39 +60,6 @@ double now() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-const char* value_of(const char* arg, const char* name) {
-  size_t n = strlen(name);
-  if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0 || arg[2 + n] != '=') {
-    return nullptr;
-  }
-  return arg + 3 + n;
-}
-
-int parse_int(const char* s, long lo, long hi, int* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < lo || v > hi) return 0;
-  *out = (int)v;
-  return 1;
-}
-
-// "[600]", "600,200" -> ints.
-int parse_list(const char* s, int* out, int max, int* n) {
-  *n = 0;
-  for (const char* p = s; *p;) {
-    while (*p == '[' || *p == ' ' || *p == ',') p++;
-    if (*p == ']' || *p == '\0') break;
-    char* end;
-    long v = strtol(p, &end, 10);
-    if (end == p || v < 1 || v > (1 << 24) || *n >= max) return 0;
-    out[(*n)++] = (int)v;
-    p = end;
-    while (*p == ' ' || *p == ']') p++;
-    if (*p != ',' && *p != '\0') return 0;
-  }
-  return *n > 0;
 }
 
 int fail(const ract_error* e) {
@@ -391,7 +359,7 @@ int main(int argc, char** argv) {
   ract_error err = {};
   const char* preset = "recbole";
   for (int i = 1; i < argc; i++) {
-    if (const char* v = value_of(argv[i], "preset")) preset = v;
+    if (const char* v = ract_flag_value(argv[i], "preset")) preset = v;
   }
   ract_train_config cfg;
   if (ract_train_config_preset(&cfg, preset, &err) != RACT_OK) {
@@ -413,37 +381,37 @@ int main(int argc, char** argv) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf("%s%s", kUsage, ract_data_flags_usage());
       return 0;
-    } else if (value_of(a, "preset")) {
-    } else if ((v = value_of(a, "threads"))) {
-      if (!parse_int(v, 1, 256, &threads)) return fprintf(stderr, "bench: %s: 1..256\n", a), 2;
-    } else if ((v = value_of(a, "report"))) {
+    } else if (ract_flag_value(a, "preset")) {
+    } else if ((v = ract_flag_value(a, "threads"))) {
+      if (!ract_flag_int(v, 1, 256, &threads)) return fprintf(stderr, "bench: %s: 1..256\n", a), 2;
+    } else if ((v = ract_flag_value(a, "report"))) {
       report = v;
-    } else if ((v = value_of(a, "epochs"))) {
-      if (!parse_int(v, 1, 10000, &epochs)) return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
-    } else if ((v = value_of(a, "score_users"))) {
-      if (!parse_int(v, 1, 1 << 24, &score_users)) {
+    } else if ((v = ract_flag_value(a, "epochs"))) {
+      if (!ract_flag_int(v, 1, 10000, &epochs)) return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
+    } else if ((v = ract_flag_value(a, "score_users"))) {
+      if (!ract_flag_int(v, 1, 1 << 24, &score_users)) {
         return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
       }
-    } else if ((v = value_of(a, "synthetic"))) {
-      if (!parse_list(v, syn, 3, &n_syn) || n_syn != 3) {
+    } else if ((v = ract_flag_value(a, "synthetic"))) {
+      if (!ract_flag_list(v, syn, 3, &n_syn) || n_syn != 3) {
         return fprintf(stderr, "bench: %s: expected USERS,ITEMS,PER_USER\n", a), 2;
       }
-    } else if ((v = value_of(a, "stages"))) {
+    } else if ((v = ract_flag_value(a, "stages"))) {
       for (int s = 0; s < RACT_STAGES; s++) run[s] = strstr(v, ract_stage_name((ract_stage)s)) != 0;
-    } else if ((v = value_of(a, "mlp_hidden_size"))) {
-      if (!parse_list(v, cfg.model.mlp_hidden_size, RACT_MAX_LAYERS, &cfg.model.n_hidden)) {
+    } else if ((v = ract_flag_value(a, "mlp_hidden_size"))) {
+      if (!ract_flag_list(v, cfg.model.mlp_hidden_size, RACT_MAX_LAYERS, &cfg.model.n_hidden)) {
         return fprintf(stderr, "bench: %s: a list of sizes such as [600]\n", a), 2;
       }
-    } else if ((v = value_of(a, "latent_dimension"))) {
-      if (!parse_int(v, 1, 1 << 16, &cfg.model.latent_dimension)) {
+    } else if ((v = ract_flag_value(a, "latent_dimension"))) {
+      if (!ract_flag_int(v, 1, 1 << 16, &cfg.model.latent_dimension)) {
         return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
       }
-    } else if ((v = value_of(a, "train_batch_size"))) {
-      if (!parse_int(v, 1, 1 << 24, &cfg.train_batch_size)) {
+    } else if ((v = ract_flag_value(a, "train_batch_size"))) {
+      if (!ract_flag_int(v, 1, 1 << 24, &cfg.train_batch_size)) {
         return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
       }
-    } else if ((v = value_of(a, "eval_batch"))) {
-      if (!parse_int(v, 1, 1 << 20, &cfg.eval_batch)) {
+    } else if ((v = ract_flag_value(a, "eval_batch"))) {
+      if (!ract_flag_int(v, 1, 1 << 20, &cfg.eval_batch)) {
         return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
       }
     } else {
@@ -502,7 +470,7 @@ int main(int argc, char** argv) {
     EpochTimes et;
     et.floor = &fl;
     et.stop_after = epochs;
-    ract_train_callbacks cb = {&et, nullptr, on_epoch};
+    ract_train_callbacks cb = {&et, nullptr, on_epoch, nullptr};
     fl.start();
     s = ract_trainer_run_stage(&t, (ract_stage)st, &cb, &err);
     fl.stop();

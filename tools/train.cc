@@ -26,6 +26,7 @@
 #include "ract/train/export.h"
 #include "ract/train/trainer.h"
 #include "tools/data_flags.h"
+#include "tools/flags.h"
 #include "tools/report.h"
 
 namespace {
@@ -76,50 +77,6 @@ int fail(const ract_error* e) {
 int bad_flag(const char* arg, const char* expected) {
   fprintf(stderr, "train: %s: expected %s\n", arg, expected);
   return 2;
-}
-
-// "--name=value": returns value if arg is flag `name`, else NULL.
-const char* value_of(const char* arg, const char* name) {
-  size_t n = strlen(name);
-  if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0 || arg[2 + n] != '=') {
-    return nullptr;
-  }
-  return arg + 3 + n;
-}
-
-int parse_int(const char* s, long lo, long hi, int* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < lo || v > hi) return 0;
-  *out = (int)v;
-  return 1;
-}
-
-int parse_float(const char* s, double lo, double hi, float* out) {
-  char* end;
-  double v = strtod(s, &end);
-  if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi)) return 0;
-  *out = (float)v;
-  return 1;
-}
-
-// "[600]", "600,200", "[100, 100, 10]" -> ints.
-int parse_list(const char* s, int* out, int max, int* n) {
-  char buf[256];
-  snprintf(buf, sizeof(buf), "%s", s);
-  *n = 0;
-  for (char* p = buf; *p;) {
-    while (*p == '[' || *p == ' ' || *p == ',') p++;
-    if (*p == ']' || *p == '\0') break;
-    char* end;
-    long v = strtol(p, &end, 10);
-    if (end == p || v < 1 || v > (1 << 20) || *n >= max) return 0;
-    out[(*n)++] = (int)v;
-    p = end;
-    while (*p == ' ' || *p == ']') p++;
-    if (*p != ',' && *p != '\0') return 0;
-  }
-  return *n > 0;
 }
 
 volatile int g_stop = 0;  // set by SIGINT/SIGTERM: stop after the current batch
@@ -212,7 +169,7 @@ int main(int argc, char** argv) {
   ract_error err = {};
   const char* preset = "paper";
   for (int i = 1; i < argc; i++) {
-    if (const char* v = value_of(argv[i], "preset")) preset = v;
+    if (const char* v = ract_flag_value(argv[i], "preset")) preset = v;
   }
   ract_train_config cfg;
   if (ract_train_config_preset(&cfg, preset, &err) != RACT_OK) {
@@ -240,60 +197,60 @@ int main(int argc, char** argv) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf("%s%s", kUsage, ract_data_flags_usage());
       return 0;
-    } else if (value_of(a, "preset")) {
+    } else if (ract_flag_value(a, "preset")) {
     } else if (!strcmp(a, "--quiet")) {
       quiet = 1;
-    } else if ((v = value_of(a, "train_stage"))) {
+    } else if ((v = ract_flag_value(a, "train_stage"))) {
       int s = ract_stage_parse(v);
       if (strcmp(v, "all") != 0 && s < 0) {
         return bad_flag(a, "all, actor_pretrain, critic_pretrain or finetune");
       }
       for (int k = 0; k < RACT_STAGES; k++) cfg.run_stage[k] = s < 0 || k == s;
-    } else if ((v = value_of(a, "out"))) {
+    } else if ((v = ract_flag_value(a, "out"))) {
       out = v;
-    } else if ((v = value_of(a, "report"))) {
+    } else if ((v = ract_flag_value(a, "report"))) {
       report = v;
-    } else if ((v = value_of(a, "plot"))) {
+    } else if ((v = ract_flag_value(a, "plot"))) {
       plot = v;
-    } else if ((v = value_of(a, "checkpoint"))) {
+    } else if ((v = ract_flag_value(a, "checkpoint"))) {
       checkpoint = v;
-    } else if ((v = value_of(a, "init_from"))) {
+    } else if ((v = ract_flag_value(a, "init_from"))) {
       init_from = v;
-    } else if ((v = value_of(a, "resume"))) {
+    } else if ((v = ract_flag_value(a, "resume"))) {
       resume = v;
-    } else if ((v = value_of(a, "checkpoint_every"))) {
-      if (!parse_int(v, 0, 1000000, &checkpoint_every)) return bad_flag(a, "epochs >= 0");
-    } else if ((v = value_of(a, "dtype"))) {
+    } else if ((v = ract_flag_value(a, "checkpoint_every"))) {
+      if (!ract_flag_int(v, 0, 1000000, &checkpoint_every)) return bad_flag(a, "epochs >= 0");
+    } else if ((v = ract_flag_value(a, "dtype"))) {
       if (ract_model_file_parse_dtype(v, &dtype, &err) != RACT_OK) {
         return bad_flag(a, "fp32, fp16 or int8");
       }
-    } else if ((v = value_of(a, "threads"))) {
-      if (!parse_int(v, 1, 256, &cfg.threads)) return bad_flag(a, "a thread count 1..256");
-    } else if ((v = value_of(a, "pretrain_epochs"))) {
-      if (!parse_int(v, 0, 1000000, &cfg.stage_epochs[0])) return bad_flag(a, "epochs >= 0");
-    } else if ((v = value_of(a, "critic_epochs"))) {
-      if (!parse_int(v, 0, 1000000, &cfg.stage_epochs[1])) return bad_flag(a, "epochs >= 0");
-    } else if ((v = value_of(a, "epochs"))) {
-      if (!parse_int(v, 0, 1000000, &cfg.stage_epochs[2])) return bad_flag(a, "epochs >= 0");
-    } else if ((v = value_of(a, "learning_rate"))) {
-      if (!parse_float(v, 0.0, 10.0, &cfg.stage_lr[0])) return bad_flag(a, "a rate in [0, 10]");
-    } else if ((v = value_of(a, "critic_learning_rate"))) {
-      if (!parse_float(v, 0.0, 10.0, &cfg.stage_lr[1])) return bad_flag(a, "a rate in [0, 10]");
-    } else if ((v = value_of(a, "finetune_learning_rate"))) {
-      if (!parse_float(v, 0.0, 10.0, &cfg.stage_lr[2])) return bad_flag(a, "a rate in [0, 10]");
-    } else if ((v = value_of(a, "train_batch_size"))) {
-      if (!parse_int(v, 1, 1 << 24, &cfg.train_batch_size)) return bad_flag(a, "a size >= 1");
-    } else if ((v = value_of(a, "eval_batch"))) {
-      if (!parse_int(v, 1, 1 << 20, &cfg.eval_batch)) return bad_flag(a, "a size >= 1");
-    } else if ((v = value_of(a, "stopping_step"))) {
-      if (!parse_int(v, 0, 1000000, &cfg.stopping_step[RACT_STAGE_FINETUNE])) {
+    } else if ((v = ract_flag_value(a, "threads"))) {
+      if (!ract_flag_int(v, 1, 256, &cfg.threads)) return bad_flag(a, "a thread count 1..256");
+    } else if ((v = ract_flag_value(a, "pretrain_epochs"))) {
+      if (!ract_flag_int(v, 0, 1000000, &cfg.stage_epochs[0])) return bad_flag(a, "epochs >= 0");
+    } else if ((v = ract_flag_value(a, "critic_epochs"))) {
+      if (!ract_flag_int(v, 0, 1000000, &cfg.stage_epochs[1])) return bad_flag(a, "epochs >= 0");
+    } else if ((v = ract_flag_value(a, "epochs"))) {
+      if (!ract_flag_int(v, 0, 1000000, &cfg.stage_epochs[2])) return bad_flag(a, "epochs >= 0");
+    } else if ((v = ract_flag_value(a, "learning_rate"))) {
+      if (!ract_flag_float(v, 0.0, 10.0, &cfg.stage_lr[0])) return bad_flag(a, "a rate in [0, 10]");
+    } else if ((v = ract_flag_value(a, "critic_learning_rate"))) {
+      if (!ract_flag_float(v, 0.0, 10.0, &cfg.stage_lr[1])) return bad_flag(a, "a rate in [0, 10]");
+    } else if ((v = ract_flag_value(a, "finetune_learning_rate"))) {
+      if (!ract_flag_float(v, 0.0, 10.0, &cfg.stage_lr[2])) return bad_flag(a, "a rate in [0, 10]");
+    } else if ((v = ract_flag_value(a, "train_batch_size"))) {
+      if (!ract_flag_int(v, 1, 1 << 24, &cfg.train_batch_size)) return bad_flag(a, "a size >= 1");
+    } else if ((v = ract_flag_value(a, "eval_batch"))) {
+      if (!ract_flag_int(v, 1, 1 << 20, &cfg.eval_batch)) return bad_flag(a, "a size >= 1");
+    } else if ((v = ract_flag_value(a, "stopping_step"))) {
+      if (!ract_flag_int(v, 0, 1000000, &cfg.stopping_step[RACT_STAGE_FINETUNE])) {
         return bad_flag(a, "a patience >= 0 (0: never stop early)");
       }
-    } else if ((v = value_of(a, "valid_metric"))) {
+    } else if ((v = ract_flag_value(a, "valid_metric"))) {
       snprintf(cfg.valid_metric, sizeof(cfg.valid_metric), "%s", v);
       for (char* c = cfg.valid_metric; *c; c++) *c = (char)tolower(*c);
-    } else if ((v = value_of(a, "topk"))) {
-      if (!parse_list(v, cfg.topk, RACT_METRICS_MAX_K, &cfg.n_topk)) {
+    } else if ((v = ract_flag_value(a, "topk"))) {
+      if (!ract_flag_list(v, cfg.topk, RACT_METRICS_MAX_K, &cfg.n_topk)) {
         return bad_flag(a, "a list of cut-offs such as 10,100");
       }
     } else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != nullptr) {

@@ -1,0 +1,18 @@
+// Command-line helpers shared by the tools: `--name=value` flags and their values.
+// Each parser returns 1 on success and 0 on a malformed or out-of-range value.
+#ifndef RACT_TOOLS_FLAGS_H_
+#define RACT_TOOLS_FLAGS_H_
+
+// The value of `--name=value` if arg is flag `name`, else NULL.
+const char* ract_flag_value(const char* arg, const char* name);
+
+// A whole decimal integer in [lo, hi].
+int ract_flag_int(const char* s, long lo, long hi, int* out);
+
+// A whole number in [lo, hi] (NaN refused).
+int ract_flag_float(const char* s, double lo, double hi, float* out);
+
+// A list of sizes in [1, 2^24]: "[600]", "600,200", "[100, 100, 10]"; at most max entries.
+int ract_flag_list(const char* s, int* out, int max, int* n);
+
+#endif  // RACT_TOOLS_FLAGS_H_
