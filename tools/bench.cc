@@ -356,6 +356,7 @@ long peak_rss_kb() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ract_flag_chdir_to_invocation();
   ract_error err = {};
   const char* preset = "recbole";
   for (int i = 1; i < argc; i++) {

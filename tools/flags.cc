@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char* ract_flag_value(const char* arg, const char* name) {
   size_t n = strlen(name);
@@ -42,4 +43,11 @@ int ract_flag_list(const char* s, int* out, int max, int* n) {
     if (*p != ',' && *p != '\0') return 0;
   }
   return *n > 0;
+}
+
+void ract_flag_chdir_to_invocation(void) {
+  const char* wd = getenv("BUILD_WORKING_DIRECTORY");
+  if (wd != nullptr && wd[0] != '\0' && chdir(wd) != 0) {
+    // Stay where we are: relative paths then resolve in the runfiles folder.
+  }
 }

@@ -15,4 +15,9 @@ int ract_flag_float(const char* s, double lo, double hi, float* out);
 // A list of sizes in [1, 2^24]: "[600]", "600,200", "[100, 100, 10]"; at most max entries.
 int ract_flag_list(const char* s, int* out, int max, int* n);
 
+// Under `bazel run` a tool starts in its runfiles folder; this moves it back to the folder
+// the user ran Bazel from ($BUILD_WORKING_DIRECTORY), so that relative paths — --out,
+// --report, --model, data files — mean what the user meant. No-op outside `bazel run`.
+void ract_flag_chdir_to_invocation(void);
+
 #endif  // RACT_TOOLS_FLAGS_H_

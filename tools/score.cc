@@ -31,6 +31,7 @@
 #include "ract/eval/metrics.h"
 #include "ract/ract.h"
 #include "tools/data_flags.h"
+#include "tools/flags.h"
 
 namespace {
 
@@ -361,6 +362,7 @@ int eval(const char* argv0, const ract_model* model, const char* path, Args* a) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  ract_flag_chdir_to_invocation();
   Args a;
   if (!parse(argc, argv, &a)) {
     usage();

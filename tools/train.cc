@@ -166,6 +166,7 @@ void on_epoch(void* ctx, const ract_epoch_log* lg, const ract_metrics* valid) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ract_flag_chdir_to_invocation();
   ract_error err = {};
   const char* preset = "paper";
   for (int i = 1; i < argc; i++) {
