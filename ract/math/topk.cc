@@ -171,7 +171,7 @@ __attribute__((target("avx512f"))) int collect_avx512(const float* s, int n, flo
 }
 
 int collect(const float* s, int n, float t, entry* buf) {
-  static const int avx512 = __builtin_cpu_supports("avx512f");
+  const int avx512 = __builtin_cpu_supports("avx512f");  // a load: no guarded static
   return avx512 ? collect_avx512(s, n, t, buf) : collect_plain(s, n, t, buf);
 }
 #else

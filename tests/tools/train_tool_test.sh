@@ -3,6 +3,7 @@
 # file, the report's keys, the plot, --seed, single stages from a checkpoint, and the error
 # paths of bad flags. Prints doctest's counter line so CI counts the checks.
 TRAIN="$1"
+SCORE="$2"
 T="${TEST_TMPDIR:-$(mktemp -d)}"
 pass=0
 fail=0
@@ -45,6 +46,17 @@ check "finetune from a checkpoint" test $? -eq 0
 check "an inference file is not a checkpoint (exit 1)" test $? -eq 1
 check "  ... and says so" grep -q "not a checkpoint" "$T/g.txt"
 check "  ... and writes nothing" test ! -e "$T/g.ract"
+
+# A non-finite loss: exit 1, the stage, epoch and batch named, no weight file, and the last
+# good checkpoint left as it was.
+"$TRAIN" "${short[@]}" --learning_rate=10 --checkpoint="$T/a.ckpt" --checkpoint_every=1 \
+  --out="$T/nan.ract" > "$T/nan.txt" 2>&1
+rc=$?
+check "non-finite loss: exit 1 (got $rc)" test $rc -eq 1
+check "  ... names stage, epoch and batch" grep -q "stage actor_pretrain, epoch [0-9]*, batch [0-9]*" "$T/nan.txt"
+check "  ... writes no weight file" test ! -e "$T/nan.ract"
+check "  ... the last checkpoint (epoch 1, before the NaN) is intact" \
+  "$SCORE" --model "$T/a.ckpt" --info
 
 # Bad flags: exit 2, the flag named, nothing written.
 for bad in --learning_rate=abc --train_stage=warmup --mlp_hidden_size=[0] --dtype=int4 \
