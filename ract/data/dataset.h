@@ -104,9 +104,9 @@ typedef struct ract_dataset {
 // Builds the dataset. `ds` is overwritten; on failure it is left freed.
 ract_status ract_dataset_load(ract_dataset* ds, const ract_data_options* opt, ract_error* err);
 
-// Writes the split to dir (created with its parents if missing): RS/files: train.tsv, valid.tsv, test.tsv;
-// paper: train.tsv, valid_tr.tsv, valid_te.tsv, test_tr.tsv, test_te.tsv (fold-in / hidden).
-// TSV with the header `user_id<TAB>item_id`, raw tokens, each file written atomically.
+// Writes the split to dir (created with its parents if missing): RS/files: train.tsv, valid.tsv,
+// test.tsv; paper: train.tsv, valid_tr.tsv, valid_te.tsv, test_tr.tsv, test_te.tsv (fold-in /
+// hidden). TSV with the header `user_id<TAB>item_id`, raw tokens, each file written atomically.
 ract_status ract_dataset_write_split(const ract_dataset* ds, const char* dir, ract_error* err);
 
 // Users, items, interactions per part and density.

@@ -199,4 +199,3 @@ int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
   }
   return k;
 }
-
