@@ -1,15 +1,13 @@
 #include "ract/data/split.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 
+#include "ract/core/atomic_file.h"
 #include "ract/core/rng.h"
 
 // RNG streams of one seed, one per purpose, so that changing one protocol's draws never
@@ -193,42 +191,13 @@ ract_status ract_split_write_tsv(const char* path, const ract_csr* m, const int3
                        path, ut, why);
     }
   }
-  size_t n = strlen(path);
-  char* tmp = (char*)malloc(n + 16);
-  if (!tmp) return ract_fail(err, RACT_ERR_NOMEM, "%s: cannot allocate", path);
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmpXXXXXX", 11);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    ract_status s = ract_fail(err, RACT_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                              strerror(errno));
-    free(tmp);
-    return s;
-  }
-  fchmod(fd, 0644);  // mkstemp creates 0600; a split file is ordinary data
-  FILE* f = fdopen(fd, "wb");
-  if (!f) {
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return ract_fail(err, RACT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  }
-  fputs("user_id\titem_id\n", f);
+  ract_atomic_file af;
+  RACT_CHECK(ract_atomic_open(&af, path, err));
+  fputs("user_id\titem_id\n", af.f);
   for (int r = 0; r < m->rows; r++) {
     const char* ut = ract_vocab_token(users, row_users ? row_users[r] : r);
     for (int64_t i = m->ptr[r]; i < m->ptr[r + 1]; i++)
-      fprintf(f, "%s\t%s\n", ut, ract_vocab_token(items, m->idx[i]));
+      fprintf(af.f, "%s\t%s\n", ut, ract_vocab_token(items, m->idx[i]));
   }
-  bool bad = ferror(f) != 0;
-  bad |= fflush(f) != 0;
-  bad |= fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    ract_status s = ract_fail(err, RACT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return s;
-  }
-  free(tmp);
-  return RACT_OK;
+  return ract_atomic_commit(&af, err);
 }

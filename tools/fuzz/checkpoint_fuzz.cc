@@ -21,33 +21,14 @@
 #include "tools/fuzz/checkpoint_fixture.h"
 #include "tools/fuzz/fuzz_check.h"
 
-namespace {
-
-void fix_crc(uint8_t* b, size_t size) {
-  if (size < RACT_MODEL_FILE_HEADER_BYTES) return;
-  uint64_t file_size;
-  memcpy(&file_size, b + 16, 8);
-  size_t n = file_size < size ? (size_t)file_size : size;
-  if (n < 164) return;
-  uint32_t crc = ract_crc32(0, b, 160);
-  crc = ract_crc32(crc, b + 164, n - 164);
-  memcpy(b + 160, &crc, 4);
-}
-
-void check_failure(ract_status s, const ract_error& err) {
-  FUZZ_CHECK(s != RACT_OK);
-  FUZZ_CHECK(err.status == s);
-  FUZZ_CHECK(err.msg[0] != '\0');
-}
-
-}  // namespace
+namespace {}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   static ract_fuzz::CheckpointFixture* fx = new ract_fuzz::CheckpointFixture();
   const uint8_t flags = data[0];
   std::vector<uint8_t> b(data + 1, data + size);
-  if (flags & 1) fix_crc(b.data(), b.size());
+  if (flags & 1) fuzz_fix_crc(b.data(), b.size(), ract_crc32);
   std::string path = ract_fuzz::write_file("fuzz.ckpt", b.data(), b.size());
 
   ract_train_state st;
@@ -56,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool verbose = getenv("RACT_FUZZ_VERBOSE") != nullptr;
   if (s != RACT_OK) {
     if (verbose) fprintf(stderr, "checkpoint: read state: %s\n", err.msg);
-    check_failure(s, err);
+    fuzz_check_failure(s, err);
     return 0;
   }
   FUZZ_CHECK(st.n_log >= 0 && st.rows >= 0);
@@ -83,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ract_trainer t2;
     ract_error cerr{};
     ract_status cs = ract_trainer_create(&t2, &cfg, &fx->ds, &cerr);
-    if (cs != RACT_OK) check_failure(cs, cerr);
+    if (cs != RACT_OK) fuzz_check_failure(cs, cerr);
     ract_trainer_free(&t2);
   }
 
@@ -93,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   s = ract_import_checkpoint(t, path.c_str(), resume, &st, &ierr);
   if (verbose) fprintf(stderr, "checkpoint: import (resume %d): %s\n", resume, ierr.msg);
   if (s != RACT_OK) {
-    check_failure(s, ierr);
+    fuzz_check_failure(s, ierr);
   } else if (resume) {
     FUZZ_CHECK(t->n_log >= 0 && t->n_log <= t->cap_log);
     for (int r = 0; r < fx->ds.train.rows; r++) {
@@ -102,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (flags & 4) {
       ract_error rerr{};
       s = ract_trainer_run(t, nullptr, &rerr);
-      if (s != RACT_OK) check_failure(s, rerr);
+      if (s != RACT_OK) fuzz_check_failure(s, rerr);
     }
   }
   // Whatever happened, the next input starts from a fresh cursor.

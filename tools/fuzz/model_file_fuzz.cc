@@ -18,30 +18,13 @@
 
 namespace {
 
-void fix_crc(uint8_t* b, size_t size) {
-  if (size < RACT_MODEL_FILE_HEADER_BYTES) return;
-  uint64_t file_size;
-  memcpy(&file_size, b + 16, 8);
-  size_t n = file_size < size ? (size_t)file_size : size;
-  if (n < 164) return;
-  uint32_t crc = ract_crc32(0, b, 160);
-  crc = ract_crc32(crc, b + 164, n - 164);
-  memcpy(b + 160, &crc, 4);
-}
-
-void check_failure(ract_status s, const ract_error& err) {
-  FUZZ_CHECK(s != RACT_OK);
-  FUZZ_CHECK(err.status == s);
-  FUZZ_CHECK(err.msg[0] != '\0');
-}
-
 void use_file(const ract_model_file& f) {
   for (int32_t i = 0; i < f.n_tensors; i++) {
     ract_file_tensor_view t;
     ract_error err{};
     ract_status s = ract_model_file_tensor_at(&f, i, &t, &err);
     if (s != RACT_OK) {
-      check_failure(s, err);
+      fuzz_check_failure(s, err);
       continue;
     }
     int64_t n = ract_model_file_tensor_size(&t);
@@ -108,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(posix_memalign(&p, RACT_MODEL_FILE_BLOB_ALIGN, size ? size : 1) == 0);
   uint8_t* b = (uint8_t*)p;
   if (size) memcpy(b, data, size);
-  if (flags & 1) fix_crc(b, size);
+  if (flags & 1) fuzz_fix_crc(b, size, ract_crc32);
 
   ract_model_file f;
   ract_error err{};
@@ -117,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(f.size <= size);
     use_file(f);
   } else {
-    check_failure(s, err);
+    fuzz_check_failure(s, err);
   }
 
   ract_model m;
@@ -126,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (s == RACT_OK) {
     use_model(m, flags);
   } else {
-    check_failure(s, merr);
+    fuzz_check_failure(s, merr);
   }
   free(p);
   return 0;
