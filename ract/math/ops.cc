@@ -62,6 +62,31 @@ inline float sparse_val(ract_sparse x, int64_t e) { return x.val ? x.val[e] : 1.
 // enough to pay for waking the threads.
 inline int par_threads(size_t work) { return ract_threads_for(work); }
 
+// Chunks of n for the threads, multiples of 16 elements.
+template <typename F>
+void par_chunks(size_t n, F f) {
+  const int nt = par_threads(n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int t = 0; t < nt; t++) {
+    size_t a = n * t / nt / 16 * 16, e = t == nt - 1 ? n : n * (t + 1) / nt / 16 * 16;
+    if (e > a) f(a, e - a);
+  }
+}
+
+// Every row of out (B,O) set to b, or to 0 when b is NULL; rows split over the threads.
+template <typename T>
+void broadcast_rows(T* out, const T* b, int B, int O) {
+  const int nt = par_threads((size_t)B * O);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int r = 0; r < B; r++) {
+    if (b) {
+      memcpy(out + (size_t)r * O, b, sizeof(T) * O);
+    } else {
+      memset(out + (size_t)r * O, 0, sizeof(T) * O);
+    }
+  }
+}
+
 // y[0..n) += a * x[0..n): the inner loop of the sparse gather and its backward.
 RACT_CLONES
 void axpy(float* __restrict y, const float* __restrict x, float a, int n) {
@@ -69,15 +94,6 @@ void axpy(float* __restrict y, const float* __restrict x, float a, int n) {
 }
 void axpy(double* __restrict y, const double* __restrict x, double a, int n) {
   for (int j = 0; j < n; j++) y[j] += a * x[j];
-}
-
-// y += a0*x0 + a1*x1 + a2*x2 + a3*x3, added left to right (the same sums, in the same order,
-// as four axpy calls; a quarter of the loads and stores of y).
-RACT_CLONES
-void axpy4(float* __restrict y, const float* __restrict x0, const float* __restrict x1,
-           const float* __restrict x2, const float* __restrict x3, float a0, float a1, float a2,
-           float a3, int n) {
-  for (int j = 0; j < n; j++) y[j] = y[j] + a0 * x0[j] + a1 * x1[j] + a2 * x2[j] + a3 * x3[j];
 }
 
 // ---- float exp and tanh over arrays (Cephes' expf and tanhf, branch-free on 16-float GCC
@@ -263,44 +279,79 @@ void col_blocks(int O, int nt, int* nb, int* width) {
   *nb = (O + w - 1) / w;
 }
 
-// out[r, c0..c0+w) += sum_{e in row r} val_e * w[idx_e, c0..c0+w), every row of x.
-void gather_block(float* out, ract_sparse x, const float* w, int O, int c0, int width) {
+// out[r, c0..c0+w) += sum_{e in row r} val_e * w[idx_e, c0..c0+w), every row of x, each
+// element adding its terms in entry order. NV 16-float vectors of a row stay in registers
+// across the row's entries (w = 16 NV), one load and one FMA per vector and entry.
+template <int NV>
+RACT_INLINE void gather_rows(float* out, ract_sparse x, const float* w, int O, int c0) {
   for (int r = 0; r < x.rows; r++) {
     float* o = out + (size_t)r * O + c0;
-    int64_t e = x.ptr[r];
-    const int64_t end = x.ptr[r + 1];
-    for (; e + 4 <= end; e += 4) {
-      axpy4(o, w + (size_t)x.idx[e] * O + c0, w + (size_t)x.idx[e + 1] * O + c0,
-            w + (size_t)x.idx[e + 2] * O + c0, w + (size_t)x.idx[e + 3] * O + c0, sparse_val(x, e),
-            sparse_val(x, e + 1), sparse_val(x, e + 2), sparse_val(x, e + 3), width);
+    vf16 acc[NV];
+    for (int v = 0; v < NV; v++) acc[v] = load16(o + 16 * v);
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
+      const float* wr = w + (size_t)x.idx[e] * O + c0;
+      const float a = sparse_val(x, e);
+      for (int v = 0; v < NV; v++) acc[v] += a * load16(wr + 16 * v);
     }
-    for (; e < end; e++) axpy(o, w + (size_t)x.idx[e] * O + c0, sparse_val(x, e), width);
+    for (int v = 0; v < NV; v++) store16(o + 16 * v, acc[v]);
   }
 }
 
-// dw[idx_e, c0..c0+w) += val_e * dout[r, c0..c0+w) for every entry, in entry order.
-void scatter_block(float* dw, const float* dout, ract_sparse x, int O, int c0, int width) {
+RACT_CLONES
+void gather_block(float* out, ract_sparse x, const float* w, int O, int c0, int width) {
+  int done = 0;
+  for (; width - done >= 64; done += 64) gather_rows<4>(out, x, w, O, c0 + done);
+  for (; width - done >= 16; done += 16) gather_rows<1>(out, x, w, O, c0 + done);
+  if (done == width) return;
+  for (int r = 0; r < x.rows; r++) {
+    float* o = out + (size_t)r * O + c0 + done;
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
+      axpy(o, w + (size_t)x.idx[e] * O + c0 + done, sparse_val(x, e), width - done);
+    }
+  }
+}
+
+// dw[idx_e, c0..c0+w) += val_e * dout[r, c0..c0+w) for every entry, in entry order; the
+// row's NV vectors of dout stay in registers.
+template <int NV>
+RACT_INLINE void scatter_rows(float* dw, const float* dout, ract_sparse x, int O, int c0) {
   for (int r = 0; r < x.rows; r++) {
     const float* d = dout + (size_t)r * O + c0;
+    vf16 dv[NV];
+    for (int v = 0; v < NV; v++) dv[v] = load16(d + 16 * v);
     for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
-      axpy(dw + (size_t)x.idx[e] * O + c0, d, sparse_val(x, e), width);
+      float* g = dw + (size_t)x.idx[e] * O + c0;
+      const float a = sparse_val(x, e);
+      for (int v = 0; v < NV; v++) store16(g + 16 * v, load16(g + 16 * v) + a * dv[v]);
+    }
+  }
+}
+
+RACT_CLONES
+void scatter_block(float* dw, const float* dout, ract_sparse x, int O, int c0, int width) {
+  int done = 0;
+  for (; width - done >= 64; done += 64) scatter_rows<4>(dw, dout, x, O, c0 + done);
+  for (; width - done >= 16; done += 16) scatter_rows<1>(dw, dout, x, O, c0 + done);
+  if (done == width) return;
+  for (int r = 0; r < x.rows; r++) {
+    const float* d = dout + (size_t)r * O + c0 + done;
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
+      axpy(dw + (size_t)x.idx[e] * O + c0 + done, d, sparse_val(x, e), width - done);
     }
   }
 }
 
 }  // namespace
 
+template <typename T>
+void ract_zero(T* p, size_t n) {
+  par_chunks(n, [&](size_t a, size_t m) { memset(p + a, 0, sizeof(T) * m); });
+}
+
 // ---------------------------------------------------------------- dense linear
 template <typename T>
 void ract_linear_forward(T* out, const T* inp, const T* w, const T* b, int B, int C, int O) {
-  for (int r = 0; r < B; r++) {
-    T* o = out + (size_t)r * O;
-    if (b) {
-      memcpy(o, b, sizeof(T) * O);
-    } else {
-      memset(o, 0, sizeof(T) * O);
-    }
-  }
+  broadcast_rows(out, b, B, O);
   mm(out, false, inp, true, w, B, O, C, (T)1);
 }
 
@@ -335,13 +386,7 @@ void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, i
   if constexpr (std::is_same<T, float>::value) {
     // Column blocks over all rows (a block of w stays in cache); each output element adds
     // its terms in entry order, the same sums as a row at a time.
-    for (int r = 0; r < x.rows; r++) {
-      if (b) {
-        memcpy(out + (size_t)r * O, b, sizeof(T) * O);
-      } else {
-        memset(out + (size_t)r * O, 0, sizeof(T) * O);
-      }
-    }
+    broadcast_rows(out, b, x.rows, O);
     const int nt = par_threads((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
     int nb, width;
     col_blocks(O, nt, &nb, &width);
@@ -394,16 +439,6 @@ void ract_sparse_linear_backward(T* dw, T* db, const T* dout, ract_sparse x, int
 }
 
 // ---------------------------------------------------------------- activations
-// Chunks of n for the threads, multiples of 16 elements.
-template <typename F>
-void par_chunks(size_t n, F f) {
-  const int nt = par_threads(n);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (int t = 0; t < nt; t++) {
-    size_t a = n * t / nt / 16 * 16, e = t == nt - 1 ? n : n * (t + 1) / nt / 16 * 16;
-    if (e > a) f(a, e - a);
-  }
-}
 
 template <typename T>
 void ract_tanh_forward(T* out, const T* inp, size_t n) {
@@ -775,8 +810,25 @@ void ract_reparam_backward(T* dmu, T* dlogvar, const T* dz, const T* logvar, con
   }
 }
 
-void ract_normal_fill(float* eps, size_t n, float std, ract_rng* rng) {
-  for (size_t i = 0; i < n; i++) eps[i] = (float)(ract_rng_normal(rng) * std);
+template <typename T>
+void ract_normal_fill(T* eps, size_t n, float std, ract_rng* rng) {
+  // The uniforms in stream order on this thread (cheap), Box-Muller's log and cos (the
+  // cost) on the threads: the same values as ract_rng_normal in a loop, any thread count.
+  enum { kChunk = 2048 };
+  double u[2 * kChunk];
+  for (size_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int m = (int)std::min<size_t>(kChunk, n - c0);
+    for (int i = 0; i < m; i++) {
+      u[2 * i] = 1.0 - ract_rng_uniform_double(rng);  // (0, 1], as ract_rng_normal
+      u[2 * i + 1] = ract_rng_uniform_double(rng);
+    }
+    T* out = eps + c0;
+    const int nt = par_threads((size_t)m * 16);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int i = 0; i < m; i++) {
+      out[i] = (T)(sqrt(-2.0 * log(u[2 * i])) * cos(6.283185307179586 * u[2 * i + 1]) * std);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- MSE
@@ -827,6 +879,8 @@ void ract_mse_backward(T* dpred, T dloss, const T* pred, const T* target, int n)
   template void ract_kl_backward<T>(T*, T*, const T*, const T*, const T*, int, int, int);         \
   template void ract_reparam_forward<T>(T*, const T*, const T*, const T*, int, int, int);         \
   template void ract_reparam_backward<T>(T*, T*, const T*, const T*, const T*, int, int, int);    \
+  template void ract_zero<T>(T*, size_t);                                                         \
+  template void ract_normal_fill<T>(T*, size_t, float, ract_rng*);                                \
   template T ract_mse_forward<T>(const T*, const T*, int);                                        \
   template void ract_mse_backward<T>(T*, T, const T*, const T*, int);
 

@@ -16,6 +16,10 @@
 #include "ract/core/rng.h"
 #include "ract/core/tensor.h"
 
+// ---- p[0..n) = 0, on the library's threads (the gradient buffers before a backward)
+template <typename T>
+void ract_zero(T* p, size_t n);
+
 // ---- dense linear: out = inp @ w^T + b
 // out (B,O), inp (B,C), w (O,C), b (O) or NULL
 template <typename T>
@@ -141,8 +145,10 @@ void ract_reparam_forward(T* z, const T* mu, const T* logvar, const T* eps, int 
 template <typename T>
 void ract_reparam_backward(T* dmu, T* dlogvar, const T* dz, const T* logvar, const T* eps, int B,
                            int L, int ld);
-// eps (n) ~ N(0, std^2) from rng.
-void ract_normal_fill(float* eps, size_t n, float std, ract_rng* rng);
+// eps (n) ~ N(0, std^2) from rng: the values of n calls of ract_rng_normal(rng) * std, in
+// order, whatever the thread count (the transform runs on the library's threads).
+template <typename T>
+void ract_normal_fill(T* eps, size_t n, float std, ract_rng* rng);
 
 // ---- mean-squared error: returns mean_b (pred_b - target_b)^2 over n values
 template <typename T>

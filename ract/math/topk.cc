@@ -1,6 +1,9 @@
 // Bounded min-heap top-K: the root is the worst entry held.
 #include "ract/math/topk.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include <algorithm>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -74,19 +77,22 @@ int ract_topk_finish(ract_topk* t) {
 // lane maximum t has at least m >= k scores >= t (the lane maxima themselves), so every
 // entry of the top k is >= t. (2) One pass collects the entries >= t in index order (a few
 // k of them for random scores; NaN never passes). (3) nth_element and a sort of the first
-// k by (score desc, index asc) give exactly the heap's order. Falls back to the heap when a
-// lane maximum is NaN or more entries pass than the stack buffer holds.
+// k by (score desc, index asc) give exactly the heap's order; both run on 64-bit keys that
+// one integer compare orders (rank_key). Falls back to the heap when a lane maximum is NaN
+// or more entries pass than the stack buffer holds.
 namespace {
 
-struct entry {
-  float v;
-  int i;
-};
+constexpr int kCap = 1024;  // survivors held on the stack
 
-constexpr int kCap = 1024;  // survivors held on the stack (8 KB)
-
-inline bool entry_before(const entry& a, const entry& b) {
-  return a.v > b.v || (a.v == b.v && a.i < b.i);
+// (score, index) as one key that sorts ascending in rank order: the score's bits mapped to
+// an unsigned order (descending, in the high word), the index (ascending) in the low word.
+// -0 is made +0 first, as the float compare makes them equal; NaN never gets here.
+inline uint64_t rank_key(float v, int i) {
+  if (v == 0.0f) v = 0.0f;
+  uint32_t u;
+  memcpy(&u, &v, sizeof(u));
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);  // ascending with v
+  return ((uint64_t)~u << 32) | (uint32_t)i;
 }
 
 int heap_row(const float* scores, int n, int k, int* idx, float* val, float t, int filter) {
@@ -120,15 +126,13 @@ float lane_threshold(const float* s, int n, int m) {
   return t;
 }
 
-// Entries >= t in index order into buf (at most kCap); returns their count, or -1 if more.
-int collect_plain(const float* s, int n, float t, entry* buf) {
+// Keys of the entries >= t into buf (at most kCap); returns their count, or -1 if more.
+int collect_plain(const float* s, int n, float t, uint64_t* buf) {
   int c = 0;
   for (int i = 0; i < n; i++) {
     if (s[i] >= t) {
       if (c == kCap) return -1;
-      buf[c].v = s[i];
-      buf[c].i = i;
-      c++;
+      buf[c++] = rank_key(s[i], i);
     }
   }
   return c;
@@ -136,7 +140,8 @@ int collect_plain(const float* s, int n, float t, entry* buf) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 // The same with AVX-512: 16 compares, and a compress store when any pass.
-__attribute__((target("avx512f"))) int collect_avx512(const float* s, int n, float t, entry* buf) {
+__attribute__((target("avx512f"))) int collect_avx512(const float* s, int n, float t,
+                                                      uint64_t* buf) {
   float v[kCap + 16];
   int ix[kCap + 16];
   int c = 0, i = 0;
@@ -163,19 +168,16 @@ __attribute__((target("avx512f"))) int collect_avx512(const float* s, int n, flo
       c++;
     }
   }
-  for (int j = 0; j < c; j++) {
-    buf[j].v = v[j];
-    buf[j].i = ix[j];
-  }
+  for (int j = 0; j < c; j++) buf[j] = rank_key(v[j], ix[j]);
   return c;
 }
 
-int collect(const float* s, int n, float t, entry* buf) {
+int collect(const float* s, int n, float t, uint64_t* buf) {
   const int avx512 = __builtin_cpu_supports("avx512f");  // a load: no guarded static
   return avx512 ? collect_avx512(s, n, t, buf) : collect_plain(s, n, t, buf);
 }
 #else
-int collect(const float* s, int n, float t, entry* buf) { return collect_plain(s, n, t, buf); }
+int collect(const float* s, int n, float t, uint64_t* buf) { return collect_plain(s, n, t, buf); }
 #endif
 
 }  // namespace
@@ -187,15 +189,15 @@ int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
   if (m > kCap / 2 || n < 4 * m) return heap_row(scores, n, k, idx, val, 0.0f, 0);
   const float t = lane_threshold(scores, n, m);
   if (t != t) return heap_row(scores, n, k, idx, val, 0.0f, 0);
-  entry buf[kCap];
+  uint64_t buf[kCap];
   const int c = collect(scores, n, t, buf);
   if (c < 0) return heap_row(scores, n, k, idx, val, t, 1);
   // c >= m >= k: the lane maxima all pass.
-  std::nth_element(buf, buf + k - 1, buf + c, entry_before);
-  std::sort(buf, buf + k, entry_before);
+  std::nth_element(buf, buf + k - 1, buf + c);
+  std::sort(buf, buf + k);
   for (int j = 0; j < k; j++) {
-    idx[j] = buf[j].i;
-    val[j] = buf[j].v;
+    idx[j] = (int)(uint32_t)buf[j];
+    val[j] = scores[idx[j]];
   }
   return k;
 }

@@ -173,7 +173,7 @@ void ract_actor_init_params(ract_actor_t<T>* a, ract_rng* rng) {
 
 template <typename T>
 void ract_actor_zero_grad(ract_actor_t<T>* a) {
-  zero(a->grads, a->n_params);
+  ract_zero(a->grads, a->n_params);
 }
 
 template <typename T>
@@ -344,9 +344,7 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
     }
   } else {
     if (mode == RACT_MODE_TRAIN) {
-      for (size_t i = 0; i < (size_t)B * L; i++) {
-        acts->eps[i] = (T)(ract_rng_normal(rng) * (double)c->eps_std);
-      }
+      ract_normal_fill(acts->eps, (size_t)B * L, c->eps_std, rng);
     }
     ract_reparam_forward(acts->z, mu, logvar, acts->eps, B, L, 2 * L);
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ract/core/parallel.h"
 #include "ract/core/rng.h"
 
 namespace {
@@ -447,6 +448,22 @@ TEST_CASE("ops: KL of a diagonal Gaussian and the reparameterisation, halves of 
   double m2 = 0;
   for (float v : e) m2 += (double)v * v;
   CHECK(sqrt(m2 / e.size()) == doctest::Approx(0.01).epsilon(0.03));
+  // The values of ract_rng_normal in order (chunks and threads do not change them).
+  for (int threads : {1, 2}) {
+    ract_set_threads(threads);
+    ract_set_parallel_grain(1);
+    ract_rng a, b;
+    ract_rng_seed(&a, 11, 3);
+    ract_rng_seed(&b, 11, 3);
+    std::vector<float> f(5000);
+    ract_normal_fill(f.data(), f.size(), 0.5f, &a);
+    int same = 0;
+    for (float v : f) same += v == (float)(ract_rng_normal(&b) * 0.5f);
+    CHECK(same == (int)f.size());
+    CHECK(ract_rng_u64(&a) == ract_rng_u64(&b));
+  }
+  ract_set_threads(1);
+  ract_set_parallel_grain(32768);
 }
 
 TEST_CASE("ops: mean-squared error") {

@@ -90,11 +90,11 @@ static void check_row(const std::vector<float>& s, int k) {
 TEST_CASE("topk: long rows (threshold path) equal a stable sort: ties, masks, sorted, NaN") {
   ract_rng r;
   ract_rng_seed(&r, 23, 0);
-  for (int trial = 0; trial < 60; trial++) {
+  for (int trial = 0; trial < 70; trial++) {
     const int n = 400 + (int)ract_rng_below(&r, 5000);
     const int k = 1 + (int)ract_rng_below(&r, 120);
     std::vector<float> s(n);
-    const int kind = trial % 6;
+    const int kind = trial % 7;
     for (int i = 0; i < n; i++) {
       switch (kind) {
         case 0:  // continuous
@@ -112,6 +112,11 @@ TEST_CASE("topk: long rows (threshold path) equal a stable sort: ties, masks, so
         case 4:  // all equal
           s[i] = 1.5f;
           break;
+        case 5: {  // signed zeros tie with each other; negatives
+          const float z[] = {-0.0f, 0.0f, -1.0f, -2.5f, 0.0f, -0.0f, -3.0f, -1e-30f};
+          s[i] = z[ract_rng_below(&r, 8)];
+          break;
+        }
         default:  // logits with masked items
           s[i] = ract_rng_uniform(&r) < 0.3f ? -INFINITY : (float)ract_rng_normal(&r);
       }
