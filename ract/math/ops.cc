@@ -154,6 +154,58 @@ RACT_INLINE vf16 tanh16(vf16 x) {
   return ax < 0.625f ? small : big;
 }
 
+// ln((1 + x) 2^e) for x in [sqrt(1/2) - 1, sqrt(2) - 1): Cephes' logf polynomial (degree 9
+// in x) and e ln 2 in two parts; relative error below 2e-7.
+RACT_INLINE vf16 log1p_core(vf16 x, vf16 fe) {
+  const vf16 z = x * x;
+  vf16 y = splat(7.0376836292E-2f);
+  y = y * x - 1.1514610310E-1f;
+  y = y * x + 1.1676998740E-1f;
+  y = y * x - 1.2420140846E-1f;
+  y = y * x + 1.4249322787E-1f;
+  y = y * x - 1.6668057665E-1f;
+  y = y * x + 2.0000714765E-1f;
+  y = y * x - 2.4999993993E-1f;
+  y = y * x + 3.3333331174E-1f;
+  y = y * x * z;
+  y = y + fe * -2.12194440e-4f - 0.5f * z;
+  return x + y + fe * 0.693359375f;
+}
+
+// ln x of 16 positive normal floats: x = (1 + m) 2^e with 1 + m in [sqrt(1/2), sqrt(2)).
+RACT_INLINE vf16 log16(vf16 x) {
+  const vi16 bits = (vi16)x;
+  vi16 e = ((bits >> 23) & 0xff) - 126;  // x = f 2^e, f in [1/2, 1)
+  vf16 f = (vf16)((bits & 0x007fffff) | 0x3f000000);
+  const vi16 low = f < 0.707106781186547524f;
+  e = low ? e - 1 : e;
+  f = low ? f + f - 1.0f : f - 1.0f;
+  return log1p_core(f, __builtin_convertvector(e, vf16));
+}
+
+// cos(2 pi u) for u in [0, 1]: t = |u - round(u)| and the folds t -> 1/2 - t (sign) and
+// s -> 1/4 - s (cos to sin) are exact in float, then Cephes' cosf or sinf polynomial on
+// [0, pi/4]; absolute error below 2e-7.
+RACT_INLINE vf16 cos2pi16(vf16 u) {
+  vf16 t = u > 0.5f ? u - 1.0f : u;
+  t = t < 0.0f ? -t : t;
+  const vi16 flip = t > 0.25f;
+  const vf16 s = flip ? 0.5f - t : t;
+  const vi16 use_sin = s > 0.125f;
+  const vf16 a = (use_sin ? 0.25f - s : s) * 6.283185307179586f;
+  const vf16 z = a * a;
+  vf16 c = splat(2.443315711809948E-5f);
+  c = c * z - 1.388731625493765E-3f;
+  c = c * z + 4.166664568298827E-2f;
+  c = c * z * z - 0.5f * z + 1.0f;
+  vf16 sn = splat(-1.9515295891E-4f);
+  sn = sn * z + 8.3321608736E-3f;
+  sn = sn * z - 1.6666654611E-1f;
+  sn = sn * z * a + a;
+  const vf16 r = use_sin ? sn : c;
+  return flip ? -r : r;
+}
+
 RACT_INLINE vf16 load16(const float* p) {
   vf16 v;
   memcpy(&v, p, sizeof(v));
@@ -190,6 +242,28 @@ void vtanh(float* out, const float* in, size_t n) {
   size_t i = 0;
   for (; i + 16 <= n; i += 16) store16(out + i, tanh16(load16(in + i)));
   if (i < n) store_tail(out + i, tanh16(load_tail(in + i, (int)(n - i), 0.0f)), (int)(n - i));
+}
+
+// out[i] = std sqrt(-2 ln u1) cos(2 pi u2[i]), Box-Muller on 16 lanes, with u1 = 1 - v[i]
+// given twice: v[i] and u1[i] (both rounded from double). ln u1 comes from v where u1 is
+// near 1 (there u1 has lost v's digits) and from u1 elsewhere (v has lost u1's when u1 is
+// near 0).
+RACT_CLONES
+void box_muller(float* out, const float* v, const float* u1, const float* u2, int n, float std) {
+  for (int i = 0; i < n; i += 16) {
+    const int m = n - i < 16 ? n - i : 16;
+    const vf16 vv = m == 16 ? load16(v + i) : load_tail(v + i, m, 0.5f);
+    const vf16 uu = m == 16 ? load16(u1 + i) : load_tail(u1 + i, m, 0.5f);
+    const vf16 near1 = log1p_core(-vv, splat(0.0f));
+    vf16 r = -2.0f * (vv <= 0.29289321881345248f ? near1 : log16(uu));
+    for (int j = 0; j < 16; j++) r[j] = sqrtf(r[j]);  // -fno-math-errno: one vsqrtps
+    const vf16 c = cos2pi16(m == 16 ? load16(u2 + i) : load_tail(u2 + i, m, 0.0f));
+    if (m == 16) {
+      store16(out + i, std * r * c);
+    } else {
+      store_tail(out + i, std * r * c, m);
+    }
+  }
 }
 
 // Max of l[0..n) (n >= 1); NaN entries are ignored unless all are NaN.
@@ -812,21 +886,21 @@ void ract_reparam_backward(T* dmu, T* dlogvar, const T* dz, const T* logvar, con
 
 template <typename T>
 void ract_normal_fill(T* eps, size_t n, float std, ract_rng* rng) {
-  // The uniforms in stream order on this thread (cheap), Box-Muller's log and cos (the
-  // cost) on the threads: the same values as ract_rng_normal in a loop, any thread count.
-  enum { kChunk = 2048 };
-  double u[2 * kChunk];
-  for (size_t c0 = 0; c0 < n; c0 += kChunk) {
-    const int m = (int)std::min<size_t>(kChunk, n - c0);
-    for (int i = 0; i < m; i++) {
-      u[2 * i] = 1.0 - ract_rng_uniform_double(rng);  // (0, 1], as ract_rng_normal
-      u[2 * i + 1] = ract_rng_uniform_double(rng);
-    }
-    T* out = eps + c0;
-    const int nt = par_threads((size_t)m * 16);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int i = 0; i < m; i++) {
-      out[i] = (T)(sqrt(-2.0 * log(u[2 * i])) * cos(6.283185307179586 * u[2 * i + 1]) * std);
+  if constexpr (!std::is_same<T, float>::value) {
+    for (size_t i = 0; i < n; i++) eps[i] = (T)(ract_rng_normal(rng) * std);
+  } else {
+    // The uniforms of ract_rng_normal in stream order, the transform in float on 16 lanes.
+    enum { kChunk = 1024 };
+    float v[kChunk], u1[kChunk], u2[kChunk];
+    for (size_t c0 = 0; c0 < n; c0 += kChunk) {
+      const int m = (int)std::min<size_t>(kChunk, n - c0);
+      for (int i = 0; i < m; i++) {
+        const double d = ract_rng_uniform_double(rng);
+        v[i] = (float)d;
+        u1[i] = (float)(1.0 - d);  // (0, 1]: >= 2^-53, a normal float
+        u2[i] = (float)ract_rng_uniform_double(rng);
+      }
+      box_muller(eps + c0, v, u1, u2, m, std);
     }
   }
 }

@@ -145,8 +145,10 @@ void ract_reparam_forward(T* z, const T* mu, const T* logvar, const T* eps, int 
 template <typename T>
 void ract_reparam_backward(T* dmu, T* dlogvar, const T* dz, const T* logvar, const T* eps, int B,
                            int L, int ld);
-// eps (n) ~ N(0, std^2) from rng: the values of n calls of ract_rng_normal(rng) * std, in
-// order, whatever the thread count (the transform runs on the library's threads).
+// eps (n) ~ N(0, std^2) from rng: Box-Muller on the uniforms n calls of ract_rng_normal
+// would draw, in the same order (the rng ends in the same state). T = double gives exactly
+// ract_rng_normal(rng) * std; float computes the transform in float on 16 lanes (within
+// 1e-6 of it).
 template <typename T>
 void ract_normal_fill(T* eps, size_t n, float std, ract_rng* rng);
 

@@ -2,7 +2,7 @@
 // critic) is frozen by simply not stepping it. `t` is the 1-based step count of the group
 // (PyTorch keeps it per parameter; all of a group's parameters step together).
 //   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2
-//   p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+//   p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)     (PyTorch's order of operations)
 #ifndef RACT_TRAIN_ADAM_H_
 #define RACT_TRAIN_ADAM_H_
 
