@@ -78,8 +78,9 @@ int ract_topk_finish(ract_topk* t) {
 // entry of the top k is >= t. (2) One pass collects the entries >= t in index order (a few
 // k of them for random scores; NaN never passes). (3) nth_element and a sort of the first
 // k by (score desc, index asc) give exactly the heap's order; both run on 64-bit keys that
-// one integer compare orders (rank_key). Falls back to the heap when a lane maximum is NaN
-// or more entries pass than the stack buffer holds.
+// one integer compare orders (rank_key). (3) is a bucket sort over the survivors' value
+// range where it can be (bucket_select), nth_element and sort otherwise. Falls back to the
+// heap when a lane maximum is NaN or more entries pass than the stack buffer holds.
 namespace {
 
 constexpr int kCap = 1024;  // survivors held on the stack
@@ -180,6 +181,52 @@ int collect(const float* s, int n, float t, uint64_t* buf) {
 int collect(const float* s, int n, float t, uint64_t* buf) { return collect_plain(s, n, t, buf); }
 #endif
 
+// The k first survivors in rank order into out, without comparison sorts: a counting sort
+// into kBuckets ranges of [t, max] from the top down to the bucket that completes k, then an
+// insertion sort by key inside each of those buckets. The bucket (int)((v - t) * scale) is
+// non-decreasing in v (float subtraction, multiplication and truncation are monotonic), so
+// buckets never cross the rank order, and equal scores share one. Returns 0 (the caller
+// sorts) when the range is empty or not finite, or a needed bucket holds over 64 entries.
+bool bucket_select(const float* s, const uint64_t* buf, int c, int k, float t, uint64_t* out) {
+  constexpr int kBuckets = 512, kMaxBucket = 64;
+  float mx = t;
+  for (int j = 0; j < c; j++) {
+    const float v = s[(uint32_t)buf[j]];
+    mx = v > mx ? v : mx;
+  }
+  const float range = mx - t;
+  if (!(range > 0.0f) || !(range < __builtin_inff())) return false;
+  const float scale = (float)(kBuckets - 1) / range;
+  uint16_t bucket[kCap];
+  int count[kBuckets] = {0};
+  for (int j = 0; j < c; j++) {
+    int b = (int)((s[(uint32_t)buf[j]] - t) * scale);
+    b = b < kBuckets - 1 ? b : kBuckets - 1;
+    bucket[j] = (uint16_t)b;
+    count[b]++;
+  }
+  int lo = kBuckets, held = 0;
+  while (held < k) held += count[--lo];  // c >= k: stops at lo >= 0
+  int start[kBuckets];
+  for (int b = kBuckets - 1, pos = 0; b >= lo; b--) {
+    if (count[b] > kMaxBucket) return false;
+    start[b] = pos;
+    pos += count[b];
+  }
+  for (int j = 0; j < c; j++) {
+    if (bucket[j] >= lo) out[start[bucket[j]]++] = buf[j];
+  }
+  for (int b = kBuckets - 1; b >= lo; b--) {  // start[b] is now the end of bucket b
+    for (int j = start[b] - count[b] + 1; j < start[b]; j++) {
+      const uint64_t key = out[j];
+      int i = j - 1;
+      for (; i >= start[b] - count[b] && out[i] > key; i--) out[i + 1] = out[i];
+      out[i + 1] = key;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
@@ -193,10 +240,15 @@ int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
   const int c = collect(scores, n, t, buf);
   if (c < 0) return heap_row(scores, n, k, idx, val, t, 1);
   // c >= m >= k: the lane maxima all pass.
-  std::nth_element(buf, buf + k - 1, buf + c);
-  std::sort(buf, buf + k);
+  uint64_t sorted[kCap];
+  const uint64_t* top = sorted;
+  if (!bucket_select(scores, buf, c, k, t, sorted)) {
+    std::nth_element(buf, buf + k - 1, buf + c);
+    std::sort(buf, buf + k);
+    top = buf;
+  }
   for (int j = 0; j < k; j++) {
-    idx[j] = (int)(uint32_t)buf[j];
+    idx[j] = (int)(uint32_t)top[j];
     val[j] = scores[idx[j]];
   }
   return k;
