@@ -105,12 +105,13 @@ int heap_row(const float* scores, int n, int k, int* idx, float* val, float t, i
   return ract_topk_finish(&h);
 }
 
-// Smallest lane maximum over m lanes (m a multiple of 16, n >= m); NaN if a lane's first
-// entry is NaN (that lane then never updates: the caller falls back).
+// Smallest lane maximum over m lanes (m a multiple of 16, n >= m), and the largest into
+// *top (the row's maximum); NaN if a lane's first entry is NaN (that lane then never
+// updates: the caller falls back).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
-float lane_threshold(const float* s, int n, int m) {
+float lane_threshold(const float* s, int n, int m, float* top) {
   float acc[kCap];
   if (m < 1 || m > kCap || n < m) return __builtin_nanf("");
   for (int j = 0; j < m; j++) acc[j] = s[j];
@@ -119,11 +120,13 @@ float lane_threshold(const float* s, int n, int m) {
     for (int j = 0; j < m; j++) acc[j] = s[i + j] > acc[j] ? s[i + j] : acc[j];
   }
   for (int j = 0; i + j < n; j++) acc[j] = s[i + j] > acc[j] ? s[i + j] : acc[j];
-  float t = acc[0];
+  float t = acc[0], mx = acc[0];
   for (int j = 0; j < m; j++) {
     if (acc[j] != acc[j]) return acc[j];
     t = acc[j] < t ? acc[j] : t;
+    mx = acc[j] > mx ? acc[j] : mx;
   }
+  *top = mx;
   return t;
 }
 
@@ -187,13 +190,10 @@ int collect(const float* s, int n, float t, uint64_t* buf) { return collect_plai
 // non-decreasing in v (float subtraction, multiplication and truncation are monotonic), so
 // buckets never cross the rank order, and equal scores share one. Returns 0 (the caller
 // sorts) when the range is empty or not finite, or a needed bucket holds over 64 entries.
-bool bucket_select(const float* s, const uint64_t* buf, int c, int k, float t, uint64_t* out) {
+// t and mx: the smallest and largest survivor; out: room for kCap + 1 keys.
+bool bucket_select(const float* s, const uint64_t* buf, int c, int k, float t, float mx,
+                   uint64_t* out) {
   constexpr int kBuckets = 512, kMaxBucket = 64;
-  float mx = t;
-  for (int j = 0; j < c; j++) {
-    const float v = s[(uint32_t)buf[j]];
-    mx = v > mx ? v : mx;
-  }
   const float range = mx - t;
   if (!(range > 0.0f) || !(range < __builtin_inff())) return false;
   const float scale = (float)(kBuckets - 1) / range;
@@ -207,14 +207,17 @@ bool bucket_select(const float* s, const uint64_t* buf, int c, int k, float t, u
   }
   int lo = kBuckets, held = 0;
   while (held < k) held += count[--lo];  // c >= k: stops at lo >= 0
-  int start[kBuckets];
+  int start[kBuckets + 1];
   for (int b = kBuckets - 1, pos = 0; b >= lo; b--) {
     if (count[b] > kMaxBucket) return false;
     start[b] = pos;
     pos += count[b];
   }
+  start[kBuckets] = kCap;  // the entries below bucket lo all go to out[kCap] (no branch)
   for (int j = 0; j < c; j++) {
-    if (bucket[j] >= lo) out[start[bucket[j]]++] = buf[j];
+    const int b = bucket[j] >= lo ? bucket[j] : kBuckets;
+    out[start[b]] = buf[j];
+    start[b] += b != kBuckets;
   }
   for (int b = kBuckets - 1; b >= lo; b--) {  // start[b] is now the end of bucket b
     for (int j = start[b] - count[b] + 1; j < start[b]; j++) {
@@ -234,15 +237,16 @@ int ract_topk_row(const float* scores, int n, int k, int* idx, float* val) {
   if (k <= 0) return 0;
   const int m = (k + 15) / 16 * 16;
   if (m > kCap / 2 || n < 4 * m) return heap_row(scores, n, k, idx, val, 0.0f, 0);
-  const float t = lane_threshold(scores, n, m);
+  float mx;
+  const float t = lane_threshold(scores, n, m, &mx);
   if (t != t) return heap_row(scores, n, k, idx, val, 0.0f, 0);
   uint64_t buf[kCap];
   const int c = collect(scores, n, t, buf);
   if (c < 0) return heap_row(scores, n, k, idx, val, t, 1);
   // c >= m >= k: the lane maxima all pass.
-  uint64_t sorted[kCap];
+  uint64_t sorted[kCap + 1];
   const uint64_t* top = sorted;
-  if (!bucket_select(scores, buf, c, k, t, sorted)) {
+  if (!bucket_select(scores, buf, c, k, t, mx, sorted)) {
     std::nth_element(buf, buf + k - 1, buf + c);
     std::sort(buf, buf + k);
     top = buf;

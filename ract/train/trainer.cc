@@ -147,7 +147,9 @@ ract_status ract_train_config_preset(ract_train_config* c, const char* preset, r
     c->drop_last = 1;
     snprintf(c->valid_metric, sizeof(c->valid_metric), "ndcg@100");
   }
-  c->eval_batch = 1024;
+  // As large as a training batch: the logits buffer holds that many rows anyway, and one
+  // BLIS call per 2048 users packs the decoder's weights half as often as two of 1024.
+  c->eval_batch = std::max(1024, c->train_batch_size);
   return RACT_OK;
 }
 
@@ -191,7 +193,8 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   RACT_CHECK(ract_model_config_check(&c->model, err));
   const int I = data->n_items;
   const int B = std::min(c->train_batch_size, data->train.rows);
-  const int EB = c->eval_batch;
+  // No more rows per evaluation batch than the largest evaluation set has.
+  const int EB = std::max(1, std::min(c->eval_batch, std::max(data->valid.rows, data->test.rows)));
   int64_t nnz_train = max_batch_nnz_any(&data->train, B);
   if (nnz_train < 0) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
   int64_t nnz = std::max({nnz_train, max_batch_nnz_contiguous(&data->valid.input, EB),
@@ -241,6 +244,7 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   RACT_CHECK(ract_arena_create(&t->arena, bytes, err));
   ract_arena* a = &t->arena;
   t->max_batch_nnz = nnz;
+  t->eval_rows = EB;
   RACT_CHECK(ract_actor_create(&t->actor, &c->model, I, a, err));
   RACT_CHECK(ract_critic_create(&t->critic, &c->model, a, err));
   RACT_CHECK(ract_actor_acts_create(&t->aacts, &t->actor, max_batch, nnz, a, err));
@@ -280,9 +284,9 @@ void ract_trainer_free(ract_trainer* t) {
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err) {
   RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
-  // The evaluator's score block is the actor's logits buffer (max_batch >= eval_batch rows):
+  // The evaluator's score block is the actor's logits buffer (max_batch >= eval_rows rows):
   // the forward writes the scores where they are ranked, and no second B x I block exists.
-  return ract_eval_run_block(out, set, t->data->n_items, eval_model, t, t->cfg.eval_batch,
+  return ract_eval_run_block(out, set, t->data->n_items, eval_model, t, t->eval_rows,
                              t->aacts.logits, &t->scratch, err);
 }
 

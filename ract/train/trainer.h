@@ -52,7 +52,7 @@ typedef struct ract_train_config {
   char valid_metric[32];         // "mrr@10", "ndcg@100", ...
   int topk[RACT_METRICS_MAX_K];  // metric cut-offs of the tables
   int n_topk;
-  int eval_batch;  // users per evaluation batch
+  int eval_batch;  // users per evaluation batch (presets: the training batch, >= 1024)
   int threads;
   uint64_t seed;
 } ract_train_config;
@@ -122,6 +122,7 @@ typedef struct ract_trainer {
   int64_t* batch_ptr;
   int32_t* batch_idx;
   int64_t max_batch_nnz;
+  int eval_rows;       // users per evaluation batch: eval_batch, at most the largest eval set
   float* best_actor;   // snapshot of actor params
   float* best_critic;  // snapshot of critic params (+ 6 floats of BN running stats)
   ract_epoch_log* log;
