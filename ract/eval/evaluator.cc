@@ -28,14 +28,23 @@ size_t ract_eval_bytes(int n_items, int batch, int max_k) {
 ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse mask,
                                 ract_sparse truth, int n_items, ract_eval_model_fn fn, void* ctx,
                                 int batch, ract_arena* scratch, ract_error* err) {
-  return ract_eval_run_views_block(m, input, mask, truth, n_items, fn, ctx, batch, nullptr, scratch,
-                                   err);
+  return ract_eval_run_views_block(m, input, mask, truth, n_items, fn, ctx, batch, nullptr, nullptr,
+                                   scratch, err);
+}
+
+// row[i] += offset[i]: the output bias a model left out of its scores.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+static void
+add_offset(float* __restrict row, const float* __restrict offset, int n) {
+  for (int i = 0; i < n; i++) row[i] += offset[i];
 }
 
 ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_sparse mask,
                                       ract_sparse truth, int n_items, ract_eval_model_fn fn,
-                                      void* ctx, int batch, float* block, ract_arena* scratch,
-                                      ract_error* err) {
+                                      void* ctx, int batch, float* block, const float* offset,
+                                      ract_arena* scratch, ract_error* err) {
   if (!m || !fn || !scratch || batch < 1 || n_items < 1)
     return ract_fail(err, RACT_ERR_ARG, "eval: invalid arguments (batch %d, items %d)", batch,
                      n_items);
@@ -92,6 +101,7 @@ ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_s
       n_rel[i] = (int)(truth.ptr[r + 1] - truth.ptr[r]);
       n_hit[i] = 0;
       if (n_rel[i] == 0) continue;
+      if (offset) add_offset(row, offset, n_items);
       for (int64_t j = mask.ptr[r]; j < mask.ptr[r + 1]; j++) row[mask.idx[j]] = -INFINITY;
       int n = ract_topk_row(row, n_items, kmax, sl->top_idx, sl->top_val);
       uint8_t* h = hits + (size_t)i * kmax;
@@ -113,14 +123,14 @@ ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_s
 ract_status ract_eval_run(ract_metrics* m, const ract_eval_set* set, int n_items,
                           ract_eval_model_fn fn, void* ctx, int batch, ract_arena* scratch,
                           ract_error* err) {
-  return ract_eval_run_block(m, set, n_items, fn, ctx, batch, nullptr, scratch, err);
+  return ract_eval_run_block(m, set, n_items, fn, ctx, batch, nullptr, nullptr, scratch, err);
 }
 
 ract_status ract_eval_run_block(ract_metrics* m, const ract_eval_set* set, int n_items,
                                 ract_eval_model_fn fn, void* ctx, int batch, float* block,
-                                ract_arena* scratch, ract_error* err) {
+                                const float* offset, ract_arena* scratch, ract_error* err) {
   if (!set) return ract_fail(err, RACT_ERR_ARG, "eval: no evaluation set");
   return ract_eval_run_views_block(m, ract_csr_view(&set->input), ract_csr_view(&set->mask),
                                    ract_csr_view(&set->truth), n_items, fn, ctx, batch, block,
-                                   scratch, err);
+                                   offset, scratch, err);
 }

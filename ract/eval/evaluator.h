@@ -43,13 +43,15 @@ ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse 
 
 // Variants with the score block (batch x n_items floats, contiguous) given by the caller, e.g.
 // the model's own output buffer, so that the model can write its scores in place; NULL takes
-// it from scratch. The block is overwritten.
+// it from scratch. The block is overwritten. offset (n_items) or NULL: added to every score
+// row before it is masked and ranked (a model's output bias, left out of the block by the
+// model: one pass over the scores fewer).
 ract_status ract_eval_run_block(ract_metrics* m, const ract_eval_set* set, int n_items,
                                 ract_eval_model_fn fn, void* ctx, int batch, float* block,
-                                ract_arena* scratch, ract_error* err);
+                                const float* offset, ract_arena* scratch, ract_error* err);
 ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_sparse mask,
                                       ract_sparse truth, int n_items, ract_eval_model_fn fn,
-                                      void* ctx, int batch, float* block, ract_arena* scratch,
-                                      ract_error* err);
+                                      void* ctx, int batch, float* block, const float* offset,
+                                      ract_arena* scratch, ract_error* err);
 
 #endif  // RACT_EVAL_EVALUATOR_H_

@@ -23,7 +23,7 @@ void gemm_loops(T* c, bool ta, const T* a, bool tb, const T* b, int M, int N, in
         T bv = tb ? b[(size_t)j * K + k] : b[(size_t)k * N + j];
         s += (double)av * (double)bv;
       }
-      c[(size_t)i * N + j] = (T)(beta * c[(size_t)i * N + j] + s);
+      c[(size_t)i * N + j] = beta == 0 ? (T)s : (T)(beta * c[(size_t)i * N + j] + s);
     }
   }
 }
@@ -442,6 +442,10 @@ void ract_zero(T* p, size_t n) {
 // ---------------------------------------------------------------- dense linear
 template <typename T>
 void ract_linear_forward(T* out, const T* inp, const T* w, const T* b, int B, int C, int O) {
+  if (b == nullptr) {
+    mm(out, false, inp, true, w, B, O, C, (T)0);  // BLIS neither reads out nor needs it zeroed
+    return;
+  }
   broadcast_rows(out, b, B, O);
   mm(out, false, inp, true, w, B, O, C, (T)1);
 }

@@ -357,7 +357,8 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
     ract_tanh_forward(acts->dec_h[j], acts->dec_h[j], (size_t)B * dout);
     prev = acts->dec_h[j];
   }
-  ract_linear_forward(acts->logits, prev, a->p.out_w, a->p.out_b, B, h[0], I);
+  ract_linear_forward(acts->logits, prev, a->p.out_w, acts->defer_out_bias ? nullptr : a->p.out_b,
+                      B, h[0], I);
   acts->batch = B;
   acts->mode = mode;
   acts->dlogits_ready = 0;

@@ -286,8 +286,12 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
   RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
   // The evaluator's score block is the actor's logits buffer (max_batch >= eval_rows rows):
   // the forward writes the scores where they are ranked, and no second B x I block exists.
-  return ract_eval_run_block(out, set, t->data->n_items, eval_model, t, t->eval_rows,
-                             t->aacts.logits, &t->scratch, err);
+  // The forward leaves the output bias to the evaluator's ranking pass.
+  t->aacts.defer_out_bias = 1;
+  ract_status s = ract_eval_run_block(out, set, t->data->n_items, eval_model, t, t->eval_rows,
+                                      t->aacts.logits, t->actor.p.out_b, &t->scratch, err);
+  t->aacts.defer_out_bias = 0;
+  return s;
 }
 
 // Gathers rows order[r0 .. r0+n) of the training matrix into the batch buffers.

@@ -31,6 +31,16 @@ ract_status fake_score(void* ctx, ract_sparse in, ract_tensor scores, ract_error
   return RACT_OK;
 }
 
+// The same scores with a per-item offset left out (as a model that defers its output bias).
+const float kOffset[6] = {5, -1, 0, 2, 0.5f, -3};
+ract_status unbiased_score(void* ctx, ract_sparse in, ract_tensor scores, ract_error* err) {
+  RACT_CHECK(fake_score(ctx, in, scores, err));
+  for (int r = 0; r < scores.rows; r++) {
+    for (int i = 0; i < 6; i++) ract_tensor_row(scores, r)[i] -= kOffset[i];
+  }
+  return RACT_OK;
+}
+
 ract_csr csr(int rows, const std::vector<std::vector<int>>& items) {
   std::vector<int32_t> r, c;
   for (int i = 0; i < rows; i++)
@@ -74,6 +84,29 @@ TEST_CASE("evaluator: masking, ties by lower index, input rows, any batch size")
     CHECK(m.hit[1] == doctest::Approx(1.0));
     CHECK(m.precision[0] == doctest::Approx(0.5));
     CHECK(m.precision[1] == doctest::Approx(0.375));
+  }
+
+  // A model that leaves an offset out of its block: added back before ranking, the same
+  // metrics; left out, others.
+  {
+    const int ks[] = {2, 4};
+    ract_metrics a, b, c;
+    REQUIRE(ract_metrics_init(&a, ks, 2, nullptr) == RACT_OK);
+    b = a;
+    c = a;
+    std::vector<float> block(3 * 6);
+    FakeModel m1, m2, m3;
+    REQUIRE(ract_eval_run(&a, &set, 6, fake_score, &m1, 2, &arena, nullptr) == RACT_OK);
+    REQUIRE(ract_eval_run_block(&b, &set, 6, unbiased_score, &m2, 2, block.data(), kOffset, &arena,
+                                nullptr) == RACT_OK);
+    REQUIRE(ract_eval_run_block(&c, &set, 6, unbiased_score, &m3, 2, block.data(), nullptr, &arena,
+                                nullptr) == RACT_OK);
+    for (int j = 0; j < 2; j++) {
+      CHECK(b.ndcg[j] == a.ndcg[j]);
+      CHECK(b.recall[j] == a.recall[j]);
+      CHECK(b.mrr[j] == a.mrr[j]);
+    }
+    CHECK(c.ndcg[0] != a.ndcg[0]);
   }
 
   // K larger than the item count: the list holds all 6 items (masked ones last).
