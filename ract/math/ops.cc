@@ -451,6 +451,13 @@ void ract_linear_forward(T* out, const T* inp, const T* w, const T* b, int B, in
 }
 
 template <typename T>
+void ract_linear_add_bias(T* out, const T* b, int B, int O) {
+  const int nt = par_threads((size_t)B * O);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int r = 0; r < B; r++) axpy(out + (size_t)r * O, b, (T)1, O);
+}
+
+template <typename T>
 void ract_linear_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, const T* w, int B,
                           int C, int O) {
   if (dinp) mm(dinp, false, dout, false, w, B, C, O, (T)1);  // (B,O) @ (O,C)
@@ -834,8 +841,12 @@ void ract_softmax_ce_backward(T* dlogits, const T* dloss, const T* logits, const
 }
 
 template <typename T>
-void ract_softmax_ce_fused(T* loss, T* lse, T* logits, const T* dloss, ract_sparse x) {
+void ract_softmax_ce_fused(T* loss, T* lse, T* logits, const T* dloss, ract_sparse x,
+                           const T* bias) {
   if constexpr (!std::is_same<T, float>::value) {
+    for (int b = 0; bias && b < x.rows; b++) {
+      for (int i = 0; i < x.cols; i++) logits[(size_t)b * x.cols + i] += bias[i];
+    }
     ract_softmax_ce_forward<T>(loss, lse, logits, x);
     ract_softmax_ce_backward<T>(logits, dloss, logits, lse, x);
   } else {
@@ -844,6 +855,7 @@ void ract_softmax_ce_fused(T* loss, T* lse, T* logits, const T* dloss, ract_spar
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int b = 0; b < x.rows; b++) {
       float* l = logits + (size_t)b * I;
+      if (bias) axpy(l, bias, 1.0f, I);  // l + 1 * bias: exactly l + bias
       double n, dot;
       row_target(x, b, l, &n, &dot);
       const float mx = row_max(l, I);
@@ -969,7 +981,8 @@ void ract_mse_backward(T* dpred, T dloss, const T* pred, const T* target, int n)
   template void ract_dropout_sparse_backward<T>(T*, const T*, const uint8_t*, ract_sparse, T);    \
   template void ract_softmax_ce_forward<T>(T*, T*, const T*, ract_sparse);                        \
   template void ract_softmax_ce_backward<T>(T*, const T*, const T*, const T*, ract_sparse);       \
-  template void ract_softmax_ce_fused<T>(T*, T*, T*, const T*, ract_sparse);                      \
+  template void ract_linear_add_bias<T>(T*, const T*, int, int);                                  \
+  template void ract_softmax_ce_fused<T>(T*, T*, T*, const T*, ract_sparse, const T*);            \
   template void ract_kl_forward<T>(T*, const T*, const T*, int, int, int);                        \
   template void ract_kl_backward<T>(T*, T*, const T*, const T*, const T*, int, int, int);         \
   template void ract_reparam_forward<T>(T*, const T*, const T*, const T*, int, int, int);         \

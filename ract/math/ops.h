@@ -24,6 +24,10 @@ void ract_zero(T* p, size_t n);
 // out (B,O), inp (B,C), w (O,C), b (O) or NULL
 template <typename T>
 void ract_linear_forward(T* out, const T* inp, const T* w, const T* b, int B, int C, int O);
+// With b NULL out is written by the product alone; ract_linear_add_bias adds b later (a
+// reader that sweeps the rows anyway adds it itself): out (B,O) += b per row.
+template <typename T>
+void ract_linear_add_bias(T* out, const T* b, int B, int O);
 // dinp (B,C) += dout @ w;  dw (O,C) += dout^T @ inp;  db (O) += sum_b dout
 template <typename T>
 void ract_linear_backward(T* dinp, T* dw, T* db, const T* dout, const T* inp, const T* w, int B,
@@ -124,8 +128,11 @@ void ract_softmax_ce_backward(T* dlogits, const T* dloss, const T* logits, const
 // Forward and backward in one sweep per row, IN PLACE: logits (B,I) in, dL/dlogits out
 // (written, with upstream weights dloss (B)); loss and lse as the forward. One exp per
 // element: max, e = exp(l - max) stored over the row with its sum, then the scale.
+// bias (I) or NULL: added to each row first (the output layer's bias, when its forward
+// left it out: the sweep reads the row anyway).
 template <typename T>
-void ract_softmax_ce_fused(T* loss, T* lse, T* logits, const T* dloss, ract_sparse x);
+void ract_softmax_ce_fused(T* loss, T* lse, T* logits, const T* dloss, ract_sparse x,
+                           const T* bias);
 
 // ---- KL of a diagonal Gaussian against N(0,1), per row
 // kl (B), mu/logvar (B,L) with row stride ld (they may be two halves of one (B,2L) buffer)

@@ -273,6 +273,15 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
   return ract_arena_check(arena, "actor activations", err);
 }
 
+// Adds the output bias a deferred forward left out (defer_out_bias), for the readers that
+// do not add it in their own pass.
+template <typename T>
+void complete_logits(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts) {
+  if (!acts->logits_unbiased) return;
+  ract_linear_add_bias(acts->logits, a->p.out_b, acts->batch, a->n_items);
+  acts->logits_unbiased = 0;
+}
+
 // ---------------------------------------------------------------- forward
 template <typename T>
 ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
@@ -362,6 +371,7 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   acts->batch = B;
   acts->mode = mode;
   acts->dlogits_ready = 0;
+  acts->logits_unbiased = acts->defer_out_bias;
   return RACT_OK;
 }
 
@@ -369,6 +379,7 @@ template <typename T>
 T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta) {
   const int B = acts->batch, L = a->latent;
   ract_sparse xb = ract_sparse_rows(x, 0, B);
+  complete_logits(a, acts);
   ract_softmax_ce_forward(acts->ce, acts->lse, acts->logits, xb);
   ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
   double s = 0;
@@ -384,7 +395,9 @@ T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ra
                         float beta, const T* dce) {
   const int B = acts->batch, L = a->latent;
   ract_sparse xb = ract_sparse_rows(x, 0, B);
-  ract_softmax_ce_fused(acts->ce, acts->lse, acts->logits, dce, xb);
+  ract_softmax_ce_fused(acts->ce, acts->lse, acts->logits, dce, xb,
+                        acts->logits_unbiased ? a->p.out_b : (const T*)nullptr);
+  acts->logits_unbiased = 0;
   acts->dlogits_ready = 1;
   ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
   double s = 0;
@@ -409,7 +422,10 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
   if (!dce) return ract_fail(err, RACT_ERR_ARG, "actor_backward: dce is null");
   // dL/dlogits = dce * (softmax * n - x), in place over the logits.
   T* dlogits = acts->logits;
-  if (!acts->dlogits_ready) ract_softmax_ce_backward(dlogits, dce, acts->logits, acts->lse, x);
+  if (!acts->dlogits_ready) {
+    complete_logits(a, acts);
+    ract_softmax_ce_backward(dlogits, dce, acts->logits, acts->lse, x);
+  }
   acts->dlogits_ready = 1;
   // Output layer: dlogits (B,I) -> d dec_h[k-1] (B,h1).
   T* da = acts->d_a;

@@ -130,7 +130,9 @@ struct ract_actor_acts_t {
   T* dec_h[RACT_MAX_LAYERS];  // B x (hk, ..., h1), after tanh
   T* logits;                  // B x I; ract_actor_backward overwrites it with dlogits
   int defer_out_bias;         // set by a caller: forwards leave out_b out of the logits
-                              // (an evaluator adds it while ranking: no B x I bias pass)
+                              // (an evaluator adds it while ranking, the fused loss in its
+                              // sweep: no B x I bias pass)
+  int logits_unbiased;        // the last forward left out_b out (any other reader adds it)
   int dlogits_ready;          // 1 after ract_actor_loss_fused: logits holds dlogits
   T* lse;                     // B: log-sum-exp of each logits row
   T* ce;                      // B: -sum_i x_i log_softmax_i

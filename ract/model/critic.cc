@@ -355,6 +355,9 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
     return ract_fail(err, RACT_ERR_SHAPE, "critic_target: input %d x %d, forward was %d x %d",
                      x.rows, x.cols, B, I);
   }
+  if (acts->logits_unbiased) {
+    return ract_fail(err, RACT_ERR_ARG, "critic_target: the forward left the output bias out");
+  }
   int nt = ract_threads_for((size_t)B * I);
   if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
   const size_t mark = ract_arena_mark(scratch);

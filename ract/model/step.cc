@@ -36,7 +36,11 @@ ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, r
   const bool actor_batch = stage == RACT_STAGE_ACTOR_PRETRAIN;
   const float beta = ract_anneal_next(cfg, m->anneal, actor_batch);
   st.beta = beta;
-  RACT_CHECK(ract_actor_forward(a, aa, x, RACT_MODE_TRAIN, rng, err));
+  // The actor stage's fused loss adds the output bias in its sweep over the logits.
+  aa->defer_out_bias = stage == RACT_STAGE_ACTOR_PRETRAIN;
+  const ract_status fs = ract_actor_forward(a, aa, x, RACT_MODE_TRAIN, rng, err);
+  aa->defer_out_bias = 0;
+  RACT_CHECK(fs);
   if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
     // The upstream weights are known before the loss: loss and dL/dlogits in one sweep.
     for (int b = 0; b < B; b++) {

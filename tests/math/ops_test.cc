@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 #include <math.h>
+#include <string.h>
 
 #include <functional>
 #include <string>
@@ -552,10 +553,26 @@ TEST_CASE("ops: fused softmax cross-entropy equals forward + backward (float and
   std::vector<float> loss(B), lse(B), d(B * I, 0.0f), loss2(B), lse2(B), f = lg;
   ract_softmax_ce_forward(loss.data(), lse.data(), lg.data(), x);
   ract_softmax_ce_backward(d.data(), dl.data(), lg.data(), lse.data(), x);
-  ract_softmax_ce_fused(loss2.data(), lse2.data(), f.data(), dl.data(), x);
+  ract_softmax_ce_fused(loss2.data(), lse2.data(), f.data(), dl.data(), x, (const float*)nullptr);
+  // A bias left out of the logits and given to the sweep: the same bits as logits + bias.
+  {
+    std::vector<float> bias(I), unbiased(B * I), biased(B * I), l3(B), s3(B), l4(B), s4(B);
+    for (float& v : bias) v = (float)ract_rng_normal(&r);
+    for (int i = 0; i < B * I; i++) {
+      unbiased[i] = lg[i];
+      biased[i] = lg[i] + bias[i % I];
+    }
+    ract_softmax_ce_fused(l3.data(), s3.data(), unbiased.data(), dl.data(), x, bias.data());
+    ract_softmax_ce_fused(l4.data(), s4.data(), biased.data(), dl.data(), x, (const float*)nullptr);
+    CHECK(memcmp(unbiased.data(), biased.data(), sizeof(float) * B * I) == 0);
+    CHECK(memcmp(l3.data(), l4.data(), sizeof(float) * B) == 0);
+    CHECK(memcmp(s3.data(), s4.data(), sizeof(float) * B) == 0);
+    CHECK(l3[0] != loss2[0]);  // the bias mattered
+  }
   // Against the double op on the same inputs.
   Vec lgd(lg.begin(), lg.end()), dld(dl.begin(), dl.end()), lossd(B), lsed(B);
-  ract_softmax_ce_fused(lossd.data(), lsed.data(), lgd.data(), dld.data(), x);
+  ract_softmax_ce_fused(lossd.data(), lsed.data(), lgd.data(), dld.data(), x,
+                        (const double*)nullptr);
   for (int b = 0; b < B; b++) {
     CHECK(loss2[b] == loss[b]);
     CHECK(lse2[b] == lse[b]);

@@ -574,6 +574,21 @@ static void check_fused_loss() {
     }
     CHECK(mag > 0);
     CHECK(worst <= 1e-6 * (mag + 1));
+    // The forward leaving the output bias out (defer_out_bias): the fused sweep adds it (the
+    // same bits as the fused path), the unfused loss through complete_logits (the same bits
+    // as the unfused path).
+    acts.defer_out_bias = 1;
+    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+    CHECK(acts.logits_unbiased == 1);
+    const T l3 = ract_actor_loss_fused(&a, &acts, x, 0.2f, dce);
+    CHECK(acts.logits_unbiased == 0);
+    ract_actor_zero_grad(&a);
+    REQUIRE(ract_actor_backward(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
+    CHECK(l3 == l1);
+    CHECK(memcmp(g1.data(), a.grads, sizeof(T) * a.n_params) == 0);
+    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+    CHECK(ract_actor_loss(&a, &acts, x, 0.2f) == l2);
+    acts.defer_out_bias = 0;
   }
 }
 
