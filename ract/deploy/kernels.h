@@ -3,8 +3,9 @@
 // blocks of independent float accumulators, so any C++ compiler vectorises them for its
 // target (SSE on baseline x86-64, NEON on aarch64). On x86-64 the GEMVs dispatch at run time
 // to AVX-512 or AVX2 bodies (F16C for fp16, VNNI for the quantised int8 GEMV) that keep the
-// portable summation order term for term, so every x86 CPU gives the same bits; other
-// targets build only the portable code.
+// portable summation order term for term; nothing is contracted into a fused multiply-add
+// (-ffp-contract=off), so every CPU, x86-64 or aarch64, gives the same bits. Other targets
+// build only the portable code.
 //
 // Weights are row-major. An int8 matrix carries one fp32 scale per row: W[r][c] is
 // scale[r] * q[r][c]. An fp16 matrix holds IEEE binary16 bit patterns.

@@ -130,6 +130,40 @@ TEST_CASE("kernels: GEMV and AXPY equal plain loops for every dtype and ragged s
   }
 }
 
+// The documented order: 16 lane sums (lane c mod 16, multiply then add), a tree at the end.
+static float lanes_dot(const float* w, const float* x, int cols) {
+  float acc[16] = {0};
+  for (int c = 0; c < cols; c++) acc[c % 16] += w[c] * x[c];
+  for (int s = 8; s > 0; s /= 2) {
+    for (int j = 0; j < s; j++) acc[j] += acc[j + s];
+  }
+  return acc[0];
+}
+
+TEST_CASE("kernels: fp32 and fp16 GEMV give the documented sums bit for bit (any CPU)") {
+  ract_rng r;
+  ract_rng_seed(&r, 9, 0);
+  for (int cols : {1, 15, 16, 17, 100, 600}) {
+    const int rows = 13;  // 4-row groups and a rest
+    std::vector<float> W(rows * cols), Wf(rows * cols), x(cols), y(rows), yh(rows);
+    std::vector<uint16_t> Wh(rows * cols);
+    for (auto& v : x) v = (float)ract_rng_normal(&r);
+    for (int i = 0; i < rows * cols; i++) {
+      W[i] = (float)ract_rng_normal(&r);
+      Wh[i] = ract_kernel_float_to_half(W[i]);
+      Wf[i] = ract_kernel_half_to_float(Wh[i]);
+    }
+    ract_kernel_gemv_f32(y.data(), W.data(), x.data(), rows, cols);
+    ract_kernel_gemv_f16(yh.data(), Wh.data(), x.data(), rows, cols);
+    for (int o = 0; o < rows; o++) {
+      CAPTURE(cols);
+      CAPTURE(o);
+      CHECK(bits(y[o]) == bits(lanes_dot(&W[o * cols], x.data(), cols)));
+      CHECK(bits(yh[o]) == bits(lanes_dot(&Wf[o * cols], x.data(), cols)));
+    }
+  }
+}
+
 TEST_CASE("kernels: int8 GEMV with an int8 activation: exact integer sums, bounded error") {
   ract_rng r;
   ract_rng_seed(&r, 17, 0);
