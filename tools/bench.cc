@@ -32,6 +32,7 @@
 #include "ract/core/rng.h"
 #include "ract/data/dataset.h"
 #include "ract/data/vocab.h"
+#include "ract/deploy/model_file.h"
 #include "ract/math/gemm.h"
 #include "ract/ract.h"
 #include "ract/train/export.h"
@@ -258,29 +259,11 @@ struct ScoreResult {
   size_t bytes = 0;
 };
 
-ract_status read_file(const char* path, void** blob, size_t* len, ract_error* err) {
-  FILE* f = fopen(path, "rb");
-  if (!f) return ract_fail(err, RACT_ERR_IO, "%s: cannot open", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  void* b = aligned_alloc(64, ((size_t)n + 63) / 64 * 64);
-  if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
-    fclose(f);
-    free(b);
-    return ract_fail(err, RACT_ERR_IO, "%s: cannot read", path);
-  }
-  fclose(f);
-  *blob = b;
-  *len = (size_t)n;
-  return RACT_OK;
-}
-
 ract_status bench_scorer(const char* path, const ract_eval_set* set, int users, ScoreResult* out,
                          ract_error* err) {
   void* blob = nullptr;
   size_t len = 0;
-  RACT_CHECK(read_file(path, &blob, &len, err));
+  RACT_CHECK(ract_model_file_read(path, &blob, &len, err));  // as tools/score loads it
   out->bytes = len;
   ract_model model;
   ract_status s = ract_model_load(&model, blob, len, err);
