@@ -15,7 +15,8 @@ AVX-512 kernels and two threads, `BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 OMP_NUM_TH
 
   D=../shared/data/ml-1m/recbole_split
   BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
-    tools/bench_recbole.py --threads=2 --train=$D/train.tsv --valid=$D/valid.tsv
+    tools/bench_recbole.py --threads=2 --train=$D/train.tsv --valid=$D/valid.tsv \
+    --test=$D/test.tsv
 """
 import argparse
 import json
@@ -67,18 +68,32 @@ class Actor(torch.nn.Module):
         return self.dec(z), mu, logvar
 
 
-def dense(rows, users, n_items):
-    x = torch.zeros(len(users), n_items)
-    r = [b for b, u in enumerate(users) for _ in rows[u]]
-    c = [i for u in users for i in rows[u]]
-    x[r, c] = 1.0
-    return x
+class History:
+    """The users' items as one flat tensor (RecBole keeps a padded history matrix): a batch's
+    dense (B, I) rating matrix is one index_put, no Python loop per item."""
+
+    def __init__(self, rows):
+        self.items = torch.tensor([i for r in rows for i in r], dtype=torch.long)
+        self.len = torch.tensor([len(r) for r in rows], dtype=torch.long)
+        self.start = torch.cumsum(self.len, 0) - self.len
+
+    def dense(self, users, n_items):
+        users = torch.as_tensor(users, dtype=torch.long)
+        lens = self.len[users]
+        rows = torch.repeat_interleave(torch.arange(len(users)), lens)
+        offs = torch.arange(int(lens.sum())) - torch.repeat_interleave(torch.cumsum(lens, 0) - lens,
+                                                                       lens)
+        cols = self.items[torch.repeat_interleave(self.start[users], lens) + offs]
+        x = torch.zeros(len(users), n_items)
+        x[rows, cols] = 1.0
+        return x
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", required=True)
     ap.add_argument("--valid", required=True)
+    ap.add_argument("--test", help="read for the item vocabulary only (as tools/bench counts items)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=3, help="the first is a warm-up")
     ap.add_argument("--batch", type=int, default=2048)
@@ -89,8 +104,11 @@ def main():
     users, items = {}, {}
     train = read_pairs(a.train, users, items)
     valid = read_pairs(a.valid, users, items)
+    if a.test:
+        read_pairs(a.test, users, items)
     n_users, n_items = len(users), len(items)
     hist, truth = csr(train, n_users), csr(valid, n_users)
+    hist_t = History(hist)
     model = Actor(n_items, 600, 128)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     train_users = [u for u in range(n_users) if hist[u]]
@@ -100,7 +118,7 @@ def main():
         perm = torch.randperm(len(train_users)).tolist()
         for b0 in range(0, len(perm), a.batch):
             batch = [train_users[j] for j in perm[b0:b0 + a.batch]]
-            x = dense(hist, batch, n_items)
+            x = hist_t.dense(batch, n_items)
             logits, mu, logvar = model(x, True)
             step += 1
             beta = min(0.2, step / 200000)
@@ -120,7 +138,7 @@ def main():
             hits = 0
             for b0 in range(0, len(eval_users), 1024):
                 batch = eval_users[b0:b0 + 1024]
-                x = dense(hist, batch, n_items)
+                x = hist_t.dense(batch, n_items)
                 scores, _, _ = model(x, False)
                 scores[x > 0] = -float("inf")
                 top = torch.topk(scores, 10, dim=1).indices.tolist()

@@ -76,11 +76,11 @@ int ract_topk_finish(ract_topk* t) {
 // into m >= k lanes (m = k rounded up to 16) and each lane keeps its maximum; the smallest
 // lane maximum t has at least m >= k scores >= t (the lane maxima themselves), so every
 // entry of the top k is >= t. (2) One pass collects the entries >= t in index order (a few
-// k of them for random scores; NaN never passes). (3) nth_element and a sort of the first
-// k by (score desc, index asc) give exactly the heap's order; both run on 64-bit keys that
-// one integer compare orders (rank_key). (3) is a bucket sort over the survivors' value
-// range where it can be (bucket_select), nth_element and sort otherwise. Falls back to the
-// heap when a lane maximum is NaN or more entries pass than the stack buffer holds.
+// k of them for random scores; NaN never passes) as 64-bit keys that one integer compare
+// orders by (score desc, index asc), exactly the heap's order (rank_key). (3) The first k
+// keys in that order: a bucket sort over the survivors' value range (bucket_select), or
+// nth_element and a sort where it cannot. Falls back to the heap when a lane maximum is NaN
+// or more entries pass than the stack buffer holds.
 namespace {
 
 constexpr int kCap = 1024;  // survivors held on the stack
