@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ract/core/parallel.h"
-#include "ract/math/topk.h"
+#include "ract/math/topk_row.h"
 
 // Scratch: the score block; per thread slot the top-K buffers and the truth flags; per row
 // of a batch its hit flags and counts (the metrics are summed after the parallel part, in

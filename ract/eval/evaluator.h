@@ -1,6 +1,6 @@
 // Full-ranking evaluation: for every row of an evaluation set, scores for all items from
 // a model callback, seen items masked to -inf, top-K by partial selection
-// (ract/math/topk.h: ties by lower item index), then the metrics of ract/eval/metrics.h.
+// (ract/math/topk_row.h: ties by lower item index), then the metrics of ract/eval/metrics.h.
 //
 // Rows are handed to the model in contiguous batches of eval_set.input. All scratch (the
 // score block, the top-K buffers, the truth flags) comes from an arena sized by

@@ -1,7 +1,7 @@
 // Top-K selection by a bounded min-heap: O(n log k) over one pass, no sort of the n scores
-// and no allocation (the caller provides room for k entries). Used by evaluation, the
-// critic's NDCG target and the on-device scorer (which streams scores into it, so the
-// full score row need not be stored). No dependencies: the scorer links it.
+// and no allocation (the caller provides room for k entries). The on-device scorer streams
+// scores into it (the full score row need not be stored); ract/math/topk_row.h ranks whole
+// rows the same way, faster, with it as the fallback. No dependencies: the scorer links it.
 //
 // Order: higher score first; equal scores by lower index first, so results are
 // deterministic. NaN ranks below everything, -inf included.
@@ -44,10 +44,6 @@ static inline void ract_topk_push(ract_topk* t, int index, float score) {
 
 // Sorts the held entries into rank order (best first); returns how many there are.
 int ract_topk_finish(ract_topk* t);
-
-// The k best of scores[0..n) in rank order into idx and val (k slots each); returns
-// min(k, n).
-int ract_topk_row(const float* scores, int n, int k, int* idx, float* val);
 
 #ifdef __cplusplus
 }  // extern "C"

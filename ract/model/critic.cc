@@ -11,7 +11,7 @@
 
 #include "ract/core/parallel.h"
 #include "ract/math/ops.h"
-#include "ract/math/topk.h"
+#include "ract/math/topk_row.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "ract/math/topk.h"
+#include "ract/math/topk_row.h"
 #include "ract/ract.h"
 #include "tests/deploy/fixture.h"
 

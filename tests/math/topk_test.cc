@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ract/core/rng.h"
+#include "ract/math/topk_row.h"
 
 TEST_CASE("topk: equals a full stable sort on random rows with many ties") {
   ract_rng r;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ract/math/topk.h"
+#include "ract/math/topk_row.h"
 #include "tools/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
