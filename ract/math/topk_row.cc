@@ -131,7 +131,8 @@ int collect(const float* s, int n, float t, uint64_t* buf) { return collect_plai
 // insertion sort by key inside each of those buckets. The bucket (int)((v - t) * scale) is
 // non-decreasing in v (float subtraction, multiplication and truncation are monotonic), so
 // buckets never cross the rank order, and equal scores share one. Returns 0 (the caller
-// sorts) when the range is empty or not finite, or a needed bucket holds over 64 entries.
+// sorts) when the range is empty or not finite, so small that its scale overflows, or a
+// needed bucket holds over 64 entries.
 // t and mx: the smallest and largest survivor; out: room for kCap + 1 keys.
 bool bucket_select(const float* s, const uint64_t* buf, int c, int k, float t, float mx,
                    uint64_t* out) {
@@ -139,6 +140,7 @@ bool bucket_select(const float* s, const uint64_t* buf, int c, int k, float t, f
   const float range = mx - t;
   if (!(range > 0.0f) || !(range < __builtin_inff())) return false;
   const float scale = (float)(kBuckets - 1) / range;
+  if (!(scale < __builtin_inff())) return false;  // a subnormal range: 0 * inf would be NaN
   uint16_t bucket[kCap];
   int count[kBuckets] = {0};
   for (int j = 0; j < c; j++) {
