@@ -728,28 +728,41 @@ void ract_dropout_backward(T* dinp, const T* dout, const uint8_t* mask, size_t n
 }
 
 void ract_dropout_sparse_apply(int64_t* out_ptr, int32_t* out_idx, float* out_val,
-                               const uint8_t* keep, ract_sparse x, float scale) {
+                               const uint8_t* keep, ract_sparse x, float scale,
+                               const float* row_mul) {
   const int64_t base = x.ptr[0];
-  int64_t j = 0;
+  const int nt = par_threads((size_t)(x.ptr[x.rows] - base));
+  // The kept entries per row, their offsets (a prefix over the rows), then the copy.
   out_ptr[0] = 0;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int r = 0; r < x.rows; r++) {
+    int64_t n = 0;
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) n += keep[e - base] != 0;
+    out_ptr[r + 1] = n;
+  }
+  for (int r = 0; r < x.rows; r++) out_ptr[r + 1] += out_ptr[r];
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int r = 0; r < x.rows; r++) {
+    int64_t j = out_ptr[r];
+    const float mul = row_mul ? row_mul[r] : 1.0f;
     for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
       if (!keep[e - base]) continue;
       out_idx[j] = x.idx[e];
-      out_val[j] = sparse_val(x, e) * scale;
+      const float v = sparse_val(x, e) * scale;
+      out_val[j] = row_mul ? v * mul : v;
       j++;
     }
-    out_ptr[r + 1] = j;
   }
 }
 
 void ract_dropout_sparse_forward(int64_t* out_ptr, int32_t* out_idx, float* out_val, uint8_t* keep,
-                                 ract_sparse x, float p, float scale, ract_rng* rng) {
+                                 ract_sparse x, float p, float scale, const float* row_mul,
+                                 ract_rng* rng) {
   const int64_t base = x.ptr[0];
   for (int64_t e = base; e < x.ptr[x.rows]; e++) {
     keep[e - base] = (uint8_t)ract_rng_bernoulli(rng, 1.0f - p);
   }
-  ract_dropout_sparse_apply(out_ptr, out_idx, out_val, keep, x, scale);
+  ract_dropout_sparse_apply(out_ptr, out_idx, out_val, keep, x, scale, row_mul);
 }
 
 template <typename T>

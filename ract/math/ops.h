@@ -104,13 +104,17 @@ template <typename T>
 void ract_dropout_backward(T* dinp, const T* dout, const uint8_t* mask, size_t n, T scale);
 // On the values of a sparse batch: keep[e] drawn per stored entry e of x (x.ptr[0] based:
 // keep[e - x.ptr[0]]); the kept entries are compacted into (out_ptr (B+1, from 0), out_idx,
-// out_val) with value val_e*scale (val_e = x.val[e] or 1). The backward of the values:
+// out_val) with value val_e*scale (val_e = x.val[e] or 1), times row_mul[r] when row_mul
+// (B) is not NULL (rounded after each product: the input's row normalisation, fused). The
+// rows are copied on the library's threads. The backward of the values:
 // dval[e] += keep[e] * scale * dout_val[j] for the j-th kept entry.
 void ract_dropout_sparse_forward(int64_t* out_ptr, int32_t* out_idx, float* out_val, uint8_t* keep,
-                                 ract_sparse x, float p, float scale, ract_rng* rng);
-// Same compaction with a given keep mask (replay).
+                                 ract_sparse x, float p, float scale, const float* row_mul,
+                                 ract_rng* rng);
+// Same compaction with a given keep mask (replay, or all ones: evaluation).
 void ract_dropout_sparse_apply(int64_t* out_ptr, int32_t* out_idx, float* out_val,
-                               const uint8_t* keep, ract_sparse x, float scale);
+                               const uint8_t* keep, ract_sparse x, float scale,
+                               const float* row_mul);
 template <typename T>
 void ract_dropout_sparse_backward(T* dval, const T* dout_val, const uint8_t* keep, ract_sparse x,
                                   T scale);

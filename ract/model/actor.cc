@@ -206,7 +206,8 @@ size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_
   const size_t H = (size_t)max_hidden(cfg);
   size_t s = ract_arena_round((B + 1) * sizeof(int64_t)) +
              ract_arena_round((size_t)max_nnz * sizeof(int32_t)) +
-             ract_arena_round((size_t)max_nnz * sizeof(float)) + ract_arena_round((size_t)max_nnz);
+             ract_arena_round((size_t)max_nnz * sizeof(float)) + ract_arena_round((size_t)max_nnz) +
+             ract_arena_round(B * sizeof(float));
   auto t = [&](size_t n) { s += ract_arena_round(n * elem); };
   t(B);                                                                    // seen
   t(B);                                                                    // unseen
@@ -241,6 +242,7 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
   acts->in_ptr = (int64_t*)ract_arena_alloc(arena, (B + 1) * sizeof(int64_t));
   acts->in_idx = (int32_t*)ract_arena_alloc(arena, (size_t)max_nnz * sizeof(int32_t));
   acts->in_val = (float*)ract_arena_alloc(arena, (size_t)max_nnz * sizeof(float));
+  acts->row_inv = (float*)ract_arena_alloc(arena, B * sizeof(float));
   acts->keep = (uint8_t*)ract_arena_alloc(arena, (size_t)max_nnz);
   auto t = [&](size_t n) {
     T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
@@ -312,24 +314,27 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   }
   // Input: t = x / max(||x||, 1e-12), dropout (train) or the eval scale.
   const float p = c->dropout_prob;
+  float* inv = acts->row_inv;  // 1 / ||x_b||, applied in the compaction
+  for (int b = 0; b < B; b++) {
+    const double norm = sqrt((double)(x.ptr[b + 1] - x.ptr[b]));
+    inv[b] = (float)(1.0 / (norm > 1e-12 ? norm : 1e-12));
+  }
   if (mode == RACT_MODE_EVAL) {
-    for (int64_t e = 0; e < nnz; e++) acts->keep[e] = 1;
+    memset(acts->keep, 1, (size_t)nnz);
     ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x,
-                              ract_model_eval_scale(c));
+                              ract_model_eval_scale(c), inv);
   } else {
     const float scale = ract_dropout_scale(p, c->dropout_style == RACT_DROPOUT_INVERTED);
     if (mode == RACT_MODE_TRAIN) {
       ract_dropout_sparse_forward(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, p, scale,
-                                  rng);
+                                  inv, rng);
     } else {
-      ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, scale);
+      ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, scale,
+                                inv);
     }
   }
   for (int b = 0; b < B; b++) {
     const int64_t n = x.ptr[b + 1] - x.ptr[b];
-    const double norm = sqrt((double)n);
-    const float inv = (float)(1.0 / (norm > 1e-12 ? norm : 1e-12));
-    for (int64_t j = acts->in_ptr[b]; j < acts->in_ptr[b + 1]; j++) acts->in_val[j] *= inv;
     const int64_t kept = acts->in_ptr[b + 1] - acts->in_ptr[b];
     acts->seen[b] = (T)kept;
     acts->unseen[b] = (T)(n - kept);

@@ -120,6 +120,7 @@ struct ract_actor_acts_t {
   int64_t* in_ptr;            // max_batch + 1
   int32_t* in_idx;            // max_nnz
   float* in_val;              // max_nnz
+  float* row_inv;             // max_batch: 1 / ||x_b|| of the last forward
   uint8_t* keep;              // max_nnz: per stored entry of x, 1 if dropout kept it (train modes)
   T* seen;                    // B: kept history items (critic feature)
   T* unseen;                  // B: history items dropout removed (critic feature)

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ract/core/parallel.h"
 #include "ract/core/rng.h"
 
 namespace {
@@ -333,7 +334,7 @@ TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entrie
   ract_rng r;
   ract_rng_seed(&r, 8, 0);
   ract_dropout_sparse_forward(optr.data(), oidx.data(), oval.data(), keep.data(), x, 0.5f, 2.0f,
-                              &r);
+                              nullptr, &r);
   int64_t j = 0;
   for (int row = 0; row < x.rows; row++) {
     CHECK(optr[row] == j);
@@ -347,7 +348,7 @@ TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entrie
   CHECK(optr[x.rows] == j);
   // A fixed mask through apply, and the backward of the values.
   const uint8_t k2[] = {1, 0, 1, 0, 1, 1};
-  ract_dropout_sparse_apply(optr.data(), oidx.data(), oval.data(), k2, x, 1.0f);
+  ract_dropout_sparse_apply(optr.data(), oidx.data(), oval.data(), k2, x, 1.0f, nullptr);
   CHECK(optr[1] == 2);
   CHECK(optr[3] == 3);
   CHECK(optr[4] == 4);
@@ -361,11 +362,28 @@ TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entrie
   // A view of rows [2, 4): keep indexed from the view's first entry.
   ract_sparse v = ract_sparse_rows(x, 2, 2);
   const uint8_t k3[] = {0, 1, 1};
-  ract_dropout_sparse_apply(optr.data(), oidx.data(), oval.data(), k3, v, 1.0f);
+  ract_dropout_sparse_apply(optr.data(), oidx.data(), oval.data(), k3, v, 1.0f, nullptr);
   CHECK(optr[1] == 1);
   CHECK(optr[2] == 2);
   CHECK(oidx[0] == 5);
   CHECK(oidx[1] == 6);
+  // Row multipliers (the input normalisation, fused): (val * scale) * mul, each rounded; any
+  // thread count.
+  const float mul[] = {0.3f, 1.7f, -0.5f, 3.1f};
+  std::vector<float> plain(nnz), fused(nnz);
+  std::vector<int64_t> p2(x.rows + 1);
+  ract_dropout_sparse_apply(optr.data(), oidx.data(), plain.data(), k2, x, 1.5f, nullptr);
+  for (int threads : {1, 2}) {
+    ract_set_threads(threads);
+    ract_set_parallel_grain(1);
+    ract_dropout_sparse_apply(p2.data(), oidx.data(), fused.data(), k2, x, 1.5f, mul);
+    for (int row = 0; row < x.rows; row++) {
+      CHECK(p2[row + 1] == optr[row + 1]);
+      for (int64_t q = p2[row]; q < p2[row + 1]; q++) CHECK(fused[q] == plain[q] * mul[row]);
+    }
+  }
+  ract_set_threads(1);
+  ract_set_parallel_grain(32768);
 }
 
 TEST_CASE("ops: log-softmax cross-entropy against a sparse target, added and in place") {
