@@ -106,11 +106,6 @@ void init_layer(T* w, size_t n, T* b, int nb, double fan_in, double fan_out, rac
   }
 }
 
-template <typename T>
-void zero(T* p, size_t n) {
-  memset(p, 0, sizeof(T) * n);
-}
-
 }  // namespace
 
 size_t ract_actor_param_count(const ract_model_config* cfg, int n_items) {
@@ -138,7 +133,7 @@ ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, 
   for (T** b : bufs) {
     *b = (T*)ract_arena_alloc(arena, a->n_params * sizeof(T));
     if (!*b) return ract_arena_check(arena, "actor parameters", err);
-    zero(*b, a->n_params);
+    ract_zero(*b, a->n_params);
   }
   fill_pointers(&a->p, a->params, cfg, n_items);
   fill_pointers(&a->g, a->grads, cfg, n_items);
@@ -178,8 +173,8 @@ void ract_actor_zero_grad(ract_actor_t<T>* a) {
 
 template <typename T>
 void ract_actor_zero_moments(ract_actor_t<T>* a) {
-  zero(a->m, a->n_params);
-  zero(a->v, a->n_params);
+  ract_zero(a->m, a->n_params);
+  ract_zero(a->v, a->n_params);
 }
 
 template <typename T>
@@ -246,7 +241,7 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
   acts->keep = (uint8_t*)ract_arena_alloc(arena, (size_t)max_nnz);
   auto t = [&](size_t n) {
     T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
-    if (p) zero(p, n);
+    if (p) ract_zero(p, n);
     return p;
   };
   acts->seen = t(B);
@@ -435,23 +430,23 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
   // Output layer: dlogits (B,I) -> d dec_h[k-1] (B,h1).
   T* da = acts->d_a;
   T* db = acts->d_b;
-  zero(da, (size_t)B * h[0]);
+  ract_zero(da, (size_t)B * h[0]);
   ract_linear_backward(da, a->g.out_w, a->g.out_b, dlogits, acts->dec_h[k - 1], a->p.out_w, B, h[0],
                        I);
   // Decoder layers, last to first: da holds d(dec_h[j]).
   for (int j = k - 1; j >= 0; j--) {
     int din, dout;
     dec_dims(c, L, j, &din, &dout);
-    zero(db, (size_t)B * dout);
+    ract_zero(db, (size_t)B * dout);
     ract_tanh_backward(db, da, acts->dec_h[j], (size_t)B * dout);  // d pre-activation
     T* dprev = j == 0 ? acts->d_z : da;
-    zero(dprev, (size_t)B * din);
+    ract_zero(dprev, (size_t)B * din);
     ract_linear_backward(dprev, a->g.dec_w[j], a->g.dec_b[j], db,
                          j == 0 ? acts->z : acts->dec_h[j - 1], a->p.dec_w[j], B, din, dout);
   }
   // z -> mu, logvar; plus the KL term.
   T* dh = acts->d_head;
-  zero(dh, (size_t)B * 2 * L);
+  ract_zero(dh, (size_t)B * 2 * L);
   const T* mu = acts->head;
   const T* logvar = acts->head + L;
   if (acts->mode == RACT_MODE_EVAL) {
@@ -463,18 +458,18 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
   }
   if (dkl) ract_kl_backward(dh, dh + L, dkl, mu, logvar, B, L, 2 * L);
   // Head: d_head (B,2L) -> d enc_h[k-1].
-  zero(da, (size_t)B * h[k - 1]);
+  ract_zero(da, (size_t)B * h[k - 1]);
   ract_linear_backward(da, a->g.head_w, a->g.head_b, dh, acts->enc_h[k - 1], a->p.head_w, B,
                        h[k - 1], 2 * L);
   // Encoder, last to first.
   for (int j = k - 1; j >= 1; j--) {
-    zero(db, (size_t)B * h[j]);
+    ract_zero(db, (size_t)B * h[j]);
     ract_tanh_backward(db, da, acts->enc_h[j], (size_t)B * h[j]);
-    zero(da, (size_t)B * h[j - 1]);
+    ract_zero(da, (size_t)B * h[j - 1]);
     ract_linear_backward(da, a->g.enc_w[j], a->g.enc_b[j], db, acts->enc_h[j - 1], a->p.enc_w[j], B,
                          h[j - 1], h[j]);
   }
-  zero(db, (size_t)B * h[0]);
+  ract_zero(db, (size_t)B * h[0]);
   ract_tanh_backward(db, da, acts->enc_h[0], (size_t)B * h[0]);
   ract_sparse in = {B, I, acts->in_ptr, acts->in_idx, acts->in_val};
   ract_sparse_linear_backward(a->g.enc_w[0], a->g.enc_b[0], db, in, h[0]);

@@ -78,11 +78,6 @@ int max_width(const ract_model_config* c) {
   return m;
 }
 
-template <typename T>
-void zero(T* p, size_t n) {
-  memset(p, 0, sizeof(T) * n);
-}
-
 }  // namespace
 
 size_t ract_critic_param_count(const ract_model_config* cfg) {
@@ -108,7 +103,7 @@ ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg
   for (T** b : bufs) {
     *b = (T*)ract_arena_alloc(arena, c->n_params * sizeof(T));
     if (!*b) return ract_arena_check(arena, "critic parameters", err);
-    zero(*b, c->n_params);
+    ract_zero(*b, c->n_params);
   }
   fill_pointers(&c->p, c->params, cfg);
   fill_pointers(&c->g, c->grads, cfg);
@@ -131,7 +126,7 @@ void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng) {
         c->p.w[j][i] = (T)((2.0 * ract_rng_uniform_double(rng) - 1.0) * sqrt(6.0 / fan));
       }
     }
-    zero(c->p.b[j], (size_t)out);
+    ract_zero(c->p.b[j], (size_t)out);
   }
   if (c->p.bn_gamma) {
     for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
@@ -147,13 +142,13 @@ void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng) {
 
 template <typename T>
 void ract_critic_zero_grad(ract_critic_t<T>* c) {
-  zero(c->grads, c->n_params);
+  ract_zero(c->grads, c->n_params);
 }
 
 template <typename T>
 void ract_critic_zero_moments(ract_critic_t<T>* c) {
-  zero(c->m, c->n_params);
-  zero(c->v, c->n_params);
+  ract_zero(c->m, c->n_params);
+  ract_zero(c->v, c->n_params);
 }
 
 template <typename T>
@@ -199,7 +194,7 @@ ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic
   const size_t B = (size_t)max_batch, W = (size_t)max_width(&c->cfg);
   auto t = [&](size_t n) {
     T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
-    if (p) zero(p, n);
+    if (p) ract_zero(p, n);
     return p;
   };
   ca->feat = t(B * 3);
@@ -273,7 +268,7 @@ template <typename T>
 T ract_critic_loss(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca) {
   const int B = ca->batch;
   double loss = ract_mse_forward(ca->q, ca->target, B);
-  zero(ca->dq, (size_t)B);
+  ract_zero(ca->dq, (size_t)B);
   ract_mse_backward(ca->dq, (T)1, ca->q, ca->target, B);
   const double coef = c->cfg.critic_l2;
   if (coef > 0) {
@@ -309,20 +304,20 @@ ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
   T* da = ca->d_a;
   T* db = ca->d_b;
   // sigmoid: d pre = dq * q (1 - q)
-  zero(db, (size_t)B);
+  ract_zero(db, (size_t)B);
   ract_sigmoid_backward(db, ca->dq, ca->q, (size_t)B);
   for (int j = c->n_layers - 1; j >= 0; j--) {
     const int in = c->dims[j], out = c->dims[j + 1];
-    zero(da, (size_t)B * in);
+    ract_zero(da, (size_t)B * in);
     ract_linear_backward(da, param_grads ? c->g.w[j] : nullptr, param_grads ? c->g.b[j] : nullptr,
                          db, j == 0 ? ca->bn_out : ca->h[j - 1], c->p.w[j], B, in, out);
     if (j > 0) {
-      zero(db, (size_t)B * in);
+      ract_zero(db, (size_t)B * in);
       ract_relu_backward(db, da, ca->h[j - 1], (size_t)B * in);
     }
   }
   // da = d bn_out (B,3)
-  zero(ca->dfeat, (size_t)B * 3);
+  ract_zero(ca->dfeat, (size_t)B * 3);
   T* dg = param_grads ? c->g.bn_gamma : nullptr;
   T* dbeta = param_grads ? c->g.bn_beta : nullptr;
   if (ca->bn_batch) {
