@@ -342,15 +342,18 @@ void col_sums(float* __restrict db, const float* __restrict d, int B, int O, int
   }
 }
 
-// Column blocks for the sparse linear: widths a multiple of 16 floats, about 64 wide (a
-// block of the item-major weight then stays in L2), and a multiple of the thread count.
-void col_blocks(int O, int nt, int* nb, int* width) {
+// f(c0, width) over the column blocks of the sparse linear, split over the threads: widths a
+// multiple of 16 floats, about 64 wide (a block of the item-major weight then stays in L2),
+// as many blocks as a multiple of the thread count.
+template <typename F>
+void for_col_blocks(ract_sparse x, int O, F f) {
+  const int nt = par_threads((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
   int n = (O + 63) / 64;
   if (nt > 1) n = (n + nt - 1) / nt * nt;
-  int w = (O + n - 1) / n;
-  w = (w + 15) / 16 * 16;
-  *width = w;
-  *nb = (O + w - 1) / w;
+  const int w = ((O + n - 1) / n + 15) / 16 * 16;
+  const int nb = (O + w - 1) / w;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int k = 0; k < nb; k++) f(k * w, k * w + w <= O ? w : O - k * w);
 }
 
 // The weight rows of the sparse layer are random rows of an items x O matrix: the next
@@ -489,14 +492,7 @@ void ract_sparse_linear_forward(T* out, ract_sparse x, const T* w, const T* b, i
     // Column blocks over all rows (a block of w stays in cache); each output element adds
     // its terms in entry order, the same sums as a row at a time.
     broadcast_rows(out, b, x.rows, O);
-    const int nt = par_threads((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
-    int nb, width;
-    col_blocks(O, nt, &nb, &width);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int k = 0; k < nb; k++) {
-      const int c0 = k * width;
-      gather_block(out, x, w, O, c0, c0 + width <= O ? width : O - c0);
-    }
+    for_col_blocks(x, O, [&](int c0, int width) { gather_block(out, x, w, O, c0, width); });
     return;
   }
   for (int r = 0; r < x.rows; r++) {
@@ -518,14 +514,7 @@ void ract_sparse_linear_backward(T* dw, T* db, const T* dout, ract_sparse x, int
     if (db) ract_linear_backward<T>(nullptr, nullptr, db, dout, nullptr, nullptr, x.rows, 0, O);
     if (!dw) return;
     // Column blocks: every dw element adds its terms in entry order, any thread count.
-    const int nt = par_threads((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
-    int nb, width;
-    col_blocks(O, nt, &nb, &width);
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (int k = 0; k < nb; k++) {
-      const int c0 = k * width;
-      scatter_block(dw, dout, x, O, c0, c0 + width <= O ? width : O - c0);
-    }
+    for_col_blocks(x, O, [&](int c0, int width) { scatter_block(dw, dout, x, O, c0, width); });
     return;
   }
   for (int r = 0; r < x.rows; r++) {
@@ -748,8 +737,7 @@ void ract_dropout_sparse_apply(int64_t* out_ptr, int32_t* out_idx, float* out_va
     for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
       if (!keep[e - base]) continue;
       out_idx[j] = x.idx[e];
-      const float v = sparse_val(x, e) * scale;
-      out_val[j] = row_mul ? v * mul : v;
+      out_val[j] = sparse_val(x, e) * scale * mul;  // (val * scale) * mul; * 1 is exact
       j++;
     }
   }

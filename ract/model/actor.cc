@@ -375,12 +375,10 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   return RACT_OK;
 }
 
+// After the CE: the KL per row, loss = ce + beta * kl per row, and their mean.
 template <typename T>
-T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta) {
+T kl_and_mean_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, float beta) {
   const int B = acts->batch, L = a->latent;
-  ract_sparse xb = ract_sparse_rows(x, 0, B);
-  complete_logits(a, acts);
-  ract_softmax_ce_forward(acts->ce, acts->lse, acts->logits, xb);
   ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
   double s = 0;
   for (int b = 0; b < B; b++) {
@@ -391,21 +389,20 @@ T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_spa
 }
 
 template <typename T>
+T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta) {
+  complete_logits(a, acts);
+  ract_softmax_ce_forward(acts->ce, acts->lse, acts->logits, ract_sparse_rows(x, 0, acts->batch));
+  return kl_and_mean_loss(a, acts, beta);
+}
+
+template <typename T>
 T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                         float beta, const T* dce) {
-  const int B = acts->batch, L = a->latent;
-  ract_sparse xb = ract_sparse_rows(x, 0, B);
-  ract_softmax_ce_fused(acts->ce, acts->lse, acts->logits, dce, xb,
+  ract_softmax_ce_fused(acts->ce, acts->lse, acts->logits, dce, ract_sparse_rows(x, 0, acts->batch),
                         acts->logits_unbiased ? a->p.out_b : (const T*)nullptr);
   acts->logits_unbiased = 0;
   acts->dlogits_ready = 1;
-  ract_kl_forward(acts->kl, acts->head, acts->head + L, B, L, 2 * L);
-  double s = 0;
-  for (int b = 0; b < B; b++) {
-    acts->loss[b] = acts->ce[b] + (T)beta * acts->kl[b];
-    s += acts->loss[b];
-  }
-  return (T)(s / B);
+  return kl_and_mean_loss(a, acts, beta);
 }
 
 // ---------------------------------------------------------------- backward

@@ -61,6 +61,23 @@ ract_model_dims ract_export_dims(const ract_trainer* t) {
 // Serialises d into the trainer's activation memory when the file fits there (the logits
 // block is scratch between steps, so exporting adds nothing to a training run's peak
 // memory), else into a buffer of its own; then writes it atomically.
+// The file of a trainer: its dims, the tensors, the item tokens (the vectors outlive it).
+static ract_file_desc describe(const ract_trainer* t, ract_file_kind kind,
+                               const std::vector<ract_file_tensor>& ts,
+                               const std::vector<const char*>& tok, const ract_file_kv* meta,
+                               int n_meta) {
+  ract_file_desc d;
+  memset(&d, 0, sizeof(d));
+  d.kind = kind;
+  d.dims = ract_export_dims(t);
+  d.tensors = ts.data();
+  d.n_tensors = (int32_t)ts.size();
+  d.tokens = tok.data();
+  d.meta = meta;
+  d.n_meta = n_meta;
+  return d;
+}
+
 static ract_status write_file(const char* path, const ract_trainer* t, const ract_file_desc* d,
                               ract_file_dtype dtype, ract_error* err) {
   size_t bytes = 0;
@@ -93,15 +110,7 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
     }
   }
   std::vector<const char*> tok = item_tokens(t);
-  ract_file_desc d;
-  memset(&d, 0, sizeof(d));
-  d.kind = RACT_FILE_INFERENCE;
-  d.dims = ract_export_dims(t);
-  d.tensors = ts.data();
-  d.n_tensors = (int32_t)ts.size();
-  d.tokens = tok.data();
-  d.meta = meta;
-  d.n_meta = n_meta;
+  const ract_file_desc d = describe(t, RACT_FILE_INFERENCE, ts, tok, meta, n_meta);
   return write_file(path, t, &d, dtype, err);
 }
 
@@ -177,15 +186,7 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   }
 
   std::vector<const char*> tok = item_tokens(t);
-  ract_file_desc d;
-  memset(&d, 0, sizeof(d));
-  d.kind = RACT_FILE_CHECKPOINT;
-  d.dims = ract_export_dims(t);
-  d.tensors = ts.data();
-  d.n_tensors = (int32_t)ts.size();
-  d.tokens = tok.data();
-  d.meta = meta;
-  d.n_meta = n_meta;
+  ract_file_desc d = describe(t, RACT_FILE_CHECKPOINT, ts, tok, meta, n_meta);
   d.state = blob.data();
   d.state_bytes = blob.size();
   return ract_model_file_write(path, &d, RACT_FILE_F32, err);

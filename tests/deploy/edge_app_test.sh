@@ -5,14 +5,7 @@
 MAKE="$1"
 EDGE="$2"
 SCORE="$3"
-T="${TEST_TMPDIR:-$(mktemp -d)}"
-pass=0
-fail=0
-check() {  # check "what" command...
-  local what="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $what"; fi
-}
+. tests/check.sh
 
 "$MAKE" "$T/m.ract" inference 400 || exit 1
 printf '1,4,7\n10 12 30\n5\n\n' > "$T/hist.txt"
@@ -40,5 +33,4 @@ check "truncated file: says so" grep -q "the buffer has 1000" "$T/cut.err"
 "$EDGE" "$T/m.ract" 0 < /dev/null > /dev/null 2>&1
 check "K out of range: exit 2" test $? -eq 2
 
-echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
-test $fail -eq 0
+finish

@@ -4,14 +4,7 @@
 MAKE="$1"
 SCORE="$2"
 TRAIN="$3"
-T="${TEST_TMPDIR:-$(mktemp -d)}"
-pass=0
-fail=0
-check() {  # check "what" command...
-  local what="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $what"; fi
-}
+. tests/check.sh
 
 "$MAKE" "$T/m.ract" inference 200 || exit 1
 "$MAKE" "$T/c.ckpt" checkpoint 200 || exit 1
@@ -106,5 +99,4 @@ check "train's test table reproduced" \
 check "train printed its test table" grep -q "^test result" "$T/train.txt"
 check "the table is there" grep -q "ndcg@10" "$T/seval.txt"
 
-echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
-test "$fail" -eq 0
+finish

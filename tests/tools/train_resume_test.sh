@@ -6,14 +6,7 @@
 TRAIN="$1"
 SCORE="$2"
 TRIALS="${3:-20}"
-T="${TEST_TMPDIR:-$(mktemp -d)}"
-pass=0
-fail=0
-check() {  # check "what" command...
-  local what="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $what"; fi
-}
+. tests/check.sh
 export SOURCE_DATE_EPOCH=1700000000
 # Synthetic users in 6 taste groups, a small model: a whole run takes about a second.
 awk 'BEGIN { srand(5); for (u = 0; u < 1500; u++) { g = u % 6; n = 8 + int(rand() * 12);
@@ -72,5 +65,4 @@ echo "SIGKILL trials: $TRIALS, corrupt files: $corrupt, resumed from a checkpoin
 check "no corrupt file in $TRIALS SIGKILL trials" test $corrupt -eq 0
 check "some trials were killed mid-run and resumed" test $resumed -gt 0
 
-echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
-test $fail -eq 0
+finish

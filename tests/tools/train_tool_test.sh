@@ -4,14 +4,7 @@
 # paths of bad flags. Prints doctest's counter line so CI counts the checks.
 TRAIN="$1"
 SCORE="$2"
-T="${TEST_TMPDIR:-$(mktemp -d)}"
-pass=0
-fail=0
-check() {  # check "what" command...
-  local what="$1"
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $what"; fi
-}
+. tests/check.sh
 short=(--pretrain_epochs=3 --critic_epochs=2 --epochs=2 --quiet)
 export SOURCE_DATE_EPOCH=1700000000  # the date in the files' metadata: reproducible files
 
@@ -69,5 +62,4 @@ for bad in --learning_rate=abc --train_stage=warmup --mlp_hidden_size=[0] --dtyp
 done
 check "bad flags write nothing" test ! -e "$T/bad.ract"
 
-echo "[doctest] test cases: $((pass + fail)) | $pass passed | $fail failed | 0 skipped"
-test $fail -eq 0
+finish
