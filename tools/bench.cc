@@ -198,7 +198,8 @@ double replay(const ract_gemm_trace* t, int per) {
     ract_tensor tb =
         s.tb ? ract_tensor_make(b.data(), s.n, s.k) : ract_tensor_make(b.data(), s.k, s.n);
     const ract_trans ea = s.ta ? RACT_TRANS : RACT_NOTRANS, eb = s.tb ? RACT_TRANS : RACT_NOTRANS;
-    ract_gemm(tc, ea, ta, eb, tb, 1.0f, 1.0f);  // warm-up
+    const float beta = s.beta_zero ? 0.0f : 1.0f;  // as the recorded call
+    ract_gemm(tc, ea, ta, eb, tb, 1.0f, beta);     // warm-up
     // At most 5 timed calls per shape (enough for products of a millisecond and more; the
     // big shapes of large datasets would otherwise replay for minutes), scaled to the count.
     // The fastest of the timed calls: a floor is the best the hardware does (the minimum
@@ -207,7 +208,7 @@ double replay(const ract_gemm_trace* t, int per) {
     double best = 1e30;
     for (long k = 0; k < reps; k++) {
       const double t0 = now();
-      ract_gemm(tc, ea, ta, eb, tb, 1.0f, 1.0f);
+      ract_gemm(tc, ea, ta, eb, tb, 1.0f, beta);
       best = std::min(best, now() - t0);
     }
     // A partial share (count not a multiple of per) is scaled, not rounded up.

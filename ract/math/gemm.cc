@@ -14,11 +14,12 @@ static ract_gemm_trace* g_trace = nullptr;
 
 void ract_gemm_trace_set(ract_gemm_trace* t) { g_trace = t; }
 
-static void trace_add(int ta, int tb, int m, int n, int k) {
+static void trace_add(int ta, int tb, int m, int n, int k, int beta_zero) {
   ract_gemm_trace* t = g_trace;
   for (int i = 0; i < t->n; i++) {
     ract_gemm_shape* s = &t->shapes[i];
-    if (s->ta == ta && s->tb == tb && s->m == m && s->n == n && s->k == k) {
+    if (s->ta == ta && s->tb == tb && s->m == m && s->n == n && s->k == k &&
+        s->beta_zero == beta_zero) {
       s->count++;
       return;
     }
@@ -27,7 +28,7 @@ static void trace_add(int ta, int tb, int m, int n, int k) {
     t->dropped++;
     return;
   }
-  t->shapes[t->n++] = ract_gemm_shape{ta, tb, m, n, k, 1};
+  t->shapes[t->n++] = ract_gemm_shape{ta, tb, m, n, k, beta_zero, 1};
 }
 
 static void select_kernels() {
@@ -90,7 +91,7 @@ ract_status ract_gemm(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb
   RACT_CHECK(check_gemm(c, ta, a, tb, b));
   if (c.rows == 0 || c.cols == 0) return RACT_OK;
   ract_blas_init();
-  if (g_trace) trace_add(ta, tb, c.rows, c.cols, op_cols(a, ta));
+  if (g_trace) trace_add(ta, tb, c.rows, c.cols, op_cols(a, ta), beta == 0.0f);
   bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
             c.rows, c.cols, op_cols(a, ta), &alpha, a.data, a.stride, 1, b.data, b.stride, 1, &beta,
             c.data, c.stride, 1);

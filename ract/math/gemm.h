@@ -38,10 +38,11 @@ int ract_blas_threads(void);
 
 // Shape recording for benchmarks (tools/bench measures the GEMM floor of a training epoch
 // by replaying the shapes it made): while a trace is set, every ract_gemm call adds its
-// (ta, tb, M, N, K) to it, merging repeats into a count. Not thread-safe; calls beyond
-// `cap` distinct shapes are counted in `dropped`.
+// (ta, tb, M, N, K, whether beta is 0) to it, merging repeats into a count. Not thread-safe; calls
+// beyond `cap` distinct shapes are counted in `dropped`.
 typedef struct ract_gemm_shape {
   int ta, tb, m, n, k;
+  int beta_zero;  // 1: C was written, not read (beta = 0)
   long count;
 } ract_gemm_shape;
 typedef struct ract_gemm_trace {
