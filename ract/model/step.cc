@@ -7,15 +7,17 @@
 
 namespace {
 
-float mean(const float* v, int n) {
+template <typename T>
+double mean(const T* v, int n) {
   double s = 0;
   for (int i = 0; i < n; i++) s += v[i];
-  return n > 0 ? (float)(s / n) : 0.0f;
+  return n > 0 ? s / n : 0.0;
 }
 
 }  // namespace
 
-ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+template <typename T>
+ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse x, ract_rng* rng,
                             ract_step_stats* stats, ract_error* err) {
   if (!m || !m->actor || !m->critic || !m->aacts || !m->cacts || !m->anneal || !rng) {
     return ract_fail(err, RACT_ERR_ARG, "model_step: null argument");
@@ -23,10 +25,10 @@ ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, r
   if (stage != RACT_STAGE_ACTOR_PRETRAIN && !m->scratch) {
     return ract_fail(err, RACT_ERR_ARG, "model_step: the critic stages need a scratch arena");
   }
-  ract_actor* a = m->actor;
-  ract_critic* c = m->critic;
-  ract_actor_acts* aa = m->aacts;
-  ract_critic_acts* ca = m->cacts;
+  ract_actor_t<T>* a = m->actor;
+  ract_critic_t<T>* c = m->critic;
+  ract_actor_acts_t<T>* aa = m->aacts;
+  ract_critic_acts_t<T>* ca = m->cacts;
   const ract_model_config* cfg = &a->cfg;
   const int B = x.rows;
   ract_step_stats st;
@@ -44,8 +46,8 @@ ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, r
   if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
     // The upstream weights are known before the loss: loss and dL/dlogits in one sweep.
     for (int b = 0; b < B; b++) {
-      aa->dce[b] = 1.0f / B;
-      aa->dkl[b] = beta / B;
+      aa->dce[b] = (T)1 / B;
+      aa->dkl[b] = (T)beta / B;
     }
     st.actor_loss = ract_actor_loss_fused(a, aa, x, beta, aa->dce);
   } else {
@@ -83,7 +85,7 @@ ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, r
       RACT_CHECK(ract_critic_backward(c, ca, 0, err));
       for (int b = 0; b < B; b++) {
         aa->dce[b] = ca->dfeat[b * 3 + 2];
-        aa->dkl[b] = beta * aa->dce[b];
+        aa->dkl[b] = (T)beta * aa->dce[b];
       }
       ract_actor_zero_grad(a);
       RACT_CHECK(ract_actor_backward(a, aa, x, aa->dce,
@@ -99,3 +101,8 @@ ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, r
   }
   return RACT_OK;
 }
+
+template ract_status ract_model_step<float>(ract_step_ctx_t<float>*, ract_stage, ract_sparse,
+                                            ract_rng*, ract_step_stats*, ract_error*);
+template ract_status ract_model_step<double>(ract_step_ctx_t<double>*, ract_stage, ract_sparse,
+                                             ract_rng*, ract_step_stats*, ract_error*);

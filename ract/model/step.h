@@ -32,34 +32,39 @@ typedef enum ract_stage {
   RACT_STAGE_FINETUNE = 2,
 } ract_stage;
 
-// Batch means of what the step computed (for logs and plots).
+// Batch means of what the step computed (for logs, plots and the finite-difference tests,
+// which read the stage's objective here: double, whatever the model's scalar type).
 typedef struct ract_step_stats {
   int batch;
-  float beta;
-  float loss;         // the stage's loss: actor loss, critic loss, or -mean(Q)
-  float actor_loss;   // mean(ce + beta*kl)
-  float ce;           // mean ce
-  float kl;           // mean kl
-  float q;            // mean Q (critic and finetune stages)
-  float target;       // mean NDCG target (critic and finetune stages)
-  float critic_loss;  // critic MSE (+ l2) (critic stage; finetune with finetune_critic)
+  double beta;
+  double loss;         // the stage's loss: actor loss, critic loss, or -mean(Q)
+  double actor_loss;   // mean(ce + beta*kl)
+  double ce;           // mean ce
+  double kl;           // mean kl
+  double q;            // mean Q (critic and finetune stages)
+  double target;       // mean NDCG target (critic and finetune stages)
+  double critic_loss;  // critic MSE (+ l2) (critic stage; finetune with finetune_critic)
 } ract_step_stats;
 
 // Everything a step touches. `scratch` provides ract_critic_target_bytes(I, metrics_k) bytes
-// (released before returning).
-typedef struct ract_step_ctx {
-  ract_actor* actor;
-  ract_critic* critic;
-  ract_actor_acts* aacts;
-  ract_critic_acts* cacts;
+// (released before returning). A template over the scalar type like the models: the
+// library steps in float; the tests check every stage's objective in double.
+template <typename T>
+struct ract_step_ctx_t {
+  ract_actor_t<T>* actor;
+  ract_critic_t<T>* critic;
+  ract_actor_acts_t<T>* aacts;
+  ract_critic_acts_t<T>* cacts;
   ract_arena* scratch;
   ract_anneal* anneal;
-} ract_step_ctx;
+};
+typedef ract_step_ctx_t<float> ract_step_ctx;
 
 // Runs one step of `stage` on the batch x (binary histories, x.cols = I). rng drives dropout
-// and eps. stats may be NULL (filled even when the step fails with RACT_ERR_NUMERIC: a NaN or
-// infinite loss).
-ract_status ract_model_step(ract_step_ctx* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+// and eps (a copy of the same state replays the same draws). stats may be NULL (filled even
+// when the step fails with RACT_ERR_NUMERIC: a NaN or infinite loss).
+template <typename T>
+ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse x, ract_rng* rng,
                             ract_step_stats* stats, ract_error* err);
 
 #endif  // RACT_MODEL_STEP_H_

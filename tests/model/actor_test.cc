@@ -385,8 +385,6 @@ TEST_CASE("actor: loss gradient w.r.t. every parameter (double, mask and eps fro
         REQUIRE(ract_actor_backward(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
         for (size_t i = 0; i < a.n_params; i++) CHECK(a.grads[i] == doctest::Approx(2 * g[i]));
         fd_check("actor loss", a.params, g.data(), a.n_params, loss);
-        // item 3 is never kept as input in rows... only users 1 and 3 have it: its enc.0 row
-        // gets gradient only through kept entries; an item in no kept row gets none.
       }
     }
   }

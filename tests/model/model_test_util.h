@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <math.h>
+#include <string.h>
 
 #include <functional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "ract/core/arena.h"
 #include "ract/core/tensor.h"
+#include "ract/model/step.h"
 
 // Four users over I = 7 items.
 struct TinyBatch {
@@ -52,5 +54,101 @@ inline int fd_check(const char* what, double* p, const double* g, size_t n,
   CHECK_MESSAGE(bad == 0, std::string(what) << ": " << bad << " of " << n << " elements off");
   return bad;
 }
+
+// Float against double, per tensor: max |f - d| <= tol * (that tensor's own max |d|), and the
+// tensor is not all zero unless `may_be_zero`. Returns the worst ratio max|f - d| / max|d|.
+inline double same_tensor(const std::string& what, const float* f, const double* d, size_t n,
+                          double tol, bool may_be_zero = false) {
+  double scale = 0, worst = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(d[i]));
+  for (size_t i = 0; i < n; i++) {
+    const double e = fabs((double)f[i] - d[i]);
+    if (e > worst || e != e) worst = e, at = i;
+  }
+  if (scale == 0) {
+    CHECK_MESSAGE(may_be_zero, what << ": all zero");
+    CHECK_MESSAGE(worst == 0, what << ": float " << f[at] << " where double is all zero");
+    return 0;
+  }
+  const double ratio = worst / scale;
+  CHECK_MESSAGE(ratio <= tol, what << "[" << at << "]: float " << f[at] << " double " << d[at]
+                                   << ", off by " << ratio << " of the tensor's scale " << scale);
+  return ratio;
+}
+
+// An actor, a critic, their activations and a step context for T, all in one owned arena.
+template <typename T>
+struct StepModel {
+  ract_model_config cfg;
+  int n_items;
+  OwnedArena ar;
+  OwnedArena scratch;
+  ract_actor_t<T> actor;
+  ract_critic_t<T> critic;
+  ract_actor_acts_t<T> aacts;
+  ract_critic_acts_t<T> cacts;
+  ract_anneal anneal = {0};
+  ract_step_ctx_t<T> m;
+  StepModel(const ract_model_config& c, int I, int max_batch, int64_t max_nnz)
+      : cfg(c),
+        n_items(I),
+        ar(ract_actor_bytes(&c, I, sizeof(T)) + ract_critic_bytes(&c, sizeof(T)) +
+           ract_actor_acts_bytes(&c, I, max_batch, max_nnz, sizeof(T)) +
+           ract_critic_acts_bytes(&c, max_batch, sizeof(T)) + (1 << 12)),
+        scratch(ract_critic_target_bytes(I, c.metrics_k)) {
+    REQUIRE(ract_actor_create(&actor, &cfg, I, &ar.a, nullptr) == RACT_OK);
+    REQUIRE(ract_critic_create(&critic, &cfg, &ar.a, nullptr) == RACT_OK);
+    REQUIRE(ract_actor_acts_create(&aacts, &actor, max_batch, max_nnz, &ar.a, nullptr) == RACT_OK);
+    REQUIRE(ract_critic_acts_create(&cacts, &critic, max_batch, &ar.a, nullptr) == RACT_OK);
+    m = {&actor, &critic, &aacts, &cacts, &scratch.a, &anneal};
+  }
+  // Every parameter of both models from one seed (biases and BatchNorm's affine too, so that
+  // every gradient is exercised), and plausible running statistics.
+  void randomise(uint64_t seed, double actor_scale, double critic_scale) {
+    ract_rng r;
+    ract_rng_seed(&r, seed, 0);
+    for (size_t i = 0; i < actor.n_params; i++) {
+      actor.params[i] = (T)(actor_scale * ract_rng_normal(&r));
+    }
+    for (size_t i = 0; i < critic.n_params; i++) {
+      critic.params[i] = (T)(critic_scale * ract_rng_normal(&r));
+    }
+    if (critic.p.bn_gamma) {
+      for (int f = 0; f < RACT_CRITIC_FEATURES; f++) critic.p.bn_gamma[f] += 1;
+    }
+    const double mean[3] = {3, 2, 8}, var[3] = {2, 1.5, 4};
+    for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
+      critic.bn_mean[f] = (T)mean[f];
+      critic.bn_var[f] = (T)var[f];
+    }
+  }
+  template <typename U>
+  void copy_from(const StepModel<U>& o) {
+    for (size_t i = 0; i < actor.n_params; i++) actor.params[i] = (T)o.actor.params[i];
+    for (size_t i = 0; i < critic.n_params; i++) critic.params[i] = (T)o.critic.params[i];
+    for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
+      critic.bn_mean[f] = (T)o.critic.bn_mean[f];
+      critic.bn_var[f] = (T)o.critic.bn_var[f];
+    }
+    anneal = o.anneal;
+  }
+  // One step of `stage` on x with the dropout mask and eps a copy of `rng` draws (the same
+  // every call), the annealing counter and the BatchNorm running statistics as they were.
+  ract_step_stats step(ract_stage stage, ract_sparse x, const ract_rng& rng) {
+    ract_rng r = rng;
+    const ract_anneal an = anneal;
+    T mean[3], var[3];
+    memcpy(mean, critic.bn_mean, sizeof(mean));
+    memcpy(var, critic.bn_var, sizeof(var));
+    ract_step_stats st;
+    ract_error err = {};
+    REQUIRE_MESSAGE(ract_model_step(&m, stage, x, &r, &st, &err) == RACT_OK, err.msg);
+    anneal = an;
+    memcpy(critic.bn_mean, mean, sizeof(mean));
+    memcpy(critic.bn_var, var, sizeof(var));
+    return st;
+  }
+};
 
 #endif  // RACT_TESTS_MODEL_MODEL_TEST_UTIL_H_

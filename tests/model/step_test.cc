@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ract/core/parallel.h"
 #include "ract/eval/evaluator.h"
 #include "ract/eval/metrics.h"
 #include "ract/model/config.h"
@@ -74,6 +75,9 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     } else {
       CHECK(s.critic.bn_mean[0] == 0.0f);
     }
+    // A second actor batch: both rules have counted two.
+    REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
+    CHECK(s.anneal.steps == 2);
     // critic_pretrain: actor grads are left alone (zeroed here to see it)
     ract_actor_zero_grad(&s.actor);
     ract_anneal_stage_begin(&s.cfg, &s.anneal);
@@ -83,7 +87,9 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     CHECK(st.q > 0.0f);
     CHECK(st.q < 1.0f);
     CHECK(st.target >= 0.0f);
-    CHECK(s.anneal.steps == (paper ? 1 : 1));  // recbole: reset then counted; paper: not counted
+    // recbole: reset at the stage's start, then this loss counted; paper: kept, not counted.
+    CHECK(s.anneal.steps == (paper ? 2 : 1));
+    CHECK(st.beta == doctest::Approx(paper ? 0.2 : 0.1));
     // finetune: actor grads; critic grads only with finetune_critic (paper)
     ract_critic_zero_grad(&s.critic);
     REQUIRE(ract_model_step(&s.m, RACT_STAGE_FINETUNE, x, &s.rng, &st, nullptr) == RACT_OK);
@@ -269,4 +275,211 @@ TEST_CASE("step: the pretrained actor beats popularity on planted clusters (eval
   CHECK(ract_actor_score(&sc2, ract_sparse_rows(train, 0, 4), ract_tensor_make(sco.data(), 4, I),
                          &e) == RACT_ERR_SHAPE);
   CHECK(strstr(e.msg, "3 items, room for 2") != nullptr);
+}
+
+namespace {
+
+// The tiny model of the finite-difference checks: I = 7 (TinyBatch), hidden 5, L = 3, critic
+// 3 -> 6 -> 4 -> 1, NDCG@3. eps_std 1 and beta 0.3 (recbole) / 0.2 (paper) so that the
+// logvar path and the KL term carry weight in every stage.
+ract_model_config fd_config(const char* preset, ract_bn_mode bn) {
+  ract_model_config c;
+  REQUIRE(ract_model_config_preset(&c, preset, nullptr) == RACT_OK);
+  c.mlp_hidden_size[0] = 5;
+  c.latent_dimension = c.head == RACT_HEAD_SPLIT ? 6 : 3;
+  c.n_critic_layers = 2;
+  c.critic_layers[0] = 6;
+  c.critic_layers[1] = 4;
+  c.metrics_k = 3;
+  c.eps_std = 1.0f;
+  c.anneal_cap = 0.5f;
+  c.total_anneal_steps = 10;
+  c.bn_mode = bn;
+  return c;
+}
+
+void fill(std::vector<double>* sentinel, const double* p, size_t n) { sentinel->assign(p, p + n); }
+
+}  // namespace
+
+TEST_CASE("step: every stage's objective by finite differences through ract_model_step") {
+  // What the trainer runs, in double: the stage glue (the upstream weights of each stage,
+  // -Q handed back to the actor with beta * KL where the feature holds it, the critic's loss
+  // in paper's finetune), checked on every trainable parameter. The dropout mask and eps are
+  // the same every call (a copy of one RNG state).
+  TinyBatch tb;
+  const ract_sparse x = tb.view();
+  for (const char* preset : {"recbole", "paper"}) {
+    for (ract_bn_mode bn : {RACT_BN_BATCH, RACT_BN_RUNNING}) {
+      CAPTURE(preset);
+      CAPTURE((int)bn);
+      StepModel<double> s(fd_config(preset, bn), 7, 4, 13);
+      s.randomise(41 + (int)bn, 0.6, 0.5);
+      s.anneal.steps = 2;
+      ract_rng rng;
+      ract_rng_seed(&rng, 9, 0);
+      const bool recbole = strcmp(preset, "recbole") == 0;
+      const double beta = recbole ? 0.3 : 0.2;  // per_loss counts this call, per_batch not yet
+      std::vector<double> g, untouched;
+
+      // actor_pretrain: mean(ce + beta * kl) into every actor weight; the critic is left alone.
+      for (size_t i = 0; i < s.critic.n_params; i++) s.critic.grads[i] = 0.5;
+      ract_step_stats st = s.step(RACT_STAGE_ACTOR_PRETRAIN, x, rng);
+      CHECK(st.beta == doctest::Approx(beta));
+      CHECK(st.loss == doctest::Approx(st.ce + st.beta * st.kl).epsilon(1e-12));
+      for (size_t i = 0; i < s.critic.n_params; i++) CHECK(s.critic.grads[i] == 0.5);
+      fill(&g, s.actor.grads, s.actor.n_params);
+      fd_check("actor_pretrain: actor", s.actor.params, g.data(), g.size(),
+               [&] { return s.step(RACT_STAGE_ACTOR_PRETRAIN, x, rng).loss; });
+
+      // critic_pretrain: the critic's MSE (+ l2) into every critic parameter; the actor's
+      // gradients untouched.
+      for (size_t i = 0; i < s.actor.n_params; i++) s.actor.grads[i] = 0.25;
+      st = s.step(RACT_STAGE_CRITIC_PRETRAIN, x, rng);
+      CHECK(st.loss == st.critic_loss);
+      for (size_t i = 0; i < s.actor.n_params; i++) CHECK(s.actor.grads[i] == 0.25);
+      fill(&g, s.critic.grads, s.critic.n_params);
+      fd_check("critic_pretrain: critic", s.critic.params, g.data(), g.size(),
+               [&] { return s.step(RACT_STAGE_CRITIC_PRETRAIN, x, rng).loss; });
+
+      // finetune: -mean(Q) into every actor weight, through the critic, BatchNorm and the
+      // loss feature; with finetune_critic (paper) the critic's own loss into the critic, on
+      // the same forward; without it (recbole) no critic gradient.
+      for (size_t i = 0; i < s.critic.n_params; i++) s.critic.grads[i] = 0.5;
+      st = s.step(RACT_STAGE_FINETUNE, x, rng);
+      CHECK(st.loss == doctest::Approx(-st.q).epsilon(1e-12));
+      fill(&g, s.actor.grads, s.actor.n_params);
+      fill(&untouched, s.critic.grads, s.critic.n_params);
+      fd_check("finetune: actor", s.actor.params, g.data(), g.size(),
+               [&] { return s.step(RACT_STAGE_FINETUNE, x, rng).loss; });
+      if (s.cfg.finetune_critic) {
+        fd_check("finetune: critic", s.critic.params, untouched.data(), untouched.size(),
+                 [&] { return s.step(RACT_STAGE_FINETUNE, x, rng).critic_loss; });
+      } else {
+        for (double v : untouched) CHECK(v == 0.5);
+      }
+    }
+  }
+}
+
+TEST_CASE("step: a finetune step at a small learning rate raises Q on the same batch") {
+  TinyBatch tb;
+  const ract_sparse x = tb.view();
+  for (const char* preset : {"recbole", "paper"}) {
+    CAPTURE(preset);
+    StepModel<double> s(
+        fd_config(preset, strcmp(preset, "paper") ? RACT_BN_BATCH : RACT_BN_RUNNING), 7, 4, 13);
+    s.randomise(5, 0.6, 0.5);
+    ract_rng rng;
+    ract_rng_seed(&rng, 3, 0);
+    const ract_step_stats before = s.step(RACT_STAGE_FINETUNE, x, rng);
+    double g2 = 0;
+    for (size_t i = 0; i < s.actor.n_params; i++) g2 += s.actor.grads[i] * s.actor.grads[i];
+    REQUIRE(g2 > 0);
+    // Plain gradient descent on -Q, actor only: Q rises by lr * |g|^2 to first order.
+    const double lr = 1e-3 / g2;
+    for (size_t i = 0; i < s.actor.n_params; i++) s.actor.params[i] -= lr * s.actor.grads[i];
+    const ract_step_stats after = s.step(RACT_STAGE_FINETUNE, x, rng);
+    CHECK(after.q > before.q);
+    CHECK((after.q - before.q) == doctest::Approx(lr * g2).epsilon(0.02));
+  }
+}
+
+namespace {
+
+// Users over I = 203 items (not a multiple of 16 or 64) with 0, 1, 201 and a few dozen
+// entries: every vector block and tail of the float kernels runs.
+struct WideBatch {
+  static constexpr int kItems = 203;
+  std::vector<int64_t> ptr{0};
+  std::vector<int32_t> idx;
+  WideBatch() {
+    ract_rng r;
+    ract_rng_seed(&r, 12, 0);
+    const int lens[] = {0, 1, 201, 37, 12, 90, 5};
+    for (int n : lens) {
+      std::vector<int> items(kItems);
+      for (int i = 0; i < kItems; i++) items[i] = i;
+      ract_rng_shuffle(&r, items.data(), kItems);
+      std::sort(items.begin(), items.begin() + n);
+      idx.insert(idx.end(), items.begin(), items.begin() + n);
+      ptr.push_back((int64_t)idx.size());
+    }
+  }
+  ract_sparse view() const {
+    ract_sparse s = {(int)ptr.size() - 1, kItems, ptr.data(), idx.data(), nullptr};
+    return s;
+  }
+};
+
+}  // namespace
+
+const char* const kStage[] = {"actor_pretrain", "critic_pretrain", "finetune"};
+
+TEST_CASE("step: the float model equals the checked double model at SIMD widths") {
+  // The double model is the one checked by finite differences; the float one runs BLIS and
+  // the vector kernels. Same weights, the same dropout mask, eps within 1e-6: every gradient
+  // tensor of every stage agrees to 5e-5 of its own scale, and so do the stage's numbers.
+  WideBatch wb;
+  const ract_sparse x = wb.view();
+  const int I = WideBatch::kItems, B = x.rows;
+  const int64_t nnz = x.ptr[B];
+  struct Case {
+    const char* preset;
+    int hidden[2];
+    int n_hidden;
+    int threads;
+  } cases[] = {{"recbole", {600}, 1, 1},
+               {"paper", {600}, 1, 2},
+               {"recbole", {67}, 1, 2},
+               {"paper", {67, 600}, 2, 1}};
+  double worst = 0;
+  for (const Case& k : cases) {
+    CAPTURE(k.preset);
+    CAPTURE(k.hidden[0]);
+    CAPTURE(k.threads);
+    ract_set_threads(k.threads);
+    ract_set_parallel_grain(k.threads > 1 ? 1 : 32768);
+    ract_model_config c;
+    REQUIRE(ract_model_config_preset(&c, k.preset, nullptr) == RACT_OK);
+    c.n_hidden = k.n_hidden;
+    for (int j = 0; j < k.n_hidden; j++) c.mlp_hidden_size[j] = k.hidden[j];
+    c.metrics_k = 20;
+    c.eps_std = 0.5f;
+    c.total_anneal_steps = 10;
+    StepModel<float> f(c, I, B, nnz);
+    StepModel<double> d(c, I, B, nnz);
+    f.randomise(17, 0.05, 0.3);
+    f.anneal.steps = 2;
+    d.copy_from(f);
+    ract_rng rng;
+    ract_rng_seed(&rng, 21, 0);
+    for (ract_stage stage :
+         {RACT_STAGE_ACTOR_PRETRAIN, RACT_STAGE_CRITIC_PRETRAIN, RACT_STAGE_FINETUNE}) {
+      CAPTURE((int)stage);
+      const ract_step_stats sf = f.step(stage, x, rng), sd = d.step(stage, x, rng);
+      CHECK(sf.actor_loss == doctest::Approx(sd.actor_loss).epsilon(1e-5));
+      CHECK(sf.loss == doctest::Approx(sd.loss).epsilon(1e-5));
+      CHECK(sf.q == doctest::Approx(sd.q).epsilon(1e-5));
+      CHECK(sf.target == doctest::Approx(sd.target).epsilon(1e-6));  // the same ranking
+      const bool actor = stage != RACT_STAGE_CRITIC_PRETRAIN;
+      const bool critic = stage == RACT_STAGE_CRITIC_PRETRAIN ||
+                          (stage == RACT_STAGE_FINETUNE && c.finetune_critic);
+      for (int t = 0; actor && t < ract_actor_tensor_count(&d.actor); t++) {
+        const ract_param_info p = ract_actor_tensor_info(&d.actor, t);
+        worst = fmax(
+            worst, same_tensor(std::string(kStage[stage]) + " " + p.name, f.actor.grads + p.offset,
+                               d.actor.grads + p.offset, (size_t)p.rows * p.cols, 5e-5));
+      }
+      for (int t = 0; critic && t < ract_critic_tensor_count(&d.critic); t++) {
+        const ract_param_info p = ract_critic_tensor_info(&d.critic, t);
+        worst = fmax(
+            worst, same_tensor(std::string(kStage[stage]) + " " + p.name, f.critic.grads + p.offset,
+                               d.critic.grads + p.offset, (size_t)p.rows * p.cols, 5e-5));
+      }
+    }
+  }
+  MESSAGE("float model: worst gradient error " << worst << " of its tensor's scale");
+  ract_set_threads(1);
+  ract_set_parallel_grain(32768);
 }
