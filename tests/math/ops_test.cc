@@ -8,12 +8,14 @@
 #include <math.h>
 #include <string.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "ract/core/parallel.h"
 #include "ract/core/rng.h"
+#include "tests/numeric.h"
 
 namespace {
 
@@ -31,26 +33,9 @@ double dot(const Vec& a, const Vec& b) {
   return s;
 }
 
-// Central differences of loss() w.r.t. every element of x against the analytic grad g.
-void check_grad(const char* what, Vec& x, const Vec& g, const std::function<double()>& loss,
-                double h = 1e-5, double tol = 1e-7) {
+void check_grad(const char* what, Vec& x, const Vec& g, const std::function<double()>& loss) {
   REQUIRE(x.size() == g.size());
-  int bad = 0;
-  for (size_t i = 0; i < x.size(); i++) {
-    const double save = x[i];
-    x[i] = save + h;
-    const double lp = loss();
-    x[i] = save - h;
-    const double lm = loss();
-    x[i] = save;
-    const double fd = (lp - lm) / (2 * h);
-    if (fabs(fd - g[i]) > tol * (1 + fabs(fd))) {
-      if (bad++ < 5)
-        MESSAGE(std::string(what) << "[" << i << "]: analytic " << g[i] << " numeric " << fd);
-    }
-  }
-  CHECK_MESSAGE(bad == 0, std::string(what)
-                              << ": " << bad << " of " << x.size() << " elements off");
+  fd_check(what, x.data(), g.data(), x.size(), loss, 1e-5, 1e-7);
 }
 
 // A small CSR batch with some empty rows and repeated columns across rows.
@@ -602,4 +587,257 @@ TEST_CASE("ops: fused softmax cross-entropy equals forward + backward (float and
     CHECK(f[i] == doctest::Approx(lgd[i]).epsilon(1e-5).scale(1e-6));
   }
   CHECK(worst < 1e-6);  // relative to max(1, |dlogit|)
+}
+
+namespace {
+
+// Double values that are exactly floats (so float and double ops see the same inputs), and
+// their float copy.
+struct Pair {
+  Vec d;
+  std::vector<float> f;
+};
+Pair pair_randn(ract_rng* r, size_t n, double scale) {
+  Pair p;
+  p.f.resize(n);
+  p.d.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    p.f[i] = (float)(ract_rng_normal(r) * scale);
+    p.d[i] = p.f[i];
+  }
+  return p;
+}
+Pair pair_fill(size_t n, double v) {
+  Pair p;
+  p.f.assign(n, (float)v);
+  p.d.assign(n, (double)(float)v);
+  return p;
+}
+double same(const std::string& what, const Pair& p, double tol, bool may_be_zero = false) {
+  return same_tensor(what, p.f.data(), p.d.data(), p.d.size(), tol, may_be_zero);
+}
+
+// Rows of 0, 1, 250 and a few other lengths over `items` columns, distinct sorted items.
+Csr wide_csr(ract_rng* r, int items) {
+  Csr c;
+  c.ptr = {0};
+  for (int n : {0, 1, 250, 33, 7, 120}) {
+    std::vector<int> all(items);
+    for (int i = 0; i < items; i++) all[i] = i;
+    ract_rng_shuffle(r, all.data(), items);
+    std::sort(all.begin(), all.begin() + n);
+    for (int j = 0; j < n; j++) {
+      c.idx.push_back(all[j]);
+      c.val.push_back((float)(0.5 + ract_rng_uniform_double(r)));
+    }
+    c.ptr.push_back((int64_t)c.idx.size());
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("ops: float equals double at the widths that run every vector block and tail") {
+  // The double ops are the finite-difference-checked ones; the float ones run BLIS and the
+  // 16-lane kernels. Widths 600 (= 9 x 64 + 16 + 8) and 67 (= 64 + 3) run the sparse
+  // gather/scatter's 64- and 16-wide blocks and the scalar tail; 1007 items the 16-lane
+  // softmax blocks and a tail of 15; rows of 0, 1 and 250 entries; 1 and 2 threads. Every
+  // output and gradient tensor agrees to a small fraction of its own scale.
+  ract_rng r;
+  ract_rng_seed(&r, 51, 0);
+  double worst = 0;
+  auto note = [&](double v) { worst = fmax(worst, v); };
+  const double tol = 1e-5;
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    ract_set_threads(threads);
+    ract_set_parallel_grain(threads > 1 ? 1 : 32768);
+    // Dense linear (B, C) x (O, C)^T, with the bias given, left out then added, and backward.
+    const int shapes[][3] = {{9, 67, 600}, {5, 600, 67}, {3, 600, 1007}, {33, 17, 1}};
+    for (const auto& sh : shapes) {
+      const int B = sh[0], C = sh[1], O = sh[2];
+      CAPTURE(O);
+      Pair inp = pair_randn(&r, (size_t)B * C, 1), w = pair_randn(&r, (size_t)O * C, 0.1),
+           b = pair_randn(&r, O, 1), dout = pair_randn(&r, (size_t)B * O, 1),
+           out = pair_fill((size_t)B * O, 0), out2 = out, dinp = pair_fill((size_t)B * C, 0.5),
+           dw = pair_fill((size_t)O * C, 0.25), db = pair_fill(O, -1);
+      ract_linear_forward(out.f.data(), inp.f.data(), w.f.data(), b.f.data(), B, C, O);
+      ract_linear_forward(out.d.data(), inp.d.data(), w.d.data(), b.d.data(), B, C, O);
+      note(same("linear out", out, tol));
+      ract_linear_forward(out2.f.data(), inp.f.data(), w.f.data(), (const float*)nullptr, B, C, O);
+      ract_linear_add_bias(out2.f.data(), b.f.data(), B, O);
+      ract_linear_forward(out2.d.data(), inp.d.data(), w.d.data(), (const double*)nullptr, B, C, O);
+      ract_linear_add_bias(out2.d.data(), b.d.data(), B, O);
+      note(same("linear out, bias added after", out2, tol));
+      ract_linear_backward(dinp.f.data(), dw.f.data(), db.f.data(), dout.f.data(), inp.f.data(),
+                           w.f.data(), B, C, O);
+      ract_linear_backward(dinp.d.data(), dw.d.data(), db.d.data(), dout.d.data(), inp.d.data(),
+                           w.d.data(), B, C, O);
+      note(same("linear dinp", dinp, tol));
+      note(same("linear dw", dw, tol));
+      note(same("linear db", db, tol));
+    }
+    // Sparse linear over 1007 items, with and without values.
+    const int I = 1007;
+    Csr c = wide_csr(&r, I);
+    for (int with_val = 0; with_val < 2; with_val++) {
+      const ract_sparse x = c.view(I, with_val);
+      for (int O : {600, 67, 64, 16, 80, 1}) {
+        CAPTURE(O);
+        CAPTURE(with_val);
+        Pair w = pair_randn(&r, (size_t)I * O, 0.1), b = pair_randn(&r, O, 1),
+             dout = pair_randn(&r, (size_t)x.rows * O, 1), out = pair_fill((size_t)x.rows * O, 0),
+             dw = pair_fill((size_t)I * O, 0.5), db = pair_fill(O, 0.25);
+        ract_sparse_linear_forward(out.f.data(), x, w.f.data(), b.f.data(), O);
+        ract_sparse_linear_forward(out.d.data(), x, w.d.data(), b.d.data(), O);
+        note(same("sparse linear out", out, tol));
+        ract_sparse_linear_backward(dw.f.data(), db.f.data(), dout.f.data(), x, O);
+        ract_sparse_linear_backward(dw.d.data(), db.d.data(), dout.d.data(), x, O);
+        note(same("sparse linear dw", dw, tol));
+        note(same("sparse linear db", db, tol));
+        // A view of the rows after the empty one (x.ptr[0] != 0).
+        const ract_sparse v = ract_sparse_rows(x, 1, x.rows - 1);
+        Pair ov = pair_fill((size_t)v.rows * O, 0);
+        ract_sparse_linear_forward(ov.f.data(), v, w.f.data(), (const float*)nullptr, O);
+        ract_sparse_linear_forward(ov.d.data(), v, w.d.data(), (const double*)nullptr, O);
+        note(same("sparse linear out, row view", ov, tol));
+      }
+    }
+    // Element-wise activations over 3 rows of 1007 and a tail.
+    {
+      const size_t n = 3 * 1007 + 5;
+      Pair inp = pair_randn(&r, n, 2), dout = pair_randn(&r, n, 1);
+      struct Act {
+        const char* name;
+        void (*ff)(float*, const float*, size_t);
+        void (*fd)(double*, const double*, size_t);
+        void (*bf)(float*, const float*, const float*, size_t);
+        void (*bd)(double*, const double*, const double*, size_t);
+      } acts[] = {{"tanh", ract_tanh_forward<float>, ract_tanh_forward<double>,
+                   ract_tanh_backward<float>, ract_tanh_backward<double>},
+                  {"relu", ract_relu_forward<float>, ract_relu_forward<double>,
+                   ract_relu_backward<float>, ract_relu_backward<double>},
+                  {"sigmoid", ract_sigmoid_forward<float>, ract_sigmoid_forward<double>,
+                   ract_sigmoid_backward<float>, ract_sigmoid_backward<double>}};
+      for (const Act& a : acts) {
+        Pair out = pair_fill(n, 0), din = pair_fill(n, 0.5);
+        a.ff(out.f.data(), inp.f.data(), n);
+        a.fd(out.d.data(), inp.d.data(), n);
+        note(same(std::string(a.name) + " out", out, tol));
+        // The backward reads the output: give both the same (float) output.
+        for (size_t i = 0; i < n; i++) out.d[i] = out.f[i];
+        a.bf(din.f.data(), dout.f.data(), out.f.data(), n);
+        a.bd(din.d.data(), dout.d.data(), out.d.data(), n);
+        note(same(std::string(a.name) + " dinp", din, tol));
+      }
+    }
+    // BatchNorm, the critic's 3 features and a wider case, train and eval mode.
+    for (const auto& bc : {std::pair<int, int>{100, 3}, std::pair<int, int>{33, 67}}) {
+      const int B = bc.first, C = bc.second;
+      Pair inp = pair_randn(&r, (size_t)B * C, 3), g = pair_randn(&r, C, 1),
+           be = pair_randn(&r, C, 1), dout = pair_randn(&r, (size_t)B * C, 1),
+           out = pair_fill((size_t)B * C, 0), mean = pair_fill(C, 0), rstd = pair_fill(C, 0),
+           rm = pair_fill(C, 0.5), rv = pair_fill(C, 2), din = pair_fill((size_t)B * C, 0),
+           dg = pair_fill(C, 0), db = pair_fill(C, 0);
+      ract_batchnorm_train_forward<float>(out.f.data(), mean.f.data(), rstd.f.data(), rm.f.data(),
+                                          rv.f.data(), inp.f.data(), g.f.data(), be.f.data(), B, C,
+                                          1e-5f, 0.1f);
+      ract_batchnorm_train_forward<double>(out.d.data(), mean.d.data(), rstd.d.data(), rm.d.data(),
+                                           rv.d.data(), inp.d.data(), g.d.data(), be.d.data(), B, C,
+                                           1e-5, 0.1);
+      note(same("bn train out", out, tol));
+      note(same("bn running mean", rm, tol));
+      note(same("bn running var", rv, tol));
+      ract_batchnorm_train_backward(din.f.data(), dg.f.data(), db.f.data(), dout.f.data(),
+                                    inp.f.data(), mean.f.data(), rstd.f.data(), g.f.data(), B, C);
+      ract_batchnorm_train_backward(din.d.data(), dg.d.data(), db.d.data(), dout.d.data(),
+                                    inp.d.data(), mean.d.data(), rstd.d.data(), g.d.data(), B, C);
+      note(same("bn train dinp", din, 1e-5));
+      note(same("bn train dgamma", dg, tol));
+      note(same("bn train dbeta", db, tol));
+      Pair eo = pair_fill((size_t)B * C, 0), ed = pair_fill((size_t)B * C, 0),
+           edg = pair_fill(C, 0), edb = pair_fill(C, 0);
+      ract_batchnorm_eval_forward(eo.f.data(), inp.f.data(), rm.f.data(), rv.f.data(), g.f.data(),
+                                  be.f.data(), B, C, 1e-5f);
+      for (int i = 0; i < C; i++) rm.d[i] = rm.f[i], rv.d[i] = rv.f[i];
+      ract_batchnorm_eval_forward(eo.d.data(), inp.d.data(), rm.d.data(), rv.d.data(), g.d.data(),
+                                  be.d.data(), B, C, 1e-5);
+      note(same("bn eval out", eo, tol));
+      ract_batchnorm_eval_backward(ed.f.data(), edg.f.data(), edb.f.data(), dout.f.data(),
+                                   inp.f.data(), rm.f.data(), rv.f.data(), g.f.data(), B, C, 1e-5f);
+      ract_batchnorm_eval_backward(ed.d.data(), edg.d.data(), edb.d.data(), dout.d.data(),
+                                   inp.d.data(), rm.d.data(), rv.d.data(), g.d.data(), B, C, 1e-5);
+      note(same("bn eval dinp", ed, tol));
+      note(same("bn eval dgamma", edg, tol));
+      note(same("bn eval dbeta", edb, tol));
+    }
+    // Softmax cross-entropy over 1007 items: forward, backward, and the fused sweep with a
+    // bias; rows of 0, 1, 250 ... targets.
+    {
+      const ract_sparse x = c.view(I, false);
+      const int B = x.rows;
+      Pair lg = pair_randn(&r, (size_t)B * I, 3), dl = pair_randn(&r, B, 1),
+           bias = pair_randn(&r, I, 1), loss = pair_fill(B, 0), lse = pair_fill(B, 0),
+           d = pair_fill((size_t)B * I, 0.5);
+      ract_softmax_ce_forward(loss.f.data(), lse.f.data(), lg.f.data(), x);
+      ract_softmax_ce_forward(loss.d.data(), lse.d.data(), lg.d.data(), x);
+      note(same("softmax ce loss", loss, tol));
+      note(same("softmax ce lse", lse, tol));
+      ract_softmax_ce_backward(d.f.data(), dl.f.data(), lg.f.data(), lse.f.data(), x);
+      for (int b = 0; b < B; b++) lse.d[b] = lse.f[b];
+      ract_softmax_ce_backward(d.d.data(), dl.d.data(), lg.d.data(), lse.d.data(), x);
+      note(same("softmax ce dlogits", d, tol));
+      Pair fl = lg, floss = pair_fill(B, 0), flse = pair_fill(B, 0);
+      ract_softmax_ce_fused(floss.f.data(), flse.f.data(), fl.f.data(), dl.f.data(), x,
+                            bias.f.data());
+      ract_softmax_ce_fused(floss.d.data(), flse.d.data(), fl.d.data(), dl.d.data(), x,
+                            bias.d.data());
+      note(same("fused softmax ce loss", floss, tol));
+      note(same("fused softmax ce dlogits", fl, tol));
+    }
+    // KL and the reparameterisation on (B, 2L) heads: L = 128 (recbole) and 200 (paper).
+    for (int L : {128, 200, 3}) {
+      const int B = 7, ld = 2 * L;
+      Pair head = pair_randn(&r, (size_t)B * ld, 0.7), eps = pair_randn(&r, (size_t)B * L, 1),
+           dkl = pair_randn(&r, B, 1), dz = pair_randn(&r, (size_t)B * L, 1), kl = pair_fill(B, 0),
+           z = pair_fill((size_t)B * L, 0), dh = pair_fill((size_t)B * ld, 0.5);
+      ract_kl_forward(kl.f.data(), head.f.data(), head.f.data() + L, B, L, ld);
+      ract_kl_forward(kl.d.data(), head.d.data(), head.d.data() + L, B, L, ld);
+      note(same("kl", kl, tol));
+      ract_reparam_forward(z.f.data(), head.f.data(), head.f.data() + L, eps.f.data(), B, L, ld);
+      ract_reparam_forward(z.d.data(), head.d.data(), head.d.data() + L, eps.d.data(), B, L, ld);
+      note(same("reparam z", z, tol));
+      ract_kl_backward(dh.f.data(), dh.f.data() + L, dkl.f.data(), head.f.data(), head.f.data() + L,
+                       B, L, ld);
+      ract_kl_backward(dh.d.data(), dh.d.data() + L, dkl.d.data(), head.d.data(), head.d.data() + L,
+                       B, L, ld);
+      ract_reparam_backward(dh.f.data(), dh.f.data() + L, dz.f.data(), head.f.data() + L,
+                            eps.f.data(), B, L, ld);
+      ract_reparam_backward(dh.d.data(), dh.d.data() + L, dz.d.data(), head.d.data() + L,
+                            eps.d.data(), B, L, ld);
+      note(same("kl + reparam dhead", dh, tol));
+    }
+    // Mean-squared error and the values' dropout backward.
+    {
+      const int n = 2051;
+      Pair p = pair_randn(&r, n, 1), t = pair_randn(&r, n, 1), dp = pair_fill(n, 0.5);
+      const float mf = ract_mse_forward(p.f.data(), t.f.data(), n);
+      const double md = ract_mse_forward(p.d.data(), t.d.data(), n);
+      CHECK(mf == doctest::Approx(md).epsilon(1e-6));
+      ract_mse_backward(dp.f.data(), 0.7f, p.f.data(), t.f.data(), n);
+      ract_mse_backward(dp.d.data(), (double)0.7f, p.d.data(), t.d.data(), n);
+      note(same("mse dpred", dp, tol));
+      const ract_sparse x = c.view(I, true);
+      const int64_t nnz = x.ptr[x.rows];
+      std::vector<uint8_t> keep(nnz);
+      for (int64_t e = 0; e < nnz; e++) keep[e] = (uint8_t)(ract_rng_u64(&r) & 1);
+      Pair dv = pair_randn(&r, nnz, 1), dval = pair_fill(nnz, 0.25);
+      ract_dropout_sparse_backward(dval.f.data(), dv.f.data(), keep.data(), x, 2.0f);
+      ract_dropout_sparse_backward(dval.d.data(), dv.d.data(), keep.data(), x, 2.0);
+      note(same("dropout dval", dval, tol));
+    }
+  }
+  MESSAGE("float ops: worst error " << worst << " of the tensor's scale");
+  ract_set_threads(1);
+  ract_set_parallel_grain(32768);
 }

@@ -1,4 +1,4 @@
-// Helpers shared by the model tests: a tiny binary batch, arenas, finite differences.
+// Helpers shared by the model tests: a tiny binary batch, arenas, a whole model for T.
 #ifndef RACT_TESTS_MODEL_MODEL_TEST_UTIL_H_
 #define RACT_TESTS_MODEL_MODEL_TEST_UTIL_H_
 
@@ -13,6 +13,7 @@
 #include "ract/core/arena.h"
 #include "ract/core/tensor.h"
 #include "ract/model/step.h"
+#include "tests/numeric.h"
 
 // Four users over I = 7 items.
 struct TinyBatch {
@@ -33,49 +34,6 @@ struct OwnedArena {
   explicit OwnedArena(size_t bytes) { REQUIRE(ract_arena_create(&a, bytes, nullptr) == RACT_OK); }
   ~OwnedArena() { ract_arena_free(&a); }
 };
-
-// Central differences of loss() w.r.t. each of n parameters at p against grad g.
-inline int fd_check(const char* what, double* p, const double* g, size_t n,
-                    const std::function<double()>& loss, double h = 1e-6, double tol = 1e-6) {
-  int bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double save = p[i];
-    p[i] = save + h;
-    const double lp = loss();
-    p[i] = save - h;
-    const double lm = loss();
-    p[i] = save;
-    const double fd = (lp - lm) / (2 * h);
-    if (fabs(fd - g[i]) > tol * (1 + fabs(fd))) {
-      if (bad++ < 5)
-        MESSAGE(std::string(what) << "[" << i << "]: analytic " << g[i] << " numeric " << fd);
-    }
-  }
-  CHECK_MESSAGE(bad == 0, std::string(what) << ": " << bad << " of " << n << " elements off");
-  return bad;
-}
-
-// Float against double, per tensor: max |f - d| <= tol * (that tensor's own max |d|), and the
-// tensor is not all zero unless `may_be_zero`. Returns the worst ratio max|f - d| / max|d|.
-inline double same_tensor(const std::string& what, const float* f, const double* d, size_t n,
-                          double tol, bool may_be_zero = false) {
-  double scale = 0, worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(d[i]));
-  for (size_t i = 0; i < n; i++) {
-    const double e = fabs((double)f[i] - d[i]);
-    if (e > worst || e != e) worst = e, at = i;
-  }
-  if (scale == 0) {
-    CHECK_MESSAGE(may_be_zero, what << ": all zero");
-    CHECK_MESSAGE(worst == 0, what << ": float " << f[at] << " where double is all zero");
-    return 0;
-  }
-  const double ratio = worst / scale;
-  CHECK_MESSAGE(ratio <= tol, what << "[" << at << "]: float " << f[at] << " double " << d[at]
-                                   << ", off by " << ratio << " of the tensor's scale " << scale);
-  return ratio;
-}
 
 // An actor, a critic, their activations and a step context for T, all in one owned arena.
 template <typename T>
