@@ -56,7 +56,7 @@ const char* kUsage =
     "  --mlp_hidden_size=[600] --latent_dimension=N --dropout_prob=0.5\n"
     "  --anneal_cap=0.2 --total_anneal_steps=200000 --critic_layers=[100,100,10]\n"
     "  --metrics_k=100\n"
-    "Model variants (a preset sets them all; RACT_SPEC.md):\n"
+    "Model variants (a preset sets them all):\n"
     "  --head=split|two --dropout_style=keep|inverted --eps_std=X\n"
     "  --critic_loss_with_kl=0|1 --bn_mode=batch|running --ndcg_gain=sqrt|one\n"
     "  --init=xavier_normal|xavier_uniform --anneal_rule=per_loss|per_batch --critic_l2=X\n"
