@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <initializer_list>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,11 @@ struct Args {
   char** argv() { return v.data(); }
 };
 
+// The flags point into argv: every argv parsed stays alive to the end of the test.
 ract_status parse(ract_train_flags* f, std::initializer_list<const char*> a, ract_error* err) {
-  Args args(a);
-  return ract_train_flags_parse(f, args.argc(), args.argv(), err);
+  static std::list<Args> kept;
+  kept.emplace_back(a);
+  return ract_train_flags_parse(f, kept.back().argc(), kept.back().argv(), err);
 }
 
 }  // namespace
