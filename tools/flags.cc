@@ -1,9 +1,12 @@
 // `--name=value` flags (flags.h).
 #include "tools/flags.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "ract/core/parse.h"
 
 const char* ract_flag_value(const char* arg, const char* name) {
   size_t n = strlen(name);
@@ -14,35 +17,18 @@ const char* ract_flag_value(const char* arg, const char* name) {
 }
 
 int ract_flag_int(const char* s, long lo, long hi, int* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < lo || v > hi) return 0;
+  int64_t v;
+  if (lo < INT32_MIN || hi > INT32_MAX || !ract_parse_int(s, lo, hi, &v)) return 0;
   *out = (int)v;
   return 1;
 }
 
 int ract_flag_float(const char* s, double lo, double hi, float* out) {
-  char* end;
-  double v = strtod(s, &end);
-  if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi)) return 0;
-  *out = (float)v;
-  return 1;
+  return ract_parse_float(s, lo, hi, out);
 }
 
 int ract_flag_list(const char* s, int* out, int max, int* n) {
-  *n = 0;
-  for (const char* p = s; *p;) {
-    while (*p == '[' || *p == ' ' || *p == ',') p++;
-    if (*p == ']' || *p == '\0') break;
-    char* end;
-    long v = strtol(p, &end, 10);
-    if (end == p || v < 1 || v > (1 << 24) || *n >= max) return 0;
-    out[(*n)++] = (int)v;
-    p = end;
-    while (*p == ' ' || *p == ']') p++;
-    if (*p != ',' && *p != '\0') return 0;
-  }
-  return *n > 0;
+  return ract_parse_int_list(s, 1, 1 << 24, out, max, n);
 }
 
 void ract_flag_chdir_to_invocation(void) {

@@ -1,18 +1,22 @@
 // Command-line helpers shared by the tools: `--name=value` flags and their values.
-// Each parser returns 1 on success and 0 on a malformed or out-of-range value.
+// Each parser returns 1 on success and 0 on a malformed or out-of-range value (*out
+// unchanged).
 #ifndef RACT_TOOLS_FLAGS_H_
 #define RACT_TOOLS_FLAGS_H_
 
 // The value of `--name=value` if arg is flag `name`, else NULL.
 const char* ract_flag_value(const char* arg, const char* name);
 
-// A whole decimal integer in [lo, hi].
+// The strict grammar of ract/core/parse.h: the whole string, decimal, no spaces, a minus
+// only where lo < 0, no plus, nan or inf.
+// An integer in [lo, hi].
 int ract_flag_int(const char* s, long lo, long hi, int* out);
 
-// A whole number in [lo, hi] (NaN refused).
+// A number in [lo, hi], finite as a float.
 int ract_flag_float(const char* s, double lo, double hi, float* out);
 
-// A list of sizes in [1, 2^24]: "[600]", "600,200", "[100, 100, 10]"; at most max entries.
+// A list of sizes in [1, 2^24]: "[600]", "600,200", "[100, 100, 10]"; 1..max entries,
+// brackets both or neither, no empty entry.
 int ract_flag_list(const char* s, int* out, int max, int* n);
 
 // Under `bazel run` a tool starts in its runfiles folder; this moves it back to the folder

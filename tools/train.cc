@@ -7,7 +7,6 @@
 //
 // Hyper-parameter flags carry RecBole's config keys (`--mlp_hidden_size=[600]`,
 // `--learning_rate=1e-3`, ...); `--preset` (paper | recbole) sets every default first.
-#include <ctype.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include "tools/data_flags.h"
 #include "tools/flags.h"
 #include "tools/report.h"
+#include "tools/train_flags.h"
 
 namespace {
 
@@ -38,7 +38,9 @@ const char* kUsage =
     "  --preset=paper|recbole       every default below (default paper)\n"
     "  --train_stage=all|actor_pretrain|critic_pretrain|finetune   (default all)\n"
     "  --init_from=CKPT             weights from a checkpoint (to run a single later stage)\n"
-    "  --resume=CKPT                continue an interrupted run exactly (same data flags)\n"
+    "  --resume=CKPT                continue an interrupted run exactly: give the same\n"
+    "                               flags (any but --threads, --out, --report, --plot,\n"
+    "                               --checkpoint*, --quiet that differs is refused)\n"
     "  --out=FILE                   the inference weight file (default model.ract)\n"
     "  --dtype=fp32|fp16|int8       its weight type (default fp32)\n"
     "  --checkpoint=FILE            write a checkpoint at the end of every stage (and on\n"
@@ -48,11 +50,13 @@ const char* kUsage =
     "  --plot=FILE.svg              training curves and the critic's predictions\n"
     "  --threads=N                  BLIS threads (default 1)\n"
     "  --quiet                      only the final tables\n"
+    "  --stop_after_batches=N       testing aid: after N batches, stop as SIGINT would (a\n"
+    "                               checkpoint, exit 130)\n"
     "Model (RecBole's keys):\n"
     "  --mlp_hidden_size=[600] --latent_dimension=N --dropout_prob=0.5\n"
     "  --anneal_cap=0.2 --total_anneal_steps=200000 --critic_layers=[100,100,10]\n"
     "  --metrics_k=100\n"
-    "Model variants (a preset sets them all; RACT_SPEC.md):\n"
+    "Model variants (a preset sets them all):\n"
     "  --head=split|two --dropout_style=keep|inverted --eps_std=X\n"
     "  --critic_loss_with_kl=0|1 --bn_mode=batch|running --ndcg_gain=sqrt|one\n"
     "  --init=xavier_normal|xavier_uniform --anneal_rule=per_loss|per_batch --critic_l2=X\n"
@@ -74,16 +78,21 @@ int fail(const ract_error* e) {
   return e->status == RACT_ERR_ARG ? 2 : 1;
 }
 
-int bad_flag(const char* arg, const char* expected) {
-  fprintf(stderr, "train: %s: expected %s\n", arg, expected);
-  return 2;
-}
-
 volatile int g_stop = 0;  // set by SIGINT/SIGTERM: stop after the current batch
 
-void on_signal(int sig) {
-  g_stop = sig;
-  signal(sig, SIG_DFL);  // a second signal ends the process at once
+void on_signal(int sig) { g_stop = sig; }
+
+// Installed explicitly (sigaction), so that a run started with SIGINT ignored — a background
+// job of a non-interactive shell — still stops cleanly; SA_RESETHAND: a second signal ends
+// the process at once.
+void install_stop_handlers() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 struct Progress {
@@ -98,6 +107,8 @@ struct Progress {
   int n_meta;
   ract_status status;  // of the last checkpoint written from a callback
   ract_error err;
+  int stop_after;   // --stop_after_batches (0: never)
+  int64_t batches;  // batches run by this process
 };
 
 void write_checkpoint(Progress* p, const char* why) {
@@ -117,6 +128,9 @@ void on_stage_end(void* ctx, int stage) {
 void on_batch(void* ctx, int stage, int epoch, int batch, int n_batches,
               const ract_step_stats* st) {
   Progress* p = (Progress*)ctx;
+  // The testing aid takes the path a real SIGINT takes: the handler sets g_stop, and the
+  // trainer stops before the next batch.
+  if (p->stop_after > 0 && ++p->batches == p->stop_after) raise(SIGINT);
   if (!p->tty || p->quiet) return;
   double t = now();
   if (batch + 1 < n_batches && t - p->t_batch < 0.1) return;
@@ -168,117 +182,40 @@ void on_epoch(void* ctx, const ract_epoch_log* lg, const ract_metrics* valid) {
 int main(int argc, char** argv) {
   ract_flag_chdir_to_invocation();
   ract_error err = {};
-  const char* preset = "paper";
-  for (int i = 1; i < argc; i++) {
-    if (const char* v = ract_flag_value(argv[i], "preset")) preset = v;
+  static ract_train_flags f;  // large (the data flags' paths): not on the stack
+  if (ract_train_flags_parse(&f, argc, argv, &err) != RACT_OK) return fail(&err);
+  if (f.help) {
+    printf("%s%s", kUsage, ract_data_flags_usage());
+    return 0;
   }
-  ract_train_config cfg;
-  if (ract_train_config_preset(&cfg, preset, &err) != RACT_OK) {
-    fprintf(stderr, "train: --preset=%s: expected paper or recbole\n", preset);
-    return 2;
+  // Before anything slow (loading the data): from here on SIGINT/SIGTERM stop cleanly.
+  install_stop_handlers();
+  if (!f.quiet) {
+    printf("SIGINT or SIGTERM: stop after the current batch and write a checkpoint\n");
+    fflush(stdout);
   }
-  ract_data_flags flags;
-  ract_data_flags_init(&flags);
-  const char* out = "model.ract";
-  const char* report = nullptr;
-  const char* plot = nullptr;
-  const char* checkpoint = nullptr;
-  const char* init_from = nullptr;
-  const char* resume = nullptr;
-  int checkpoint_every = 0;
-  ract_file_dtype dtype = RACT_FILE_F32;
-  int quiet = 0;
-
-  for (int i = 1; i < argc; i++) {
-    const char* a = argv[i];
-    const char* v;
-    int r = ract_data_flags_parse(&flags, a, &err);
-    if (r < 0) return fail(&err);
-    if (r > 0) continue;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      printf("%s%s", kUsage, ract_data_flags_usage());
-      return 0;
-    } else if (ract_flag_value(a, "preset")) {
-    } else if (!strcmp(a, "--quiet")) {
-      quiet = 1;
-    } else if ((v = ract_flag_value(a, "train_stage"))) {
-      int s = ract_stage_parse(v);
-      if (strcmp(v, "all") != 0 && s < 0) {
-        return bad_flag(a, "all, actor_pretrain, critic_pretrain or finetune");
-      }
-      for (int k = 0; k < RACT_STAGES; k++) cfg.run_stage[k] = s < 0 || k == s;
-    } else if ((v = ract_flag_value(a, "out"))) {
-      out = v;
-    } else if ((v = ract_flag_value(a, "report"))) {
-      report = v;
-    } else if ((v = ract_flag_value(a, "plot"))) {
-      plot = v;
-    } else if ((v = ract_flag_value(a, "checkpoint"))) {
-      checkpoint = v;
-    } else if ((v = ract_flag_value(a, "init_from"))) {
-      init_from = v;
-    } else if ((v = ract_flag_value(a, "resume"))) {
-      resume = v;
-    } else if ((v = ract_flag_value(a, "checkpoint_every"))) {
-      if (!ract_flag_int(v, 0, 1000000, &checkpoint_every)) return bad_flag(a, "epochs >= 0");
-    } else if ((v = ract_flag_value(a, "dtype"))) {
-      if (ract_model_file_parse_dtype(v, &dtype, &err) != RACT_OK) {
-        return bad_flag(a, "fp32, fp16 or int8");
-      }
-    } else if ((v = ract_flag_value(a, "threads"))) {
-      if (!ract_flag_int(v, 1, 256, &cfg.threads)) return bad_flag(a, "a thread count 1..256");
-    } else if ((v = ract_flag_value(a, "pretrain_epochs"))) {
-      if (!ract_flag_int(v, 0, 1000000, &cfg.stage_epochs[0])) return bad_flag(a, "epochs >= 0");
-    } else if ((v = ract_flag_value(a, "critic_epochs"))) {
-      if (!ract_flag_int(v, 0, 1000000, &cfg.stage_epochs[1])) return bad_flag(a, "epochs >= 0");
-    } else if ((v = ract_flag_value(a, "epochs"))) {
-      if (!ract_flag_int(v, 0, 1000000, &cfg.stage_epochs[2])) return bad_flag(a, "epochs >= 0");
-    } else if ((v = ract_flag_value(a, "learning_rate"))) {
-      if (!ract_flag_float(v, 0.0, 10.0, &cfg.stage_lr[0])) return bad_flag(a, "a rate in [0, 10]");
-    } else if ((v = ract_flag_value(a, "critic_learning_rate"))) {
-      if (!ract_flag_float(v, 0.0, 10.0, &cfg.stage_lr[1])) return bad_flag(a, "a rate in [0, 10]");
-    } else if ((v = ract_flag_value(a, "finetune_learning_rate"))) {
-      if (!ract_flag_float(v, 0.0, 10.0, &cfg.stage_lr[2])) return bad_flag(a, "a rate in [0, 10]");
-    } else if ((v = ract_flag_value(a, "train_batch_size"))) {
-      if (!ract_flag_int(v, 1, 1 << 24, &cfg.train_batch_size)) return bad_flag(a, "a size >= 1");
-    } else if ((v = ract_flag_value(a, "eval_batch"))) {
-      if (!ract_flag_int(v, 1, 1 << 20, &cfg.eval_batch)) return bad_flag(a, "a size >= 1");
-    } else if ((v = ract_flag_value(a, "stopping_step"))) {
-      if (!ract_flag_int(v, 0, 1000000, &cfg.stopping_step[RACT_STAGE_FINETUNE])) {
-        return bad_flag(a, "a patience >= 0 (0: never stop early)");
-      }
-    } else if ((v = ract_flag_value(a, "valid_metric"))) {
-      snprintf(cfg.valid_metric, sizeof(cfg.valid_metric), "%s", v);
-      for (char* c = cfg.valid_metric; *c; c++) *c = (char)tolower(*c);
-    } else if ((v = ract_flag_value(a, "topk"))) {
-      if (!ract_flag_list(v, cfg.topk, RACT_METRICS_MAX_K, &cfg.n_topk)) {
-        return bad_flag(a, "a list of cut-offs such as 10,100");
-      }
-    } else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != nullptr) {
-      // Every model key: RecBole's (mlp_hidden_size, latent_dimension, dropout_prob,
-      // anneal_cap, total_anneal_steps, critic_layers, metrics_k) and the variant switches.
-      std::string key(a + 2, strchr(a, '=') - (a + 2));
-      if (ract_model_config_set(&cfg.model, key.c_str(), strchr(a, '=') + 1, &err) != RACT_OK) {
-        fprintf(stderr, "train: %s (see --help)\n", err.msg);
-        return 2;
-      }
-    } else {
-      fprintf(stderr, "train: unknown flag %s (see --help)\n", a);
-      return 2;
-    }
-  }
+  ract_data_flags& flags = f.data;
+  ract_train_config cfg = f.cfg;
+  const char* out = f.out;
+  const char* report = f.report;
+  const char* plot = f.plot;
+  const char* checkpoint = f.checkpoint;
+  const char* init_from = f.init_from;
+  const char* resume = f.resume;
+  const ract_file_dtype dtype = f.dtype;
+  const int quiet = f.quiet;
   if (ract_data_flags_finish(&flags, argv[0], &err) != RACT_OK) return fail(&err);
-  cfg.seed = flags.opt.seed;  // --seed (a data flag too) drives the split and the training
 
-  if (resume != nullptr && init_from != nullptr) {
-    fprintf(stderr, "train: --resume and --init_from exclude each other\n");
-    return 2;
-  }
   ract_train_state state;
   if (resume != nullptr) {
-    // The interrupted run's configuration, whatever the flags say.
+    // "The same command" (README): a checkpoint of another run is refused, not continued
+    // under the checkpoint's configuration whatever the flags say.
     if (ract_read_checkpoint_state(resume, &state, &err) != RACT_OK) return fail(&err);
-    cfg = state.cfg;
+    if (ract_train_config_same_run(&state.cfg, &cfg, &err) != RACT_OK) {
+      fprintf(stderr, "train: --resume=%s: %s; resume with the interrupted run's flags\n", resume,
+              err.msg);
+      return 2;
+    }
   }
   ract_blas_set_threads(cfg.threads);
   double t0 = now();
@@ -310,8 +247,9 @@ int main(int argc, char** argv) {
   int n_meta = 6;
 
   std::string ckpt_default = std::string(out) + ".ckpt";
-  Progress prog = {isatty(2), quiet, 0,      nullptr, checkpoint, checkpoint_every,
-                   0,         meta,  n_meta, RACT_OK, {}};
+  Progress prog = {isatty(2), quiet, 0,      nullptr, checkpoint, f.checkpoint_every,
+                   0,         meta,  n_meta, RACT_OK, {},         f.stop_after_batches,
+                   0};
   ract_trainer t;
   int rc = 0;
   std::vector<float> q, target;
@@ -325,8 +263,6 @@ int main(int argc, char** argv) {
   }
   prog.trainer = &t;
   t.stop = &g_stop;
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
   ract_train_callbacks cb = {&prog, on_batch, on_epoch, on_stage_end};
   ract_status s = RACT_OK;
   if (init_from != nullptr) s = ract_import_checkpoint(&t, init_from, 0, nullptr, &err);

@@ -1,10 +1,12 @@
 // Presets and checks of the model configuration (RACT_SPEC.md sections 1-3).
 #include "ract/model/config.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ract/core/parse.h"
 
 ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err) {
   if (!cfg || !preset) return ract_fail(err, RACT_ERR_ARG, "config preset: null argument");
@@ -74,21 +76,29 @@ ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* er
     return ract_fail(err, RACT_ERR_ARG, "dropout_prob = %g (must be in [0, 1))",
                      (double)cfg->dropout_prob);
   }
-  if (!(cfg->anneal_cap >= 0.0f)) {
-    return ract_fail(err, RACT_ERR_ARG, "anneal_cap = %g (must be >= 0)", (double)cfg->anneal_cap);
+  if (!(cfg->anneal_cap >= 0.0f && isfinite(cfg->anneal_cap))) {
+    return ract_fail(err, RACT_ERR_ARG, "anneal_cap = %g (must be finite, >= 0)",
+                     (double)cfg->anneal_cap);
   }
   if (cfg->metrics_k < 1) {
     return ract_fail(err, RACT_ERR_ARG, "metrics_k = %d (must be >= 1)", cfg->metrics_k);
   }
-  if (!(cfg->eps_std >= 0.0f)) {
-    return ract_fail(err, RACT_ERR_ARG, "eps_std = %g (must be >= 0)", (double)cfg->eps_std);
+  if (!(cfg->eps_std >= 0.0f && isfinite(cfg->eps_std))) {
+    return ract_fail(err, RACT_ERR_ARG, "eps_std = %g (must be finite, >= 0)",
+                     (double)cfg->eps_std);
   }
-  if (!(cfg->bn_eps > 0.0f) || !(cfg->bn_momentum >= 0.0f && cfg->bn_momentum <= 1.0f)) {
+  if (!(cfg->bn_eps > 0.0f && isfinite(cfg->bn_eps)) ||
+      !(cfg->bn_momentum >= 0.0f && cfg->bn_momentum <= 1.0f)) {
     return ract_fail(err, RACT_ERR_ARG, "bn_eps = %g (> 0), bn_momentum = %g (in [0, 1])",
                      (double)cfg->bn_eps, (double)cfg->bn_momentum);
   }
-  if (!(cfg->critic_l2 >= 0.0f)) {
-    return ract_fail(err, RACT_ERR_ARG, "critic_l2 = %g (must be >= 0)", (double)cfg->critic_l2);
+  if (!(cfg->critic_l2 >= 0.0f && isfinite(cfg->critic_l2))) {
+    return ract_fail(err, RACT_ERR_ARG, "critic_l2 = %g (must be finite, >= 0)",
+                     (double)cfg->critic_l2);
+  }
+  if (cfg->total_anneal_steps < -1) {
+    return ract_fail(err, RACT_ERR_ARG, "total_anneal_steps = %lld (must be >= -1)",
+                     (long long)cfg->total_anneal_steps);
   }
   return RACT_OK;
 }
@@ -124,44 +134,23 @@ float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_t
 namespace {
 
 bool parse_int(const char* s, long long lo, long long hi, long long* out) {
-  char* end = nullptr;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end != 0 || v < lo || v > hi) return false;
+  int64_t v;
+  if (!ract_parse_int(s, lo, hi, &v)) return false;
   *out = v;
   return true;
 }
 
-bool parse_float(const char* s, float* out) {
-  char* end = nullptr;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end != 0 || !(v == v)) return false;
-  *out = (float)v;
+// A number in [lo, hi] (finite as a float); open_hi: hi itself is refused.
+bool parse_float(const char* s, double lo, double hi, bool open_hi, float* out) {
+  float v;
+  if (!ract_parse_float(s, lo, hi, &v) || (open_hi && v >= hi)) return false;
+  *out = v;
   return true;
 }
 
-// "[a,b,c]" or "a,b,c" (spaces allowed) into at most RACT_MAX_LAYERS positive ints.
+// "[a,b,c]" or "a,b,c" (ract/core/parse.h) into 1..RACT_MAX_LAYERS sizes in [1, 2^24].
 bool parse_list(const char* s, int* out, int* n) {
-  char buf[256];
-  size_t len = strlen(s);
-  if (len >= sizeof(buf)) return false;
-  size_t j = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] != '[' && s[i] != ']' && s[i] != ' ') buf[j++] = s[i];
-  }
-  buf[j] = 0;
-  int count = 0;
-  char* save = nullptr;
-  if (j == 0) return false;
-  if (buf[0] == ',' || buf[j - 1] == ',' || strstr(buf, ",,")) return false;
-  for (char* tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(nullptr, ",", &save)) {
-    long long v;
-    if (count == RACT_MAX_LAYERS || !parse_int(tok, 1, 1 << 24, &v)) return false;
-    out[count++] = (int)v;
-  }
-  *n = count;
-  return count > 0;
+  return ract_parse_int_list(s, 1, 1 << 24, out, RACT_MAX_LAYERS, n) != 0;
 }
 
 template <typename E>
@@ -203,28 +192,28 @@ ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const
   } else if (strcmp(key, "total_anneal_steps") == 0) {
     ok = parse_int(value, -1, (long long)1 << 62, &iv);
     c.total_anneal_steps = iv;
-    expect = "an integer";
+    expect = "an integer >= -1 (<= 0: beta = anneal_cap)";
   } else if (strcmp(key, "critic_loss_with_kl") == 0 || strcmp(key, "finetune_critic") == 0) {
     ok = parse_int(value, 0, 1, &iv);
     (strcmp(key, "finetune_critic") == 0 ? c.finetune_critic : c.critic_loss_with_kl) = (int)iv;
     expect = "0 or 1";
   } else if (strcmp(key, "dropout_prob") == 0) {
-    ok = parse_float(value, &c.dropout_prob);
+    ok = parse_float(value, 0, 1, true, &c.dropout_prob);
     expect = "a number in [0, 1)";
   } else if (strcmp(key, "anneal_cap") == 0) {
-    ok = parse_float(value, &c.anneal_cap);
-    expect = "a number >= 0";
+    ok = parse_float(value, 0, HUGE_VAL, false, &c.anneal_cap);
+    expect = "a finite number >= 0";
   } else if (strcmp(key, "eps_std") == 0) {
-    ok = parse_float(value, &c.eps_std);
-    expect = "a number >= 0";
+    ok = parse_float(value, 0, HUGE_VAL, false, &c.eps_std);
+    expect = "a finite number >= 0";
   } else if (strcmp(key, "critic_l2") == 0) {
-    ok = parse_float(value, &c.critic_l2);
-    expect = "a number >= 0";
+    ok = parse_float(value, 0, HUGE_VAL, false, &c.critic_l2);
+    expect = "a finite number >= 0";
   } else if (strcmp(key, "bn_eps") == 0) {
-    ok = parse_float(value, &c.bn_eps);
-    expect = "a number > 0";
+    ok = parse_float(value, 0, HUGE_VAL, false, &c.bn_eps) && c.bn_eps > 0.0f;
+    expect = "a finite number > 0";
   } else if (strcmp(key, "bn_momentum") == 0) {
-    ok = parse_float(value, &c.bn_momentum);
+    ok = parse_float(value, 0, 1, false, &c.bn_momentum);
     expect = "a number in [0, 1]";
   } else if (strcmp(key, "head") == 0) {
     ok = parse_enum(value, "split", "two", RACT_HEAD_SPLIT, RACT_HEAD_TWO, &c.head);

@@ -258,6 +258,12 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
                     "%s: the training state's config is corrupt (preset, valid_metric, topk "
                     "count %d or threads %d)",
                     path, st->cfg.n_topk, st->cfg.threads);
+    } else if ((st->rng[0] | st->rng[1] | st->rng[2] | st->rng[3]) == 0) {
+      // xoshiro256** stays at zero from the all-zero state (no seed gives it): every draw
+      // is 0 and ract_rng_below's rejection loop would never end.
+      s = ract_fail(err, RACT_ERR_FILE_HEADER,
+                    "%s: the training state's RNG state is all zero (not one a run can reach)",
+                    path);
     } else if (ract_model_config_check(&st->cfg.model, err) != RACT_OK) {
       char why[sizeof(err->msg)];
       memcpy(why, err ? err->msg : "", err ? sizeof(why) : 1);

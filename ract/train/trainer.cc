@@ -153,12 +153,12 @@ ract_status ract_train_config_preset(ract_train_config* c, const char* preset, r
   return RACT_OK;
 }
 
-ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
-                                const ract_dataset* data, ract_error* err) {
-  memset(t, 0, sizeof(*t));
-  t->cfg = *cfg;
-  t->data = data;
-  const ract_train_config* c = &t->cfg;
+ract_status ract_train_config_check(const ract_train_config* c, ract_error* err) {
+  if (c == nullptr) return ract_fail(err, RACT_ERR_ARG, "train config: null");
+  if (memchr(c->preset, 0, sizeof(c->preset)) == nullptr ||
+      memchr(c->valid_metric, 0, sizeof(c->valid_metric)) == nullptr) {
+    return ract_fail(err, RACT_ERR_ARG, "train config: preset or valid_metric not terminated");
+  }
   if (c->train_batch_size < 1 || c->eval_batch < 1) {
     return ract_fail(err, RACT_ERR_ARG, "train_batch_size and eval batch must be >= 1");
   }
@@ -166,14 +166,43 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
     return ract_fail(err, RACT_ERR_ARG, "train_batch_size %d or eval batch %d: more than %d rows",
                      c->train_batch_size, c->eval_batch, kMaxBatch);
   }
+  if (c->n_topk < 1 || c->n_topk > RACT_METRICS_MAX_K) {
+    return ract_fail(err, RACT_ERR_ARG, "topk: %d cut-offs (1..%d)", c->n_topk, RACT_METRICS_MAX_K);
+  }
   if (!metric_ok(c)) {
     return ract_fail(err, RACT_ERR_ARG,
                      "valid_metric '%s' is not one of the computed metrics (keys like "
                      "ndcg@100, mrr@10, recall@10 with K in topk)",
                      c->valid_metric);
   }
+  if (c->threads < 1 || c->threads > 256) {
+    return ract_fail(err, RACT_ERR_ARG, "threads = %d (1..256)", c->threads);
+  }
+  int64_t total_epochs = 0;  // three ints: their sum may not fit one
   for (int s = 0; s < RACT_STAGES; s++) {
     if (c->stage_epochs[s] < 0) return ract_fail(err, RACT_ERR_ARG, "negative epochs");
+    if (c->stopping_step[s] < 0) return ract_fail(err, RACT_ERR_ARG, "negative stopping_step");
+    if (!(c->stage_lr[s] >= 0.0f && isfinite(c->stage_lr[s]))) {
+      return ract_fail(err, RACT_ERR_ARG, "stage %s: learning rate %g (finite, >= 0)",
+                       ract_stage_name((ract_stage)s), (double)c->stage_lr[s]);
+    }
+    total_epochs += c->stage_epochs[s];
+  }
+  if (total_epochs > (1 << 24)) {
+    return ract_fail(err, RACT_ERR_ARG, "%lld epochs in all: more than %d", (long long)total_epochs,
+                     1 << 24);
+  }
+  return ract_model_config_check(&c->model, err);
+}
+
+ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
+                                const ract_dataset* data, ract_error* err) {
+  memset(t, 0, sizeof(*t));
+  t->cfg = *cfg;
+  t->data = data;
+  const ract_train_config* c = &t->cfg;
+  RACT_CHECK(ract_train_config_check(c, err));
+  for (int s = 0; s < RACT_STAGES; s++) {
     if (c->run_stage[s] && c->validate[s] && data->valid.rows == 0) {
       return ract_fail(err, RACT_ERR_DATA,
                        "stage %s validates every epoch but the dataset "
@@ -181,16 +210,11 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
                        ract_stage_name((ract_stage)s));
     }
   }
-  int64_t total_epochs = 0;  // three ints: their sum may not fit one
+  int64_t total_epochs = 0;
   for (int s = 0; s < RACT_STAGES; s++) total_epochs += c->stage_epochs[s];
-  if (total_epochs > (1 << 24)) {
-    return ract_fail(err, RACT_ERR_ARG, "%lld epochs in all: more than %d", (long long)total_epochs,
-                     1 << 24);
-  }
   if (data->train.rows == 0 || data->n_items == 0) {
     return ract_fail(err, RACT_ERR_DATA, "the training data is empty");
   }
-  RACT_CHECK(ract_model_config_check(&c->model, err));
   const int I = data->n_items;
   const int B = std::min(c->train_batch_size, data->train.rows);
   // No more rows per evaluation batch than the largest evaluation set has.

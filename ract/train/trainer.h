@@ -58,6 +58,10 @@ typedef struct ract_train_config {
 } ract_train_config;
 
 ract_status ract_train_config_preset(ract_train_config* c, const char* preset, ract_error* err);
+// What ract_trainer_create checks of a config without the data: batch sizes, cut-offs and
+// valid_metric, threads, epochs (at most 2^24 in all), finite learning rates >= 0, the model
+// config. RACT_ERR_ARG with a message naming the field.
+ract_status ract_train_config_check(const ract_train_config* c, ract_error* err);
 const char* ract_stage_name(ract_stage s);  // "actor_pretrain", ...
 // Parses a stage name; -1 if unknown.
 int ract_stage_parse(const char* name);

@@ -2,6 +2,7 @@
 #include "ract/model/config.h"
 
 #include <doctest/doctest.h>
+#include <math.h>
 #include <string.h>
 
 #include <sstream>
@@ -47,6 +48,103 @@ TEST_CASE("config: set by RecBole's names and the switches") {
   }
   CHECK(ract_model_config_set(&c, "hidden", "5", &e) == RACT_ERR_ARG);
   CHECK(strstr(e.msg, "unknown key 'hidden'") != nullptr);
+}
+
+TEST_CASE("config: malformed lists and numbers are refused, naming the key") {
+  ract_model_config c;
+  REQUIRE(ract_model_config_preset(&c, "recbole", nullptr) == RACT_OK);
+  const char* bad[][2] = {
+      // Lists: unbalanced or misplaced brackets, trailing garbage, empty items, signs,
+      // overflow, more than RACT_MAX_LAYERS entries.
+      {"mlp_hidden_size", "[600"},
+      {"mlp_hidden_size", "600]"},
+      {"mlp_hidden_size", "[[600]]"},
+      {"mlp_hidden_size", "6[0]0"},
+      {"mlp_hidden_size", "[600]x"},
+      {"mlp_hidden_size", "[600][300]"},
+      {"mlp_hidden_size", "[600,]"},
+      {"mlp_hidden_size", "[,600]"},
+      {"mlp_hidden_size", ","},
+      {"mlp_hidden_size", ""},
+      {"mlp_hidden_size", "600 300"},
+      {"mlp_hidden_size", "[+600]"},
+      {"mlp_hidden_size", "[600.5]"},
+      {"mlp_hidden_size", "[16777217]"},
+      {"mlp_hidden_size", "[99999999999999999999999]"},
+      {"critic_layers", "[100,100,10"},
+      {"critic_layers", "100,,10"},
+      {"critic_layers", "[100,-10]"},
+      {"critic_layers", "[0]"},
+      // Integers: signs, spaces, other bases, fractions, overflow.
+      {"latent_dimension", "+12"},
+      {"latent_dimension", " 12"},
+      {"latent_dimension", "12 "},
+      {"latent_dimension", "0x10"},
+      {"latent_dimension", "1e2"},
+      {"latent_dimension", "16777217"},
+      {"latent_dimension", "-4"},
+      {"metrics_k", "0"},
+      {"metrics_k", "10.0"},
+      {"metrics_k", "99999999999999999999"},
+      {"total_anneal_steps", "-2"},
+      {"total_anneal_steps", "2e5"},
+      {"total_anneal_steps", "9223372036854775807"},
+      {"critic_loss_with_kl", "-1"},
+      {"finetune_critic", "true"},
+      // Numbers: nan, inf, overflow of float, values outside the key's range.
+      {"dropout_prob", "nan"},
+      {"dropout_prob", "1"},
+      {"dropout_prob", "0.99999999999"},  // 1.0f as a float
+      {"dropout_prob", "-0.1"},
+      {"dropout_prob", "0.5x"},
+      {"anneal_cap", "inf"},
+      {"anneal_cap", "-0.2"},
+      {"eps_std", "1e39"},
+      {"eps_std", "0x1p-3"},
+      {"critic_l2", "-1e-4"},
+      {"critic_l2", "1e-60"},
+      {"bn_eps", "0"},
+      {"bn_eps", "+1e-5"},
+      {"bn_momentum", "1.5"},
+      {"bn_momentum", "NaN"},
+  };
+  for (auto& kv : bad) {
+    std::string key = kv[0], value = kv[1];
+    CAPTURE(key);
+    CAPTURE(value);
+    ract_model_config before = c;
+    ract_error e = {};
+    CHECK(ract_model_config_set(&c, kv[0], kv[1], &e) == RACT_ERR_ARG);
+    CHECK(strstr(e.msg, kv[0]) != nullptr);
+    CHECK(memcmp(&before, &c, sizeof(c)) == 0);
+  }
+  // The edges that are valid.
+  CHECK(ract_model_config_set(&c, "mlp_hidden_size", "[ 64 , 32 ]", nullptr) == RACT_OK);
+  CHECK(c.n_hidden == 2);
+  CHECK(ract_model_config_set(&c, "dropout_prob", "0", nullptr) == RACT_OK);
+  CHECK(ract_model_config_set(&c, "dropout_prob", ".999", nullptr) == RACT_OK);
+  CHECK(ract_model_config_set(&c, "total_anneal_steps", "-1", nullptr) == RACT_OK);
+  CHECK(ract_model_config_set(&c, "bn_momentum", "1", nullptr) == RACT_OK);
+  CHECK(ract_model_config_set(&c, "eps_std", "1E-2", nullptr) == RACT_OK);
+  CHECK(ract_model_config_check(&c, nullptr) == RACT_OK);
+}
+
+TEST_CASE("config: check refuses non-finite numbers (a config may come from a file)") {
+  ract_model_config c;
+  REQUIRE(ract_model_config_preset(&c, "paper", nullptr) == RACT_OK);
+  REQUIRE(ract_model_config_check(&c, nullptr) == RACT_OK);
+  float ract_model_config::*fields[] = {&ract_model_config::anneal_cap, &ract_model_config::eps_std,
+                                        &ract_model_config::critic_l2, &ract_model_config::bn_eps};
+  for (auto f : fields) {
+    ract_model_config d = c;
+    d.*f = INFINITY;
+    CHECK(ract_model_config_check(&d, nullptr) == RACT_ERR_ARG);
+    d.*f = NAN;
+    CHECK(ract_model_config_check(&d, nullptr) == RACT_ERR_ARG);
+  }
+  ract_model_config d = c;
+  d.total_anneal_steps = -2;
+  CHECK(ract_model_config_check(&d, nullptr) == RACT_ERR_ARG);
 }
 
 TEST_CASE("config: format parses back to the same configuration") {

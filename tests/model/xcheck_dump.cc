@@ -1,146 +1,233 @@
-// Manual cross-check against PyTorch autograd (not a test: no test depends on PyTorch).
-// Dumps, for each preset, a tiny model's weights, a batch with a fixed dropout mask and eps,
-// and what this library computes (logits, losses, Q, the NDCG target, and the gradients of
-// the mean actor loss, the critic MSE and -mean(Q)) as JSON; tests/model/xcheck_torch.py
-// recomputes everything with torch.autograd and prints the largest differences:
-//   bazel build //tests/model:xcheck_dump && bazel-bin/tests/model/xcheck_dump > /tmp/x.json
-//   python3 tests/model/xcheck_torch.py /tmp/x.json       (needs Debian's python3-torch)
+// The library's side of the PyTorch cross-check (tests/model/xcheck_test.sh runs it, then
+// tests/model/xcheck_torch.py). For each case — both presets, at widths that run the float
+// SIMD blocks and their tails (hidden 600 and 67, items not a multiple of 16 or 64, rows
+// with 0, 1 and 200+ history items) — it runs ract_model_step, the float code the trainer
+// runs, once per stage on one batch and dumps what the step used and computed: the dropout
+// mask and eps it drew, mu/logvar, the logits (a replay of the same forward), CE, KL, the
+// loss, the critic features, the NDCG target, Q, the stage loss and the gradients (actor
+// params for the actor loss; critic params for the critic loss; actor params for -mean(Q)
+// through the critic and BatchNorm; with the paper preset also the critic's loss in
+// finetune). No optimizer step runs: the parameters dumped once hold for every stage.
+//
+// Output: DIR/xcheck.json (the cases, each array as [offset, count] into the next file) and
+// DIR/xcheck.f32 (the arrays, little-endian float32).
+//   xcheck_dump DIR
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
+#include "ract/core/arena.h"
+#include "ract/core/rng.h"
 #include "ract/model/actor.h"
 #include "ract/model/config.h"
 #include "ract/model/critic.h"
+#include "ract/model/step.h"
 
 namespace {
 
-void arr(const char* name, const double* v, size_t n, bool last = false) {
-  printf("\"%s\": [", name);
-  for (size_t i = 0; i < n; i++) printf("%s%.17g", i ? ", " : "", v[i]);
-  printf("]%s\n", last ? "" : ",");
+std::vector<float> g_blob;
+std::string g_json;
+
+void jprintf(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void jprintf(const char* fmt, ...) {
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  g_json += buf;
 }
 
-template <typename Info, typename Count, typename Model>
-void tensors(const char* key, const Model* m, const double* base, Count count, Info info) {
-  printf("\"%s\": {", key);
+// "name": [offset, count], with the values appended to the blob.
+template <typename T>
+void arr(const char* name, const T* v, size_t n) {
+  jprintf("\"%s\": [%zu, %zu], ", name, g_blob.size(), n);
+  for (size_t i = 0; i < n; i++) g_blob.push_back((float)v[i]);
+}
+
+// Every tensor of a flat buffer (params or grads) under its layout name.
+template <typename Model, typename Count, typename Info>
+void tensors(const char* key, const Model* m, const float* base, Count count, Info info) {
+  jprintf("\"%s\": {", key);
   const int n = count(m);
   for (int i = 0; i < n; i++) {
     ract_param_info p = info(m, i);
-    printf("%s\"%s\": {\"rows\": %d, \"cols\": %d, \"v\": [", i ? ", " : "", p.name, p.rows,
-           p.cols);
-    for (int j = 0; j < p.rows * p.cols; j++) printf("%s%.17g", j ? ", " : "", base[p.offset + j]);
-    printf("]}");
+    jprintf("%s\"%s\": [%zu, %d, %d]", i ? ", " : "", p.name, g_blob.size(), p.rows, p.cols);
+    for (int j = 0; j < p.rows * p.cols; j++) g_blob.push_back(base[p.offset + j]);
   }
-  printf("},\n");
+  jprintf("}, ");
+}
+
+struct Case {
+  const char* name;
+  const char* preset;
+  int hidden[2];
+  int n_hidden;
+  int latent_dimension;
+  int items;
+};
+
+bool run_case(const Case& k, bool last) {
+  ract_error err = {};
+  ract_model_config c;
+  ract_model_config_preset(&c, k.preset, nullptr);
+  c.n_hidden = k.n_hidden;
+  for (int j = 0; j < k.n_hidden; j++) c.mlp_hidden_size[j] = k.hidden[j];
+  c.latent_dimension = k.latent_dimension;
+  c.total_anneal_steps = 7;  // beta = 1/7 in the actor stage, the cap 0.2 after
+  const int I = k.items;
+  // History sizes: empty, one item, a few, and rows of 200+ items.
+  const int sizes[] = {0, 1, 2, 3, 9, 40, 77, 150, 230, 300};
+  const int B = (int)(sizeof(sizes) / sizeof(sizes[0]));
+  ract_rng rng;
+  ract_rng_seed(&rng, 11, 0);
+  std::vector<int64_t> ptr(1, 0);
+  std::vector<int32_t> idx;
+  std::vector<int32_t> perm(I);
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < I; i++) perm[i] = i;
+    ract_rng_shuffle(&rng, perm.data(), I);
+    std::sort(perm.begin(), perm.begin() + sizes[b]);
+    idx.insert(idx.end(), perm.begin(), perm.begin() + sizes[b]);
+    ptr.push_back((int64_t)idx.size());
+  }
+  const int64_t nnz = (int64_t)idx.size();
+  ract_sparse x = {B, I, ptr.data(), idx.data(), nullptr};
+
+  ract_arena ar, scratch;
+  ract_actor a;
+  ract_critic cr;
+  ract_actor_acts aa;
+  ract_critic_acts ca;
+  size_t bytes = ract_actor_bytes(&c, I) + ract_critic_bytes(&c) +
+                 ract_actor_acts_bytes(&c, I, B, nnz) + ract_critic_acts_bytes(&c, B) + (1 << 16);
+  if (ract_arena_create(&ar, bytes, &err) != RACT_OK ||
+      ract_arena_create(&scratch, ract_critic_target_bytes(I, c.metrics_k), &err) != RACT_OK ||
+      ract_actor_create(&a, &c, I, &ar, &err) != RACT_OK ||
+      ract_critic_create(&cr, &c, &ar, &err) != RACT_OK ||
+      ract_actor_acts_create(&aa, &a, B, nnz, &ar, &err) != RACT_OK ||
+      ract_critic_acts_create(&ca, &cr, B, &ar, &err) != RACT_OK) {
+    fprintf(stderr, "xcheck_dump: %s: %s\n", k.name, err.msg);
+    return false;
+  }
+  ract_actor_init_params(&a, &rng);
+  ract_critic_init_params(&cr, &rng);
+  // Non-zero biases (the presets' inits make some zero, which would hide a bias left out),
+  // and BatchNorm's gamma/beta away from 1/0.
+  for (int i = 0; i < ract_actor_tensor_count(&a); i++) {
+    ract_param_info p = ract_actor_tensor_info(&a, i);
+    if (p.cols != 1) continue;
+    for (int j = 0; j < p.rows; j++) a.params[p.offset + j] = 0.1f * (float)ract_rng_normal(&rng);
+  }
+  for (int i = 0; i < ract_critic_tensor_count(&cr); i++) {
+    ract_param_info p = ract_critic_tensor_info(&cr, i);
+    if (p.cols != 1) continue;
+    const bool gamma = strcmp(p.name, "critic.bn.gamma") == 0;
+    for (int j = 0; j < p.rows; j++) {
+      cr.params[p.offset + j] = (gamma ? 1.0f : 0.0f) + 0.2f * (float)ract_rng_normal(&rng);
+    }
+  }
+  ract_anneal anneal = {1};
+  ract_step_ctx m = {&a, &cr, &aa, &ca, &scratch, &anneal};
+
+  jprintf("{\"name\": \"%s\", \"preset\": \"%s\", \"items\": %d, \"batch\": %d, \"latent\": %d, ",
+          k.name, k.preset, I, B, a.latent);
+  jprintf("\"dropout_prob\": %.9g, \"inverted\": %d, \"bn_batch\": %d, \"bn_eps\": %.9g, ",
+          (double)c.dropout_prob, c.dropout_style == RACT_DROPOUT_INVERTED,
+          c.bn_mode == RACT_BN_BATCH, (double)c.bn_eps);
+  jprintf("\"loss_with_kl\": %d, \"gain_sqrt\": %d, \"critic_l2\": %.9g, \"metrics_k\": %d, ",
+          c.critic_loss_with_kl, c.ndcg_gain_sqrt, (double)c.critic_l2, c.metrics_k);
+  jprintf("\"finetune_critic\": %d, \"bn_momentum\": %.9g, ", c.finetune_critic,
+          (double)c.bn_momentum);
+  arr("ptr", ptr.data(), ptr.size());
+  arr("idx", idx.data(), idx.size());
+  tensors("actor", &a, a.params, ract_actor_tensor_count<float>, ract_actor_tensor_info<float>);
+  tensors("critic", &cr, cr.params, ract_critic_tensor_count<float>,
+          ract_critic_tensor_info<float>);
+  jprintf("\"stages\": {");
+  for (int s = 0; s < 3; s++) {
+    const ract_stage stage = (ract_stage)s;
+    // The running statistics this step's critic reads (paper; recbole uses the batch's).
+    std::vector<float> bn(cr.bn_mean, cr.bn_mean + 3);
+    bn.insert(bn.end(), cr.bn_var, cr.bn_var + 3);
+    ract_step_stats st;
+    if (ract_model_step(&m, stage, x, &rng, &st, &err) != RACT_OK) {
+      fprintf(stderr, "xcheck_dump: %s: stage %d: %s\n", k.name, s, err.msg);
+      return false;
+    }
+    jprintf("%s\"%d\": {\"beta\": %.9g, \"loss\": %.9g, \"actor_loss\": %.9g, ", s ? ", " : "", s,
+            (double)st.beta, (double)st.loss, (double)st.actor_loss);
+    jprintf("\"critic_loss\": %.9g, ", (double)st.critic_loss);
+    arr("bn_running", bn.data(), 6);
+    arr("keep", aa.keep, (size_t)nnz);
+    arr("eps", aa.eps, (size_t)B * a.latent);
+    arr("head", aa.head, (size_t)B * 2 * a.latent);
+    arr("ce", aa.ce, B);
+    arr("kl", aa.kl, B);
+    arr("loss_row", aa.loss, B);
+    if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
+      tensors("g_actor", &a, a.grads, ract_actor_tensor_count<float>,
+              ract_actor_tensor_info<float>);
+    } else {
+      arr("feat", ca.feat, (size_t)B * 3);
+      arr("target", ca.target, B);
+      arr("q", ca.q, B);
+      if (stage == RACT_STAGE_CRITIC_PRETRAIN || c.finetune_critic) {
+        tensors("g_critic", &cr, cr.grads, ract_critic_tensor_count<float>,
+                ract_critic_tensor_info<float>);
+      }
+      if (stage == RACT_STAGE_FINETUNE) {
+        tensors("g_actor", &a, a.grads, ract_actor_tensor_count<float>,
+                ract_actor_tensor_info<float>);
+      }
+    }
+    // The logits of the same forward (the step's buffer holds dL/dlogits after a backward).
+    if (ract_actor_forward(&a, &aa, x, RACT_MODE_TRAIN_REPLAY, nullptr, &err) != RACT_OK) {
+      fprintf(stderr, "xcheck_dump: %s: replay: %s\n", k.name, err.msg);
+      return false;
+    }
+    arr("logits", aa.logits, (size_t)B * I);
+    g_json.resize(g_json.size() - 2);  // the last ", "
+    jprintf("}");
+  }
+  jprintf("}}%s\n", last ? "" : ",");
+  ract_arena_free(&scratch);
+  ract_arena_free(&ar);
+  return true;
 }
 
 }  // namespace
 
-int main() {
-  const int64_t ptr[] = {0, 3, 5, 9, 13};
-  const int32_t idx[] = {0, 2, 5, 1, 3, 0, 1, 4, 6, 2, 3, 5, 6};
-  const uint8_t keep[13] = {1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1};
-  ract_sparse x = {4, 7, ptr, idx, nullptr};
-  const float beta = 0.15f;
-  printf("[\n");
-  for (int paper = 0; paper < 2; paper++) {
-    ract_model_config c;
-    ract_model_config_preset(&c, paper ? "paper" : "recbole", nullptr);
-    c.mlp_hidden_size[0] = 5;
-    c.latent_dimension = paper ? 3 : 6;
-    c.n_critic_layers = 2;
-    c.critic_layers[0] = 6;
-    c.critic_layers[1] = 4;
-    c.metrics_k = 3;
-    c.eps_std = 1.0f;
-    ract_arena ar;
-    ract_arena_create(&ar, 1 << 20, nullptr);
-    ract_actor_t<double> a;
-    ract_critic_t<double> cr;
-    ract_actor_acts_t<double> aa;
-    ract_critic_acts_t<double> ca;
-    ract_actor_create(&a, &c, 7, &ar, nullptr);
-    ract_critic_create(&cr, &c, &ar, nullptr);
-    ract_actor_acts_create(&aa, &a, 4, 13, &ar, nullptr);
-    ract_critic_acts_create(&ca, &cr, 4, &ar, nullptr);
-    ract_rng r;
-    ract_rng_seed(&r, 17 + paper, 0);
-    for (size_t i = 0; i < a.n_params; i++) a.params[i] = 0.6 * ract_rng_normal(&r);
-    ract_critic_init_params(&cr, &r);
-    if (!paper) {
-      for (int f = 0; f < 3; f++) {
-        cr.p.bn_gamma[f] = 1.0 + 0.3 * ract_rng_normal(&r);
-        cr.p.bn_beta[f] = 0.3 * ract_rng_normal(&r);
-      }
-    } else {
-      const double m[3] = {2, 1.5, 7}, v[3] = {1, 1.2, 3};
-      for (int f = 0; f < 3; f++) {
-        cr.bn_mean[f] = m[f];
-        cr.bn_var[f] = v[f];
-      }
-    }
-    ract_actor_forward(&a, &aa, x, RACT_MODE_TRAIN, &r, nullptr);
-    memcpy(aa.keep, keep, 13);
-    ract_actor_forward(&a, &aa, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr);
-    const double mean_loss = ract_actor_loss(&a, &aa, x, beta);
-    printf("{\"preset\": \"%s\", \"beta\": %.17g, \"latent\": %d, \"mean_actor_loss\": %.17g,\n",
-           paper ? "paper" : "recbole", (double)beta, a.latent, mean_loss);
-    printf("\"ptr\": [0, 3, 5, 9, 13], \"idx\": [0, 2, 5, 1, 3, 0, 1, 4, 6, 2, 3, 5, 6],\n");
-    printf("\"keep\": [1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1],\n");
-    arr("eps", aa.eps, 4 * a.latent);
-    arr("bn_mean", cr.bn_mean, 3);
-    arr("bn_var", cr.bn_var, 3);
-    tensors("actor", &a, a.params, ract_actor_tensor_count<double>, ract_actor_tensor_info<double>);
-    tensors("critic", &cr, cr.params, ract_critic_tensor_count<double>,
-            ract_critic_tensor_info<double>);
-    std::vector<double> logits(aa.logits, aa.logits + 28);
-    arr("logits", logits.data(), 28);
-    arr("ce", aa.ce, 4);
-    arr("kl", aa.kl, 4);
-    // NDCG target, critic forward and MSE.
-    ract_arena scratch;
-    ract_arena_create(&scratch, ract_critic_target_bytes(7, 3), nullptr);
-    ract_critic_target(&ca, &cr, &aa, x, 7, &scratch, nullptr);
-    ract_critic_input(&ca, &cr, &aa);
-    const int bn_batch = c.bn_mode == RACT_BN_BATCH;
-    ract_critic_forward(&cr, &ca, bn_batch, 0, nullptr);
-    arr("target", ca.target, 4);
-    arr("q", ca.q, 4);
-    ract_critic_zero_grad(&cr);
-    const double mse = ract_critic_loss(&cr, &ca);
-    ract_critic_backward(&cr, &ca, 1, nullptr);
-    printf("\"critic_loss\": %.17g,\n", mse);
-    tensors("g_critic_loss", &cr, cr.grads, ract_critic_tensor_count<double>,
-            ract_critic_tensor_info<double>);
-    // -mean(Q) into the actor.
-    const double ac = ract_critic_ac_loss(&ca);
-    ract_critic_backward(&cr, &ca, 0, nullptr);
-    double dce[4], dkl[4];
-    for (int b = 0; b < 4; b++) {
-      dce[b] = ca.dfeat[b * 3 + 2];
-      dkl[b] = beta * dce[b];
-    }
-    ract_actor_zero_grad(&a);
-    ract_actor_backward(&a, &aa, x, dce, c.critic_loss_with_kl ? dkl : nullptr, nullptr);
-    printf("\"ac_loss\": %.17g,\n", ac);
-    tensors("g_ac", &a, a.grads, ract_actor_tensor_count<double>, ract_actor_tensor_info<double>);
-    // Mean actor loss (forward again: the backward used the logits buffer).
-    ract_actor_forward(&a, &aa, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr);
-    ract_actor_loss(&a, &aa, x, beta);
-    for (int b = 0; b < 4; b++) {
-      dce[b] = 0.25;
-      dkl[b] = beta * 0.25;
-    }
-    ract_actor_zero_grad(&a);
-    ract_actor_backward(&a, &aa, x, dce, dkl, nullptr);
-    tensors("g_actor_loss", &a, a.grads, ract_actor_tensor_count<double>,
-            ract_actor_tensor_info<double>);
-    printf("\"end\": 0}%s\n", paper ? "" : ",");
-    ract_arena_free(&scratch);
-    ract_arena_free(&ar);
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: xcheck_dump DIR\n");
+    return 2;
   }
-  printf("]\n");
+  const Case cases[] = {
+      {"recbole h600 I333", "recbole", {600, 0}, 1, 256, 333},
+      {"paper h67 I333", "paper", {67, 0}, 1, 200, 333},
+      {"paper h600,67 I1009", "paper", {600, 67}, 2, 70, 1009},
+      {"recbole h67,600 I1009", "recbole", {67, 600}, 2, 46, 1009},
+  };
+  const int n = (int)(sizeof(cases) / sizeof(cases[0]));
+  g_json = "[\n";
+  for (int i = 0; i < n; i++) {
+    if (!run_case(cases[i], i == n - 1)) return 1;
+  }
+  g_json += "]\n";
+  std::string dir = argv[1];
+  FILE* j = fopen((dir + "/xcheck.json").c_str(), "w");
+  FILE* b = fopen((dir + "/xcheck.f32").c_str(), "wb");
+  if (j == nullptr || b == nullptr || fwrite(g_json.data(), 1, g_json.size(), j) != g_json.size() ||
+      fwrite(g_blob.data(), sizeof(float), g_blob.size(), b) != g_blob.size() || fclose(j) != 0 ||
+      fclose(b) != 0) {
+    fprintf(stderr, "xcheck_dump: cannot write %s/xcheck.{json,f32}\n", dir.c_str());
+    return 1;
+  }
+  printf("xcheck_dump: %d cases, %zu floats\n", n, g_blob.size());
   return 0;
 }

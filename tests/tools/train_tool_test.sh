@@ -53,7 +53,12 @@ check "  ... the last checkpoint (epoch 1, before the NaN) is intact" \
 
 # Bad flags: exit 2, the flag named, nothing written.
 for bad in --learning_rate=abc --train_stage=warmup --mlp_hidden_size=[0] --dtype=int4 \
-  --valid_metric=ndcg@7 --no_such_flag --preset=tf; do
+  --valid_metric=ndcg@7 --no_such_flag --preset=tf \
+  '--mlp_hidden_size=[600' '--mlp_hidden_size=600]' '--mlp_hidden_size=[600,]' \
+  '--critic_layers=[100,,10]' --topk=10, --topk=10,10 --pretrain_epochs=+3 --epochs=1e3 \
+  --critic_epochs=-1 --latent_dimension=99999999999999999999 --learning_rate=nan \
+  --learning_rate=1e-3x --finetune_learning_rate=inf --dropout_prob=1 --eps_std=1e39 \
+  --valid_metric=ndcg@100x --train_batch_size=0 --stop_after_batches=-1; do
   "$TRAIN" "${short[@]}" "$bad" --out="$T/bad.ract" > "$T/bad.txt" 2>&1
   rc=$?
   check "$bad exits 2 (got $rc)" test $rc -eq 2

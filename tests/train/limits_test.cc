@@ -248,6 +248,19 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     CHECK(std::string(e.msg).find("config") != std::string::npos);
     CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
   }
+  // An all-zero RNG state (found by //tools/fuzz:checkpoint, corpus file
+  // zero_rng_state_resume_run): xoshiro256** never leaves it, and the first shuffle of a
+  // resumed run looped for ever in ract_rng_below's rejection loop.
+  {
+    std::string bad = good;
+    memset(&bad[st + offsetof(ract_train_state, rng)], 0, sizeof(state.rng));
+    fix_crc(&bad);
+    write_all(path, bad);
+    ract_error e = {};
+    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(std::string(e.msg).find("RNG") != std::string::npos);
+    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
+  }
   // The stage cursor out of range.
   std::string bad = good;
   int32_t stage = RACT_STAGES + 1;

@@ -220,6 +220,26 @@ TEST_CASE("trainer: bad configurations are refused with a message") {
   c.train_batch_size = 0;
   CHECK(ract_trainer_create(&t, &c, &fx.ds, &err) == RACT_ERR_ARG);
   ract_trainer_free(&t);
+  // The data-free part of those checks on its own (tools check flags before loading data).
+  CHECK(ract_train_config_check(&fx.cfg, &err) == RACT_OK);
+  c = fx.cfg;
+  c.stage_lr[1] = NAN;
+  CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
+  CHECK(std::string(err.msg).find("critic_pretrain") != std::string::npos);
+  c = fx.cfg;
+  c.stage_lr[0] = -1e-3f;
+  CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
+  c = fx.cfg;
+  c.stopping_step[2] = -1;
+  CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
+  c = fx.cfg;
+  c.threads = 0;
+  CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
+  c = fx.cfg;
+  c.model.eps_std = INFINITY;
+  CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &fx.ds, &err) == RACT_ERR_ARG);
+  ract_trainer_free(&t);
 }
 
 TEST_CASE("export: the fp32 scorer reproduces the trainer's evaluation forward") {
