@@ -139,3 +139,18 @@ ract_status ract_gemv_ref(float* y, ract_trans ta, ract_tensor a, const float* x
   }
   return RACT_OK;
 }
+
+void ract_gemm_f64(double* c, bool ta, const double* a, bool tb, const double* b, int M, int N,
+                   int K, double beta) {
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < N; j++) {
+      double s = 0;
+      for (int k = 0; k < K; k++) {
+        const double av = ta ? a[(size_t)k * M + i] : a[(size_t)i * K + k];
+        const double bv = tb ? b[(size_t)j * K + k] : b[(size_t)k * N + j];
+        s += av * bv;
+      }
+      c[(size_t)i * N + j] = beta == 0 ? s : beta * c[(size_t)i * N + j] + s;
+    }
+  }
+}

@@ -27,6 +27,11 @@ ract_status ract_gemm_ref(ract_tensor c, ract_trans ta, ract_tensor a, ract_tran
 ract_status ract_gemv_ref(float* y, ract_trans ta, ract_tensor a, const float* x, float alpha,
                           float beta);
 
+// Row-major C (M,N) = beta*C + op(A) op(B) in double by plain loops (ta/tb: A/B stored
+// transposed): the product of the double models the tests check by finite differences.
+void ract_gemm_f64(double* c, bool ta, const double* a, bool tb, const double* b, int M, int N,
+                   int K, double beta);
+
 // Initialises BLIS (selecting the kernel family) if it is not yet; later calls are free.
 void ract_blas_init(void);
 // The kernel family in use, e.g. "skx", "haswell", "generic".

@@ -51,9 +51,6 @@ template <typename T>
 void ract_relu_forward(T* out, const T* inp, size_t n);
 template <typename T>
 void ract_relu_backward(T* dinp, const T* dout, const T* out, size_t n);  // += dout*[out>0]
-// out = exp(inp) over n floats, vectorised (Cephes' expf: relative error < 2e-7 for inputs in
-// [-87.3, 88.7], 0 below, +inf above). The float tanh uses the same exp.
-void ract_exp_forward(float* out, const float* inp, size_t n);
 template <typename T>
 void ract_sigmoid_forward(T* out, const T* inp, size_t n);
 template <typename T>
@@ -83,31 +80,15 @@ void ract_batchnorm_eval_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, c
                                   const T* running_mean, const T* running_var, const T* gamma,
                                   int B, int C, T eps);
 
-// ---- row L2 normalisation: out = inp / max(||inp||, eps) per row; norm (B) saves ||inp||
-// out (B,C), inp (B,C)
-template <typename T>
-void ract_l2norm_forward(T* out, T* norm, const T* inp, int B, int C, T eps);
-// ||x|| > eps: dinp += (dout - out*(out.dout)) / ||x||;  else dinp += dout / eps
-template <typename T>
-void ract_l2norm_backward(T* dinp, const T* dout, const T* out, const T* norm, int B, int C, T eps);
-
 // ---- dropout. Each entry is kept with probability 1-p (mask 1) or dropped (mask 0, out 0).
 // Kept entries are scaled by `scale`: 1 (recbole's style: F.dropout then *(1-p)) or 1/(1-p)
 // (paper, inverted). ract_dropout_scale gives the scale of a style flag (inverted != 0).
 float ract_dropout_scale(float p, int inverted);
-// out (n), mask (n) drawn from rng, inp (n)
-template <typename T>
-void ract_dropout_forward(T* out, uint8_t* mask, const T* inp, size_t n, float p, T scale,
-                          ract_rng* rng);
-// dinp += dout * mask * scale
-template <typename T>
-void ract_dropout_backward(T* dinp, const T* dout, const uint8_t* mask, size_t n, T scale);
 // On the values of a sparse batch: keep[e] drawn per stored entry e of x (x.ptr[0] based:
 // keep[e - x.ptr[0]]); the kept entries are compacted into (out_ptr (B+1, from 0), out_idx,
 // out_val) with value val_e*scale (val_e = x.val[e] or 1), times row_mul[r] when row_mul
 // (B) is not NULL (rounded after each product: the input's row normalisation, fused). The
-// rows are copied on the library's threads. The backward of the values:
-// dval[e] += keep[e] * scale * dout_val[j] for the j-th kept entry.
+// rows are copied on the library's threads. No backward: the input is data.
 void ract_dropout_sparse_forward(int64_t* out_ptr, int32_t* out_idx, float* out_val, uint8_t* keep,
                                  ract_sparse x, float p, float scale, const float* row_mul,
                                  ract_rng* rng);
@@ -115,9 +96,6 @@ void ract_dropout_sparse_forward(int64_t* out_ptr, int32_t* out_idx, float* out_
 void ract_dropout_sparse_apply(int64_t* out_ptr, int32_t* out_idx, float* out_val,
                                const uint8_t* keep, ract_sparse x, float scale,
                                const float* row_mul);
-template <typename T>
-void ract_dropout_sparse_backward(T* dval, const T* dout_val, const uint8_t* keep, ract_sparse x,
-                                  T scale);
 
 // ---- log-softmax + multinomial cross-entropy against a sparse target x (values or 1)
 // loss (B), lse (B) saved log-sum-exp, logits (B,I), x (B,I) sparse; B = x.rows, I = x.cols
