@@ -26,9 +26,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "ract/core/atomic_file.h"
+#include "ract/core/clock.h"
 #include "ract/core/rng.h"
 #include "ract/data/dataset.h"
 #include "ract/data/vocab.h"
@@ -56,12 +58,6 @@ const char* kUsage =
     "  --synthetic=U,I,P           synthetic data: U users, I items, P items per user\n"
     "                              (Zipf-like popularity; 80/10/10 per user)\n"
     "  --mlp_hidden_size=[600] --latent_dimension=N --train_batch_size=N --eval_batch=N\n\n";
-
-double now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int fail(const ract_error* e) {
   fprintf(stderr, "bench: %s\n", e->msg);
@@ -207,9 +203,9 @@ double replay(const ract_gemm_trace* t, int per) {
     const long reps = std::min(5L, std::max(2L, (s.count + per - 1) / per));
     double best = 1e30;
     for (long k = 0; k < reps; k++) {
-      const double t0 = now();
+      const double t0 = ract_clock_seconds();
       ract_gemm(tc, ea, ta, eb, tb, 1.0f, beta);
-      best = std::min(best, now() - t0);
+      best = std::min(best, ract_clock_seconds() - t0);
     }
     // A partial share (count not a multiple of per) is scaled, not rounded up.
     total += best * ((double)s.count / per);
@@ -283,11 +279,11 @@ ract_status bench_scorer(const char* path, const ract_eval_set* set, int users, 
   for (int pass = 0; pass < 2 && s == RACT_OK; pass++) {  // pass 0 warms the caches
     for (int u = 0; u < n && s == RACT_OK; u++) {
       const int64_t a = set->input.ptr[u], b = set->input.ptr[u + 1];
-      const double t0 = now();
+      const double t0 = ract_clock_seconds();
       s = ract_scorer_set_history(&sc, set->input.idx + a, (int)(b - a), nullptr, err);
       int got = 0;
       if (s == RACT_OK) s = ract_scorer_topk(&sc, 10, 1, items, scores, &got, err);
-      const double dt = now() - t0;
+      const double dt = ract_clock_seconds() - t0;
       if (pass == 1) lat.push_back(dt * 1e6);
     }
   }
@@ -311,9 +307,9 @@ double gemv_floor_us(const ract_trainer* t, int reps) {
   for (int j = 0; j < H; j++) x[j] = 0.01f * (float)(j % 17);
   std::vector<double> lat;
   for (int r = 0; r < reps + 10; r++) {
-    const double t0 = now();
+    const double t0 = ract_clock_seconds();
     ract_gemv(y.data(), RACT_NOTRANS, w, x.data(), 1.0f, 0.0f);
-    if (r >= 10) lat.push_back((now() - t0) * 1e6);
+    if (r >= 10) lat.push_back((ract_clock_seconds() - t0) * 1e6);
   }
   return percentile(lat, 0.5);
 }
@@ -383,21 +379,12 @@ int main(int argc, char** argv) {
       }
     } else if ((v = ract_flag_value(a, "stages"))) {
       for (int s = 0; s < RACT_STAGES; s++) run[s] = strstr(v, ract_stage_name((ract_stage)s)) != 0;
-    } else if ((v = ract_flag_value(a, "mlp_hidden_size"))) {
-      if (!ract_flag_list(v, cfg.model.mlp_hidden_size, RACT_MAX_LAYERS, &cfg.model.n_hidden)) {
-        return fprintf(stderr, "bench: %s: a list of sizes such as [600]\n", a), 2;
-      }
-    } else if ((v = ract_flag_value(a, "latent_dimension"))) {
-      if (!ract_flag_int(v, 1, 1 << 16, &cfg.model.latent_dimension)) {
-        return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
-      }
-    } else if ((v = ract_flag_value(a, "train_batch_size"))) {
-      if (!ract_flag_int(v, 1, 1 << 24, &cfg.train_batch_size)) {
-        return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
-      }
-    } else if ((v = ract_flag_value(a, "eval_batch"))) {
-      if (!ract_flag_int(v, 1, 1 << 20, &cfg.eval_batch)) {
-        return fprintf(stderr, "bench: %s: >= 1\n", a), 2;
+    } else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != nullptr) {
+      // Every key of the training config (ract/train/config.h), as tools/train takes them.
+      std::string key(a + 2, strchr(a, '=') - (a + 2));
+      if (ract_train_config_set(&cfg, key.c_str(), strchr(a, '=') + 1, &err) != RACT_OK) {
+        fprintf(stderr, "bench: --%s (see --help)\n", err.msg);
+        return 2;
       }
     } else {
       fprintf(stderr, "bench: unknown flag %s (see --help)\n", a);
@@ -409,7 +396,7 @@ int main(int argc, char** argv) {
 
   ract_dataset ds;
   memset(&ds, 0, sizeof(ds));
-  const double t_load = now();
+  const double t_load = ract_clock_seconds();
   ract_status s;
   if (n_syn == 3) {
     if (syn[0] < 2 || syn[1] < 2 || syn[2] < 1) {
@@ -427,7 +414,7 @@ int main(int argc, char** argv) {
   }
   const long rss_data_kb = peak_rss_kb();
   printf("dataset %s: %d users, %d items, %lld train pairs (%.2f s); BLIS %s, %d thread(s)\n",
-         ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, now() - t_load,
+         ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, ract_clock_seconds() - t_load,
          ract_blas_kernel(), threads);
   fflush(stdout);
 
@@ -435,12 +422,15 @@ int main(int argc, char** argv) {
   for (int st = 0; st < RACT_STAGES; st++) {
     cfg.stage_epochs[st] = epochs;
     cfg.validate[st] = 0;
-    cfg.stopping_step[st] = 0;
     cfg.run_stage[st] = run[st];
   }
+  cfg.stopping_step = 0;
   cfg.seed = flags.opt.seed;
   ract_trainer t;
-  if (ract_trainer_create(&t, &cfg, &ds, &err) != RACT_OK) {
+  size_t need = 0;
+  if (ract_trainer_bytes(&cfg, &ds, &need, &err) != RACT_OK ||
+      ract_flag_check_memory(need, "the model", &err) != RACT_OK ||
+      ract_trainer_create(&t, &cfg, &ds, nullptr, 0, &err) != RACT_OK) {
     int rc = fail(&err);
     ract_dataset_free(&ds);
     return rc;
@@ -488,9 +478,9 @@ int main(int argc, char** argv) {
     eval_s = 1e30;
     for (int rep = 0; rep < 3 && rc == 0; rep++) {
       if (rep == 2) fl.start();
-      const double t0 = now();
+      const double t0 = ract_clock_seconds();
       s = ract_trainer_evaluate(&t, &ds.valid, &m, &err);
-      eval_s = std::min(eval_s, now() - t0);
+      eval_s = std::min(eval_s, ract_clock_seconds() - t0);
       if (rep == 2) fl.stop();
       if (s != RACT_OK) rc = fail(&err);
     }
@@ -516,7 +506,10 @@ int main(int argc, char** argv) {
     for (int d = 0; d < 3 && rc == 0; d++) {
       char path[256];
       snprintf(path, sizeof(path), "%s/model.%s.ract", tmp ? tmp : ".", dt_names[d]);
-      s = ract_export_inference(path, &t, (ract_file_dtype)d, nullptr, 0, &err);
+      size_t scratch_bytes = 0;
+      void* scratch = ract_trainer_scratch(&t, &scratch_bytes);
+      s = ract_export_inference(path, &t, (ract_file_dtype)d, nullptr, 0, scratch, scratch_bytes,
+                                &err);
       if (s == RACT_OK) s = bench_scorer(path, &ds.test, score_users, &sr[d], &err);
       remove(path);
       if (s != RACT_OK) rc = fail(&err);

@@ -9,14 +9,9 @@
 
 #include <vector>
 
+#include "ract/core/clock.h"
 #include "ract/core/rng.h"
 #include "ract/math/gemm.h"
-
-static double now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int main(int argc, char** argv) {
   int threads = 1;
@@ -46,7 +41,7 @@ int main(int argc, char** argv) {
                 tc = ract_tensor_make(c.data(), m, n);
     for (int path = 0; path < (m == 1 ? 2 : 1); path++) {
       int reps = 0;
-      double t0 = now(), t = 0;
+      double t0 = ract_clock_seconds(), t = 0;
       do {
         if (path == 0) {
           ract_gemm(tc, RACT_NOTRANS, ta, RACT_NOTRANS, tb, 1.0f, 0.0f);
@@ -54,7 +49,7 @@ int main(int argc, char** argv) {
           ract_gemv(c.data(), RACT_TRANS, tb, a.data(), 1.0f, 0.0f);
         }
         reps++;
-        t = now() - t0;
+        t = ract_clock_seconds() - t0;
       } while (t < seconds);
       double gflops = 2.0 * m * k * n * reps / t * 1e-9;
       char name[32];

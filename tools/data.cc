@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     return die("popularity", &err);
   }
   ract_arena arena;
-  size_t bytes = ract_eval_bytes(ds.n_items, batch, ract_metrics_max_k(&metrics));
+  size_t bytes = ract_eval_bytes(ds.n_items, batch, ract_metrics_max_k(&metrics), 1);
   if (ract_arena_create(&arena, bytes, &err) != RACT_OK) {
     ract_popularity_free(&pop);
     ract_dataset_free(&ds);
@@ -94,8 +94,9 @@ int main(int argc, char** argv) {
   int rc = 0;
   for (int i = 0; i < 2; i++) {
     double e0 = now_s();
-    if (ract_eval_run(&metrics, sets[i], ds.n_items, ract_popularity_score, &pop, batch, &arena,
-                      &err) != RACT_OK) {
+    const ract_eval_job job =
+        ract_eval_job_make(sets[i], ds.n_items, ract_popularity_score, &pop, batch);
+    if (ract_eval_run(&metrics, &job, &arena, &err) != RACT_OK) {
       rc = die(names[i], &err);
       break;
     }

@@ -37,3 +37,12 @@ void ract_flag_chdir_to_invocation(void) {
     // Stay where we are: relative paths then resolve in the runfiles folder.
   }
 }
+
+ract_status ract_flag_check_memory(size_t bytes, const char* what, ract_error* err) {
+  const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  if (phys > 0 && (double)bytes > phys) {
+    return ract_fail(err, RACT_ERR_NOMEM, "%s needs %.1f GiB, this machine has %.1f GiB", what,
+                     (double)bytes / 1073741824.0, phys / 1073741824.0);
+  }
+  return RACT_OK;
+}

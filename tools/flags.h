@@ -4,6 +4,10 @@
 #ifndef RACT_TOOLS_FLAGS_H_
 #define RACT_TOOLS_FLAGS_H_
 
+#include <stddef.h>
+
+#include "ract/core/status.h"
+
 // The value of `--name=value` if arg is flag `name`, else NULL.
 const char* ract_flag_value(const char* arg, const char* name);
 
@@ -18,6 +22,11 @@ int ract_flag_float(const char* s, double lo, double hi, float* out);
 // A list of sizes in [1, 2^24]: "[600]", "600,200", "[100, 100, 10]"; 1..max entries,
 // brackets both or neither, no empty entry.
 int ract_flag_list(const char* s, int* out, int max, int* n);
+
+// Machine policy of the tools: RACT_OK if `bytes` (e.g. ract_trainer_bytes) fit this
+// machine's physical memory, else RACT_ERR_NOMEM naming both in GiB and `what` (the library
+// itself takes any size it is given).
+ract_status ract_flag_check_memory(size_t bytes, const char* what, ract_error* err);
 
 // Under `bazel run` a tool starts in its runfiles folder; this moves it back to the folder
 // the user ran Bazel from ($BUILD_WORKING_DIRECTORY), so that relative paths — --out,

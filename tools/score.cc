@@ -329,7 +329,8 @@ int eval(const char* argv0, const ract_model* model, const char* path, Args* a) 
                      ract_model_file_dtype_name(model->dtype) + "\", \"dataset\": \"" + ds.name +
                      "\"";
   if (ract_scorer_init(&scorer, model, sarena.data(), sarena.size(), &err) != RACT_OK ||
-      ract_arena_create(&arena, ract_eval_bytes(ds.n_items, a->batch, ract_metrics_max_k(&metrics)),
+      ract_arena_create(&arena,
+                        ract_eval_bytes(ds.n_items, a->batch, ract_metrics_max_k(&metrics), 1),
                         &err) != RACT_OK) {
     ract_dataset_free(&ds);
     return fail(err);
@@ -338,8 +339,8 @@ int eval(const char* argv0, const ract_model* model, const char* path, Args* a) 
   const char* names[2] = {"valid", "test"};
   const ract_eval_set* sets[2] = {&ds.valid, &ds.test};
   for (int i = 0; i < 2 && rc == 0; i++) {
-    if (ract_eval_run(&metrics, sets[i], ds.n_items, eval_scores, &ctx, a->batch, &arena, &err) !=
-        RACT_OK) {
+    const ract_eval_job job = ract_eval_job_make(sets[i], ds.n_items, eval_scores, &ctx, a->batch);
+    if (ract_eval_run(&metrics, &job, &arena, &err) != RACT_OK) {
       rc = fail(err);
       break;
     }

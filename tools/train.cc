@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "ract/core/clock.h"
 #include "ract/data/dataset.h"
 #include "ract/deploy/model_file.h"
 #include "ract/eval/metrics.h"
@@ -66,12 +67,6 @@ const char* kUsage =
     "  --learning_rate=X (actor) --critic_learning_rate=X --finetune_learning_rate=X\n"
     "  --train_batch_size=N --stopping_step=N (finetune) --valid_metric=ndcg@100\n"
     "  --topk=10,100 (metric cut-offs) --eval_batch=N\n\n";
-
-double now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int fail(const ract_error* e) {
   fprintf(stderr, "train: %s\n", e->msg);
@@ -132,7 +127,7 @@ void on_batch(void* ctx, int stage, int epoch, int batch, int n_batches,
   // trainer stops before the next batch.
   if (p->stop_after > 0 && ++p->batches == p->stop_after) raise(SIGINT);
   if (!p->tty || p->quiet) return;
-  double t = now();
+  double t = ract_clock_seconds();
   if (batch + 1 < n_batches && t - p->t_batch < 0.1) return;
   p->t_batch = t;
   const int W = 24;
@@ -218,13 +213,13 @@ int main(int argc, char** argv) {
     }
   }
   ract_blas_set_threads(cfg.threads);
-  double t0 = now();
+  double t0 = ract_clock_seconds();
   ract_dataset ds;
   if (ract_dataset_load(&ds, &flags.opt, &err) != RACT_OK) return fail(&err);
   if (!quiet) {
     ract_dataset_print_counts(stdout, &ds);
-    printf("loaded in %.2f s; preset %s, BLIS %s, %d thread(s)\n", now() - t0, cfg.preset,
-           ract_blas_kernel(), cfg.threads);
+    printf("loaded in %.2f s; preset %s, BLIS %s, %d thread(s)\n", ract_clock_seconds() - t0,
+           cfg.preset, ract_blas_kernel(), cfg.threads);
     char line[1024];
     ract_model_config_format(&cfg.model, line, sizeof(line));
     printf("model: %s\n", line);
@@ -256,7 +251,10 @@ int main(int argc, char** argv) {
   int n_check = 0;
   double corr = NAN;
   ract_metrics valid, test;
-  if (ract_trainer_create(&t, &cfg, &ds, &err) != RACT_OK) {
+  size_t need = 0;
+  if (ract_trainer_bytes(&cfg, &ds, &need, &err) != RACT_OK ||
+      ract_flag_check_memory(need, "the model", &err) != RACT_OK ||
+      ract_trainer_create(&t, &cfg, &ds, nullptr, 0, &err) != RACT_OK) {
     rc = fail(&err);
     ract_dataset_free(&ds);
     return rc;
@@ -332,7 +330,9 @@ int main(int argc, char** argv) {
     meta[n_meta++] = {"test_ndcg@10", ndcg10};
     meta[n_meta++] = {"test_ndcg@100", ndcg100};
     meta[n_meta++] = {"test_recall@10", recall10};
-    s = ract_export_inference(out, &t, dtype, meta, n_meta, &err);
+    size_t scratch_bytes = 0;
+    void* scratch = ract_trainer_scratch(&t, &scratch_bytes);
+    s = ract_export_inference(out, &t, dtype, meta, n_meta, scratch, scratch_bytes, &err);
     if (s == RACT_OK) printf("wrote %s (%s)\n", out, ract_model_file_dtype_name(dtype));
     if (s == RACT_OK && checkpoint != nullptr) {
       s = ract_export_checkpoint(checkpoint, &t, meta, n_meta, &err);

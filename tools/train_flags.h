@@ -33,11 +33,4 @@ typedef struct ract_train_flags {
 // Parses argv[1..argc).
 ract_status ract_train_flags_parse(ract_train_flags* f, int argc, char** argv, ract_error* err);
 
-// For --resume: RACT_OK if `saved` (a checkpoint's config) and `given` (the command line's)
-// agree on everything that determines the run (preset, every model key, the stages run,
-// epochs, learning rates, batch sizes, stopping, validation metric and cut-offs, seed; not
-// threads). Else RACT_ERR_ARG naming the first key that differs with both values.
-ract_status ract_train_config_same_run(const ract_train_config* saved,
-                                       const ract_train_config* given, ract_error* err);
-
 #endif  // RACT_TOOLS_TRAIN_FLAGS_H_

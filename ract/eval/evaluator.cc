@@ -10,26 +10,32 @@
 // Scratch: the score block; per thread slot the top-K buffers and the truth flags; per row
 // of a batch its hit flags and counts (the metrics are summed after the parallel part, in
 // row order, so they do not depend on the thread count).
-size_t ract_eval_scratch_bytes(int n_items, int batch, int max_k) {
+size_t ract_eval_bytes(int n_items, int batch, int max_k, int with_block) {
   int k = max_k < n_items ? max_k : n_items;
   if (k < 1) k = 1;
   const size_t slot = ract_arena_round((size_t)k * sizeof(int)) +
                       ract_arena_round((size_t)k * sizeof(float)) +
                       ract_arena_round((size_t)n_items);
-  return RACT_MAX_THREADS * slot + ract_arena_round((size_t)batch * (size_t)k) +
+  const size_t block =
+      with_block ? ract_arena_round((size_t)batch * (size_t)n_items * sizeof(float)) : 0;
+  return block + RACT_MAX_THREADS * slot + ract_arena_round((size_t)batch * (size_t)k) +
          2 * ract_arena_round((size_t)batch * sizeof(int));
 }
 
-size_t ract_eval_bytes(int n_items, int batch, int max_k) {
-  return ract_arena_round((size_t)batch * (size_t)n_items * sizeof(float)) +
-         ract_eval_scratch_bytes(n_items, batch, max_k);
-}
-
-ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse mask,
-                                ract_sparse truth, int n_items, ract_eval_model_fn fn, void* ctx,
-                                int batch, ract_arena* scratch, ract_error* err) {
-  return ract_eval_run_views_block(m, input, mask, truth, n_items, fn, ctx, batch, nullptr, nullptr,
-                                   scratch, err);
+ract_eval_job ract_eval_job_make(const ract_eval_set* set, int n_items, ract_eval_model_fn fn,
+                                 void* ctx, int batch) {
+  ract_eval_job j;
+  memset(&j, 0, sizeof(j));
+  if (set) {
+    j.input = ract_csr_view(&set->input);
+    j.mask = ract_csr_view(&set->mask);
+    j.truth = ract_csr_view(&set->truth);
+  }
+  j.n_items = n_items;
+  j.fn = fn;
+  j.ctx = ctx;
+  j.batch = batch;
+  return j;
 }
 
 // row[i] += offset[i]: the output bias a model left out of its scores.
@@ -41,10 +47,14 @@ add_offset(float* __restrict row, const float* __restrict offset, int n) {
   for (int i = 0; i < n; i++) row[i] += offset[i];
 }
 
-ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_sparse mask,
-                                      ract_sparse truth, int n_items, ract_eval_model_fn fn,
-                                      void* ctx, int batch, float* block, const float* offset,
-                                      ract_arena* scratch, ract_error* err) {
+ract_status ract_eval_run(ract_metrics* m, const ract_eval_job* job, ract_arena* scratch,
+                          ract_error* err) {
+  if (!job) return ract_fail(err, RACT_ERR_ARG, "eval: no job");
+  const ract_sparse input = job->input, mask = job->mask, truth = job->truth;
+  const int n_items = job->n_items, batch = job->batch;
+  const ract_eval_model_fn fn = job->fn;
+  float* const block = job->block;
+  const float* const offset = job->offset;
   if (!m || !fn || !scratch || batch < 1 || n_items < 1)
     return ract_fail(err, RACT_ERR_ARG, "eval: invalid arguments (batch %d, items %d)", batch,
                      n_items);
@@ -90,7 +100,7 @@ ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_s
   for (int r0 = 0; r0 < input.rows && s == RACT_OK; r0 += batch) {
     int b = input.rows - r0 < batch ? input.rows - r0 : batch;
     ract_tensor t = ract_tensor_make(scores, b, n_items);
-    s = fn(ctx, ract_sparse_rows(input, r0, b), t, err);
+    s = fn(job->ctx, ract_sparse_rows(input, r0, b), t, err);
     if (s != RACT_OK) break;
     const int nthr = ract_threads_for((size_t)b * n_items) > 1 ? nt : 1;
 #pragma omp parallel for num_threads(nthr) schedule(static) if (nthr > 1)
@@ -118,19 +128,4 @@ ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_s
   if (s != RACT_OK) return s;
   ract_metrics_finish(m);
   return RACT_OK;
-}
-
-ract_status ract_eval_run(ract_metrics* m, const ract_eval_set* set, int n_items,
-                          ract_eval_model_fn fn, void* ctx, int batch, ract_arena* scratch,
-                          ract_error* err) {
-  return ract_eval_run_block(m, set, n_items, fn, ctx, batch, nullptr, nullptr, scratch, err);
-}
-
-ract_status ract_eval_run_block(ract_metrics* m, const ract_eval_set* set, int n_items,
-                                ract_eval_model_fn fn, void* ctx, int batch, float* block,
-                                const float* offset, ract_arena* scratch, ract_error* err) {
-  if (!set) return ract_fail(err, RACT_ERR_ARG, "eval: no evaluation set");
-  return ract_eval_run_views_block(m, ract_csr_view(&set->input), ract_csr_view(&set->mask),
-                                   ract_csr_view(&set->truth), n_items, fn, ctx, batch, block,
-                                   offset, scratch, err);
 }

@@ -24,34 +24,33 @@
 typedef ract_status (*ract_eval_model_fn)(void* ctx, ract_sparse input_rows, ract_tensor scores,
                                           ract_error* err);
 
-// Scratch bytes ract_eval_run needs for this width, batch and largest K.
-size_t ract_eval_bytes(int n_items, int batch, int max_k);
-// The same without the score block (for the *_block variants below).
-size_t ract_eval_scratch_bytes(int n_items, int batch, int max_k);
+// One evaluation: the rows (input, mask and truth views with the same number of rows, all
+// n_items wide), the model, and where its scores go.
+typedef struct ract_eval_job {
+  ract_sparse input;  // the model's input rows
+  ract_sparse mask;   // items masked to -inf before ranking (the seen items)
+  ract_sparse truth;  // the relevant items; rows without any are not counted
+  int n_items;
+  ract_eval_model_fn fn;
+  void* ctx;
+  int batch;            // rows per call of fn
+  float* block;         // batch x n_items floats the model writes into (e.g. its own output
+                        // buffer), overwritten; NULL: taken from the scratch arena
+  const float* offset;  // n_items or NULL: added to every score row before it is masked and
+                        // ranked (an output bias the model left out of its scores)
+} ract_eval_job;
 
-// Evaluates `fn` on `set` (width n_items): m must have been initialised with its cut-offs
-// (ract_metrics_init*); its sums are reset, filled and turned into means. The arena is
-// reset to its mark on return.
-ract_status ract_eval_run(ract_metrics* m, const ract_eval_set* set, int n_items,
-                          ract_eval_model_fn fn, void* ctx, int batch, ract_arena* scratch,
+// A job over an evaluation set, block and offset NULL.
+ract_eval_job ract_eval_job_make(const ract_eval_set* set, int n_items, ract_eval_model_fn fn,
+                                 void* ctx, int batch);
+
+// Scratch bytes ract_eval_run needs for this width, batch and largest K; with_block: the
+// score block too (a job whose block is NULL).
+size_t ract_eval_bytes(int n_items, int batch, int max_k, int with_block);
+
+// Evaluates the job: m must have been initialised with its cut-offs (ract_metrics_init*);
+// its sums are reset, filled and turned into means. The arena is reset to its mark on return.
+ract_status ract_eval_run(ract_metrics* m, const ract_eval_job* job, ract_arena* scratch,
                           ract_error* err);
-
-// The same over explicit views (input, mask and truth have the same number of rows).
-ract_status ract_eval_run_views(ract_metrics* m, ract_sparse input, ract_sparse mask,
-                                ract_sparse truth, int n_items, ract_eval_model_fn fn, void* ctx,
-                                int batch, ract_arena* scratch, ract_error* err);
-
-// Variants with the score block (batch x n_items floats, contiguous) given by the caller, e.g.
-// the model's own output buffer, so that the model can write its scores in place; NULL takes
-// it from scratch. The block is overwritten. offset (n_items) or NULL: added to every score
-// row before it is masked and ranked (a model's output bias, left out of the block by the
-// model: one pass over the scores fewer).
-ract_status ract_eval_run_block(ract_metrics* m, const ract_eval_set* set, int n_items,
-                                ract_eval_model_fn fn, void* ctx, int batch, float* block,
-                                const float* offset, ract_arena* scratch, ract_error* err);
-ract_status ract_eval_run_views_block(ract_metrics* m, ract_sparse input, ract_sparse mask,
-                                      ract_sparse truth, int n_items, ract_eval_model_fn fn,
-                                      void* ctx, int batch, float* block, const float* offset,
-                                      ract_arena* scratch, ract_error* err);
 
 #endif  // RACT_EVAL_EVALUATOR_H_

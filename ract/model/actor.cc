@@ -1,18 +1,15 @@
 // The actor (Mult-VAE): parameter table, init, forward, loss and hand-written backward.
-// See actor.h for the layout and the call sequence; RACT_SPEC.md section 1 for the maths.
+// See actor.h for the layout and the call sequence; ract/model/README.md for the maths.
 #include "ract/model/actor.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ract/math/ops.h"
 
 namespace {
-
-// Parameters are packed in layout order; each tensor starts on a 64-byte boundary.
-constexpr size_t kPad = 16;
-size_t pad(size_t n) { return (n + kPad - 1) / kPad * kPad; }
 
 // Dims of the decoder layer j (in, out) and of the encoder layer j (in, out).
 void dec_dims(const ract_model_config* c, int L, int j, int* in, int* out) {
@@ -27,68 +24,35 @@ int max_hidden(const ract_model_config* c) {
   return m;
 }
 
-// The tensor table in layout order (MODEL_LAYOUT.md). Returns the count; fills `info` when
-// it is not NULL; *total receives the padded element count.
-int actor_table(const ract_model_config* c, int I, ract_param_info* info, size_t* total) {
+// Byte offset of a named pointer in ract_actor_tensors_t (the same for every T).
+typedef ract_actor_tensors_t<float> tensors;
+#define FIELD(m) offsetof(tensors, m)
+#define FIELD_AT(m, j) (offsetof(tensors, m) + (size_t)(j) * sizeof(float*))
+
+// The tensor table in weight-file order.
+void actor_table(const ract_model_config* c, int I, ract_param_table* t) {
   const int k = c->n_hidden, L = ract_model_latent(c);
   const int* h = c->mlp_hidden_size;
-  int n = 0;
-  size_t off = 0;
-  auto add = [&](const char* name, int rows, int cols) {
-    if (info) {
-      snprintf(info[n].name, sizeof(info[n].name), "%s", name);
-      info[n].rows = rows;
-      info[n].cols = cols;
-      info[n].offset = off;
-    }
-    off += pad((size_t)rows * (size_t)cols);
-    n++;
-  };
+  memset(t, 0, sizeof(*t));
   char name[32];
   for (int j = 0; j < k; j++) {
     snprintf(name, sizeof(name), "enc.%d.w", j);
-    if (j == 0) {
-      add(name, I, h[0]);
-    } else {
-      add(name, h[j], h[j - 1]);
-    }
+    ract_table_param(t, name, j == 0 ? I : h[j], j == 0 ? h[0] : h[j - 1], FIELD_AT(enc_w, j));
     snprintf(name, sizeof(name), "enc.%d.b", j);
-    add(name, h[j], 1);
+    ract_table_param(t, name, h[j], 1, FIELD_AT(enc_b, j));
   }
-  add("enc.head.w", 2 * L, h[k - 1]);
-  add("enc.head.b", 2 * L, 1);
+  ract_table_param(t, "enc.head.w", 2 * L, h[k - 1], FIELD(head_w));
+  ract_table_param(t, "enc.head.b", 2 * L, 1, FIELD(head_b));
   for (int j = 0; j < k; j++) {
     int in, out;
     dec_dims(c, L, j, &in, &out);
     snprintf(name, sizeof(name), "dec.%d.w", j);
-    add(name, out, in);
+    ract_table_param(t, name, out, in, FIELD_AT(dec_w, j));
     snprintf(name, sizeof(name), "dec.%d.b", j);
-    add(name, out, 1);
+    ract_table_param(t, name, out, 1, FIELD_AT(dec_b, j));
   }
-  add("dec.out.w", I, h[0]);
-  add("dec.out.b", I, 1);
-  if (total) *total = off;
-  return n;
-}
-
-template <typename T>
-void fill_pointers(ract_actor_tensors_t<T>* t, T* base, const ract_model_config* c, int I) {
-  ract_param_info info[4 * RACT_MAX_LAYERS + 8];
-  actor_table(c, I, info, nullptr);
-  const int k = c->n_hidden;
-  int n = 0;
-  for (int j = 0; j < k; j++) {
-    t->enc_w[j] = base + info[n++].offset;
-    t->enc_b[j] = base + info[n++].offset;
-  }
-  t->head_w = base + info[n++].offset;
-  t->head_b = base + info[n++].offset;
-  for (int j = 0; j < k; j++) {
-    t->dec_w[j] = base + info[n++].offset;
-    t->dec_b[j] = base + info[n++].offset;
-  }
-  t->out_w = base + info[n++].offset;
-  t->out_b = base + info[n++].offset;
+  ract_table_param(t, "dec.out.w", I, h[0], FIELD(out_w));
+  ract_table_param(t, "dec.out.b", I, 1, FIELD(out_b));
 }
 
 // Xavier init of n = rows*cols weights with the given fans, and the bias per cfg.init.
@@ -109,9 +73,9 @@ void init_layer(T* w, size_t n, T* b, int nb, double fan_in, double fan_out, rac
 }  // namespace
 
 size_t ract_actor_param_count(const ract_model_config* cfg, int n_items) {
-  size_t total = 0;
-  actor_table(cfg, n_items, nullptr, &total);
-  return total;
+  ract_param_table t;
+  actor_table(cfg, n_items, &t);
+  return t.total;
 }
 
 size_t ract_actor_bytes(const ract_model_config* cfg, int n_items, size_t elem) {
@@ -128,16 +92,10 @@ ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, 
   a->cfg = *cfg;
   a->n_items = n_items;
   a->latent = ract_model_latent(cfg);
-  a->n_params = ract_actor_param_count(cfg, n_items);
-  T** bufs[4] = {&a->params, &a->grads, &a->m, &a->v};
-  for (T** b : bufs) {
-    *b = (T*)ract_arena_alloc(arena, a->n_params * sizeof(T));
-    if (!*b) return ract_arena_check(arena, "actor parameters", err);
-    ract_zero(*b, a->n_params);
-  }
-  fill_pointers(&a->p, a->params, cfg, n_items);
-  fill_pointers(&a->g, a->grads, cfg, n_items);
-  return RACT_OK;
+  actor_table(cfg, n_items, &a->table);
+  a->n_params = a->table.total;
+  return ract_table_alloc_params(&a->table, &a->params, &a->grads, &a->m, &a->v, &a->p, &a->g,
+                                 arena, "actor parameters", err);
 }
 
 template <typename T>
@@ -179,45 +137,71 @@ void ract_actor_zero_moments(ract_actor_t<T>* a) {
 
 template <typename T>
 int ract_actor_tensor_count(const ract_actor_t<T>* a) {
-  return actor_table(&a->cfg, a->n_items, nullptr, nullptr);
+  return a->table.n;
 }
 
 template <typename T>
 ract_param_info ract_actor_tensor_info(const ract_actor_t<T>* a, int i) {
-  ract_param_info info[4 * RACT_MAX_LAYERS + 8];
-  int n = actor_table(&a->cfg, a->n_items, info, nullptr);
-  if (i < 0 || i >= n) {
-    ract_param_info none;
-    memset(&none, 0, sizeof(none));
-    return none;
-  }
-  return info[i];
+  return ract_table_info(&a->table, i);
 }
 
 // ---------------------------------------------------------------- activations
+namespace {
+
+// Byte offsets of the slots in ract_actor_acts_t<T>.
+#define SLOT(m) offsetof(ract_actor_acts_t<T>, m)
+#define SLOT_AT(m, j) (offsetof(ract_actor_acts_t<T>, m) + (size_t)(j) * sizeof(T*))
+
+// The activation slots of a batch of B users and nnz stored entries, T of `elem` bytes.
+template <typename T>
+void acts_table(const ract_model_config* c, int I, int max_batch, int64_t max_nnz,
+                ract_slot_table* t) {
+  const size_t elem = sizeof(T);
+  const size_t B = (size_t)max_batch, L = (size_t)ract_model_latent(c), nnz = (size_t)max_nnz;
+  const size_t H = (size_t)max_hidden(c);
+  memset(t, 0, sizeof(*t));
+  ract_table_slot(t, SLOT(in_ptr), B + 1, sizeof(int64_t), 0);
+  ract_table_slot(t, SLOT(in_idx), nnz, sizeof(int32_t), 0);
+  ract_table_slot(t, SLOT(in_val), nnz, sizeof(float), 0);
+  ract_table_slot(t, SLOT(row_inv), B, sizeof(float), 0);
+  ract_table_slot(t, SLOT(keep), nnz, 1, 0);
+  ract_table_slot(t, SLOT(seen), B, elem, 1);
+  ract_table_slot(t, SLOT(unseen), B, elem, 1);
+  for (int j = 0; j < c->n_hidden; j++) {
+    ract_table_slot(t, SLOT_AT(enc_h, j), B * c->mlp_hidden_size[j], elem, 1);
+  }
+  ract_table_slot(t, SLOT(head), B * 2 * L, elem, 1);
+  ract_table_slot(t, SLOT(eps), B * L, elem, 1);
+  ract_table_slot(t, SLOT(z), B * L, elem, 1);
+  for (int j = 0; j < c->n_hidden; j++) {
+    int in, out;
+    dec_dims(c, (int)L, j, &in, &out);
+    ract_table_slot(t, SLOT_AT(dec_h, j), B * out, elem, 1);
+  }
+  ract_table_slot(t, SLOT(logits), B * (size_t)I, elem, 1);
+  ract_table_slot(t, SLOT(lse), B, elem, 1);
+  ract_table_slot(t, SLOT(ce), B, elem, 1);
+  ract_table_slot(t, SLOT(kl), B, elem, 1);
+  ract_table_slot(t, SLOT(loss), B, elem, 1);
+  ract_table_slot(t, SLOT(dce), B, elem, 1);
+  ract_table_slot(t, SLOT(dkl), B, elem, 1);
+  ract_table_slot(t, SLOT(d_head), B * 2 * L, elem, 1);
+  ract_table_slot(t, SLOT(d_z), B * L, elem, 1);
+  ract_table_slot(t, SLOT(d_a), B * H, elem, 1);
+  ract_table_slot(t, SLOT(d_b), B * H, elem, 1);
+}
+
+}  // namespace
+
 size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_batch,
                              int64_t max_nnz, size_t elem) {
-  const size_t B = (size_t)max_batch, L = (size_t)ract_model_latent(cfg);
-  const size_t H = (size_t)max_hidden(cfg);
-  size_t s = ract_arena_round((B + 1) * sizeof(int64_t)) +
-             ract_arena_round((size_t)max_nnz * sizeof(int32_t)) +
-             ract_arena_round((size_t)max_nnz * sizeof(float)) + ract_arena_round((size_t)max_nnz) +
-             ract_arena_round(B * sizeof(float));
-  auto t = [&](size_t n) { s += ract_arena_round(n * elem); };
-  t(B);                                                                    // seen
-  t(B);                                                                    // unseen
-  for (int j = 0; j < cfg->n_hidden; j++) t(B * cfg->mlp_hidden_size[j]);  // enc_h
-  t(B * 2 * L);                                                            // head
-  t(B * L);                                                                // eps
-  t(B * L);                                                                // z
-  for (int j = 0; j < cfg->n_hidden; j++) t(B * cfg->mlp_hidden_size[j]);  // dec_h
-  t(B * (size_t)n_items);                                                  // logits
-  for (int j = 0; j < 6; j++) t(B);                                        // lse ce kl loss dce dkl
-  t(B * 2 * L);                                                            // d_head
-  t(B * L);                                                                // d_z
-  t(B * H);                                                                // d_a
-  t(B * H);                                                                // d_b
-  return s;
+  ract_slot_table t;
+  if (elem == sizeof(double)) {
+    acts_table<double>(cfg, n_items, max_batch, max_nnz, &t);
+  } else {
+    acts_table<float>(cfg, n_items, max_batch, max_nnz, &t);
+  }
+  return ract_table_slot_bytes(&t);
 }
 
 template <typename T>
@@ -229,54 +213,13 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
     return ract_fail(err, RACT_ERR_ARG, "actor_acts: max_batch = %d, max_nnz = %lld", max_batch,
                      (long long)max_nnz);
   }
-  const ract_model_config* c = &a->cfg;
   memset(acts, 0, sizeof(*acts));
   acts->max_batch = max_batch;
   acts->max_nnz = max_nnz;
-  const size_t B = (size_t)max_batch, L = (size_t)a->latent, H = (size_t)max_hidden(c);
-  acts->in_ptr = (int64_t*)ract_arena_alloc(arena, (B + 1) * sizeof(int64_t));
-  acts->in_idx = (int32_t*)ract_arena_alloc(arena, (size_t)max_nnz * sizeof(int32_t));
-  acts->in_val = (float*)ract_arena_alloc(arena, (size_t)max_nnz * sizeof(float));
-  acts->row_inv = (float*)ract_arena_alloc(arena, B * sizeof(float));
-  acts->keep = (uint8_t*)ract_arena_alloc(arena, (size_t)max_nnz);
-  auto t = [&](size_t n) {
-    T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
-    if (p) ract_zero(p, n);
-    return p;
-  };
-  acts->seen = t(B);
-  acts->unseen = t(B);
-  for (int j = 0; j < c->n_hidden; j++) acts->enc_h[j] = t(B * c->mlp_hidden_size[j]);
-  acts->head = t(B * 2 * L);
-  acts->eps = t(B * L);
-  acts->z = t(B * L);
-  for (int j = 0; j < c->n_hidden; j++) {
-    int in, out;
-    dec_dims(c, a->latent, j, &in, &out);
-    acts->dec_h[j] = t(B * out);
-  }
-  acts->logits = t(B * (size_t)a->n_items);
-  acts->lse = t(B);
-  acts->ce = t(B);
-  acts->kl = t(B);
-  acts->loss = t(B);
-  acts->dce = t(B);
-  acts->dkl = t(B);
-  acts->d_head = t(B * 2 * L);
-  acts->d_z = t(B * L);
-  acts->d_a = t(B * H);
-  acts->d_b = t(B * H);
   acts->mode = -1;
-  return ract_arena_check(arena, "actor activations", err);
-}
-
-// Adds the output bias a deferred forward left out (defer_out_bias), for the readers that
-// do not add it in their own pass.
-template <typename T>
-void complete_logits(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts) {
-  if (!acts->logits_unbiased) return;
-  ract_linear_add_bias(acts->logits, a->p.out_b, acts->batch, a->n_items);
-  acts->logits_unbiased = 0;
+  ract_slot_table t;
+  acts_table<T>(&a->cfg, a->n_items, max_batch, max_nnz, &t);
+  return ract_table_alloc_slots(&t, acts, arena, "actor activations", err);
 }
 
 // ---------------------------------------------------------------- forward
@@ -366,13 +309,17 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
     ract_tanh_forward(acts->dec_h[j], acts->dec_h[j], (size_t)B * dout);
     prev = acts->dec_h[j];
   }
-  ract_linear_forward(acts->logits, prev, a->p.out_w, acts->defer_out_bias ? nullptr : a->p.out_b,
-                      B, h[0], I);
   acts->batch = B;
   acts->mode = mode;
-  acts->dlogits_ready = 0;
-  acts->logits_unbiased = acts->defer_out_bias;
   return RACT_OK;
+}
+
+template <typename T>
+void ract_actor_logits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts, T* logits,
+                       int with_bias) {
+  const int k = a->cfg.n_hidden;
+  ract_linear_forward(logits, acts->dec_h[k - 1], a->p.out_w, with_bias ? a->p.out_b : nullptr,
+                      acts->batch, a->cfg.mlp_hidden_size[0], a->n_items);
 }
 
 // After the CE: the KL per row, loss = ce + beta * kl per row, and their mean.
@@ -389,26 +336,30 @@ T kl_and_mean_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, float b
 }
 
 template <typename T>
-T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta) {
-  complete_logits(a, acts);
-  ract_softmax_ce_forward(acts->ce, acts->lse, acts->logits, ract_sparse_rows(x, 0, acts->batch));
+T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                  const T* logits, float beta) {
+  ract_softmax_ce_forward(acts->ce, acts->lse, logits, ract_sparse_rows(x, 0, acts->batch));
   return kl_and_mean_loss(a, acts, beta);
 }
 
 template <typename T>
 T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                        float beta, const T* dce) {
-  ract_softmax_ce_fused(acts->ce, acts->lse, acts->logits, dce, ract_sparse_rows(x, 0, acts->batch),
-                        acts->logits_unbiased ? a->p.out_b : (const T*)nullptr);
-  acts->logits_unbiased = 0;
-  acts->dlogits_ready = 1;
+                        T* logits, float beta, const T* dce) {
+  ract_softmax_ce_fused(acts->ce, acts->lse, logits, dce, ract_sparse_rows(x, 0, acts->batch),
+                        (const T*)a->p.out_b);
   return kl_and_mean_loss(a, acts, beta);
+}
+
+template <typename T>
+void ract_actor_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts, ract_sparse x,
+                        T* logits, const T* dce) {
+  ract_softmax_ce_backward(logits, dce, logits, acts->lse, ract_sparse_rows(x, 0, acts->batch));
 }
 
 // ---------------------------------------------------------------- backward
 template <typename T>
 ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                                const T* dce, const T* dkl, ract_error* err) {
+                                const T* dlogits, const T* dkl, ract_error* err) {
   const ract_model_config* c = &a->cfg;
   const int B = acts->batch, I = a->n_items, L = a->latent, k = c->n_hidden;
   const int* h = c->mlp_hidden_size;
@@ -416,14 +367,7 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
     return ract_fail(err, RACT_ERR_SHAPE, "actor_backward: input %d x %d, forward was %d x %d",
                      x.rows, x.cols, B, I);
   }
-  if (!dce) return ract_fail(err, RACT_ERR_ARG, "actor_backward: dce is null");
-  // dL/dlogits = dce * (softmax * n - x), in place over the logits.
-  T* dlogits = acts->logits;
-  if (!acts->dlogits_ready) {
-    complete_logits(a, acts);
-    ract_softmax_ce_backward(dlogits, dce, acts->logits, acts->lse, x);
-  }
-  acts->dlogits_ready = 1;
+  if (!dlogits) return ract_fail(err, RACT_ERR_ARG, "actor_backward: dlogits is null");
   // Output layer: dlogits (B,I) -> d dec_h[k-1] (B,h1).
   T* da = acts->d_a;
   T* db = acts->d_b;
@@ -476,21 +420,9 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
 // ---------------------------------------------------------------- evaluation
 template <typename T>
 ract_status ract_actor_full_sort_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts,
-                                         ract_sparse x, ract_error* err) {
-  return ract_actor_forward(a, acts, x, RACT_MODE_EVAL, nullptr, err);
-}
-
-template <typename T>
-ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                               const int* rows, const int* items, int n, T* out, ract_error* err) {
+                                         ract_sparse x, T* scores, ract_error* err) {
   RACT_CHECK(ract_actor_forward(a, acts, x, RACT_MODE_EVAL, nullptr, err));
-  for (int j = 0; j < n; j++) {
-    if (rows[j] < 0 || rows[j] >= x.rows || items[j] < 0 || items[j] >= a->n_items) {
-      return ract_fail(err, RACT_ERR_ARG, "actor_predict: pair %d = (row %d, item %d) out of range",
-                       j, rows[j], items[j]);
-    }
-    out[j] = acts->logits[(size_t)rows[j] * a->n_items + items[j]];
-  }
+  ract_actor_logits(a, acts, scores, 1);
   return RACT_OK;
 }
 
@@ -499,9 +431,10 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
   ract_actor_scorer* sc = (ract_actor_scorer*)ctx;
   if (!sc || !sc->actor || !sc->acts) return ract_fail(err, RACT_ERR_ARG, "actor_score: null ctx");
   const int I = sc->actor->n_items;
-  if (scores.rows != input_rows.rows || scores.cols != I) {
-    return ract_fail(err, RACT_ERR_SHAPE, "actor_score: scores %d x %d for %d rows of %d items",
-                     scores.rows, scores.cols, input_rows.rows, I);
+  if (scores.rows != input_rows.rows || scores.cols != I || scores.stride != I) {
+    return ract_fail(err, RACT_ERR_SHAPE,
+                     "actor_score: scores %d x %d (stride %d) for %d rows of %d items", scores.rows,
+                     scores.cols, scores.stride, input_rows.rows, I);
   }
   int r0 = 0;
   while (r0 < input_rows.rows) {
@@ -515,11 +448,9 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
                        (long long)(input_rows.ptr[r0 + 1] - input_rows.ptr[r0]),
                        (long long)sc->acts->max_nnz);
     }
-    RACT_CHECK(ract_actor_full_sort_predict(sc->actor, sc->acts,
-                                            ract_sparse_rows(input_rows, r0, n), err));
-    for (int b = 0; b < n; b++) {
-      memcpy(ract_tensor_row(scores, r0 + b), sc->acts->logits + (size_t)b * I, sizeof(float) * I);
-    }
+    RACT_CHECK(ract_actor_forward(sc->actor, sc->acts, ract_sparse_rows(input_rows, r0, n),
+                                  RACT_MODE_EVAL, nullptr, err));
+    ract_actor_logits(sc->actor, sc->acts, ract_tensor_row(scores, r0), sc->with_bias);
     r0 += n;
   }
   return RACT_OK;
@@ -537,17 +468,18 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
                                                  int, int64_t, ract_arena*, ract_error*);         \
   template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \
                                              ract_sparse, ract_mode, ract_rng*, ract_error*);     \
+  template void ract_actor_logits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*, T*,     \
+                                     int);                                                        \
   template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,       \
-                                float);                                                           \
+                                const T*, float);                                                 \
   template T ract_actor_loss_fused<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, \
-                                      float, const T*);                                           \
+                                      T*, float, const T*);                                       \
+  template void ract_actor_dlogits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*,        \
+                                      ract_sparse, T*, const T*);                                 \
   template ract_status ract_actor_backward<T>(ract_actor_t<T>*, ract_actor_acts_t<T>*,            \
                                               ract_sparse, const T*, const T*, ract_error*);      \
   template ract_status ract_actor_full_sort_predict<T>(                                           \
-      const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, ract_error*);                   \
-  template ract_status ract_actor_predict<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \
-                                             ract_sparse, const int*, const int*, int, T*,        \
-                                             ract_error*);
+      const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, T*, ract_error*);
 
 RACT_ACTOR_INSTANTIATE(float)
 RACT_ACTOR_INSTANTIATE(double)

@@ -1,8 +1,8 @@
-// The actor: a Mult-VAE over a sparse binary history (RACT_SPEC.md section 1), llm.c style.
+// The actor: a Mult-VAE over a sparse binary history (ract/model/README.md), llm.c style.
 //
 // Parameters live in four flat float buffers of equal size (params, grads, Adam m, Adam v)
-// taken from a caller's arena; `p` and `g` are named pointers into params and grads, filled
-// from one table of sizes whose order and names are the file layout of MODEL_LAYOUT.md:
+// taken from a caller's arena; `p` and `g` are named pointers into params and grads. One
+// table (ract/model/table.h) in weight-file order drives sizes, offsets and pointers:
 //   enc.0.w  I x h1 (ITEM-MAJOR, in x out: the sparse input gathers rows)   enc.0.b h1
 //   enc.j.w  h(j+1) x hj (out x in), j = 1..k-1                            enc.j.b
 //   enc.head.w 2L x hk (rows [0,L) mu, [L,2L) logvar)                      enc.head.b 2L
@@ -10,22 +10,26 @@
 //   dec.out.w I x h1 (out x in, item-major)                               dec.out.b I
 // tanh after every layer except enc.head and dec.out.
 //
-// Activations live in a ract_actor_acts (named slots from the caller's arena) sized for a
-// maximum batch and a maximum number of stored history entries; forward fills them, the loss
-// and backward read them. Nothing allocates after creation.
+// Activations live in a ract_actor_acts (named slots from the caller's arena, one table
+// drives their sizes and pointers) for a maximum batch and number of stored history
+// entries. The forward fills the slots up to the decoder's last hidden layer; the output
+// layer writes its B x I logits into a buffer the CALLER names (usually the acts' `logits`
+// slot, or an evaluator's score block), and every later function takes that buffer as an
+// argument: what it holds at any moment is visible at the call site. Nothing allocates
+// after creation.
 //
 // The model code is a template over the scalar type T: the library uses T = float (the
 // typedefs ract_actor, ract_actor_acts); the tests instantiate T = double for the
 // finite-difference checks of the whole model. The input values stay float.
 //
-// Typical step (actor_pretrain):
-//   ract_actor_zero_grad(&a);
+// One actor_pretrain step (ract_model_step in ract/model/step.h does exactly this):
 //   ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &rng, err);
-//   ract_actor_loss(&a, &acts, x, beta);                  // acts.ce, acts.kl, acts.loss per user
-//   for b: dce[b] = 1/B, dkl[b] = beta/B;
-//   ract_actor_backward(&a, &acts, x, dce, dkl, err);     // adds into a.grads; clobbers logits
+//   ract_actor_logits(&a, &acts, acts.logits, 0);        // out_b left to the fused sweep
+//   dce[b] = 1/B, dkl[b] = beta/B;
+//   ract_actor_loss_fused(&a, &acts, x, acts.logits, beta, dce);  // acts.logits: dL/dlogits
+//   ract_actor_zero_grad(&a);
+//   ract_actor_backward(&a, &acts, x, acts.logits, dkl, err);     // adds into a.grads
 //   ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);  // ract/train/adam.h
-// or all of it at once: ract_model_step (ract/model/step.h).
 #ifndef RACT_MODEL_ACTOR_H_
 #define RACT_MODEL_ACTOR_H_
 
@@ -37,6 +41,7 @@
 #include "ract/core/status.h"
 #include "ract/core/tensor.h"
 #include "ract/model/config.h"
+#include "ract/model/table.h"
 
 // Named pointers into one flat buffer (params or grads). k = cfg.n_hidden.
 template <typename T>
@@ -51,19 +56,12 @@ struct ract_actor_tensors_t {
   T* out_b;  // I
 };
 
-// One entry of the tensor table (for the weight file and checkpoints).
-typedef struct ract_param_info {
-  char name[32];  // "enc.0.w", "enc.head.b", "dec.out.w", ... (MODEL_LAYOUT.md)
-  int rows;       // a bias is rows = n, cols = 1
-  int cols;
-  size_t offset;  // in elements, from the start of the flat buffer
-} ract_param_info;
-
 template <typename T>
 struct ract_actor_t {
   ract_model_config cfg;
-  int n_items;  // I
-  int latent;   // L
+  int n_items;             // I
+  int latent;              // L
+  ract_param_table table;  // names, shapes and offsets in weight-file order
   size_t n_params;
   T* params;  // n_params each, from the arena given to ract_actor_create
   T* grads;
@@ -79,6 +77,7 @@ size_t ract_actor_param_count(const ract_model_config* cfg, int n_items);
 size_t ract_actor_bytes(const ract_model_config* cfg, int n_items, size_t elem = sizeof(float));
 
 // Checks cfg, takes the 4 buffers from the arena (zeroed) and fills the named pointers.
+// ract_actor_bytes(cfg, n_items, sizeof(T)) is what it takes.
 template <typename T>
 ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, int n_items,
                               ract_arena* arena, ract_error* err);
@@ -129,12 +128,9 @@ struct ract_actor_acts_t {
   T* eps;                     // B x L (train)
   T* z;                       // B x L
   T* dec_h[RACT_MAX_LAYERS];  // B x (hk, ..., h1), after tanh
-  T* logits;                  // B x I; ract_actor_backward overwrites it with dlogits
-  int defer_out_bias;         // set by a caller: forwards leave out_b out of the logits
-                              // (an evaluator adds it while ranking, the fused loss in its
-                              // sweep: no B x I bias pass)
-  int logits_unbiased;        // the last forward left out_b out (any other reader adds it)
-  int dlogits_ready;          // 1 after ract_actor_loss_fused: logits holds dlogits
+  T* logits;                  // B x I: a buffer for the caller to pass to the output layer,
+                              // the loss and the backward (logits, then dL/dlogits); the
+                              // forward itself never touches it
   T* lse;                     // B: log-sum-exp of each logits row
   T* ce;                      // B: -sum_i x_i log_softmax_i
   T* kl;                      // B
@@ -157,54 +153,64 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
                                    ract_error* err);
 
 // Forward of a batch of binary histories x (x.val must be NULL, x.cols == I, distinct items
-// per row) up to the logits: t = x / max(||x||, 1e-12), dropout (train) or scale (eval),
-// encoder, mu/logvar, z, decoder. rng is used only in RACT_MODE_TRAIN (may be NULL otherwise).
+// per row) up to the decoder's last hidden layer: t = x / max(||x||, 1e-12), dropout (train)
+// or the eval scale, encoder, mu/logvar, z, decoder. rng is used only in RACT_MODE_TRAIN (may
+// be NULL otherwise).
 template <typename T>
 ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                                ract_mode mode, ract_rng* rng, ract_error* err);
 
-// Per-user loss of the last forward against the FULL history x (dropped items included):
-// acts.ce, acts.kl, acts.lse, acts.loss = ce + beta*kl. Returns the batch mean of loss.
+// The output layer of the last forward: logits (B x I, row stride I) = dec_h @ dec.out.w^T,
+// plus dec.out.b when with_bias. Without it the logits are "unbiased": only the fused loss
+// (which adds the bias in its sweep) and an evaluator given the bias as its offset take them.
 template <typename T>
-T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, float beta);
+void ract_actor_logits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts, T* logits,
+                       int with_bias);
 
-// ract_actor_loss and the first step of ract_actor_backward at once, for a caller whose dce
-// is known before the loss (actor_pretrain: 1/B): one sweep per logits row computes the
-// loss and writes dL/dlogits = dce * (softmax * n - x) over the logits (one exp per element
-// instead of two). The following ract_actor_backward (same dce) skips that step.
+// Per-user loss of the last forward from its complete logits (with the bias), against the
+// FULL history x (dropped items included): acts.ce, acts.kl, acts.lse, acts.loss = ce +
+// beta*kl. Returns the batch mean of loss.
+template <typename T>
+T ract_actor_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                  const T* logits, float beta);
+
+// The same loss and dL/dlogits = dce * (softmax * n - x) in one sweep per row, for a caller
+// whose dce is known before the loss (actor_pretrain: 1/B): logits come in WITHOUT the output
+// bias (the sweep adds it) and leave as dL/dlogits, one exp per element.
 template <typename T>
 T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                        float beta, const T* dce);
+                        T* logits, float beta, const T* dce);
 
-// Backward of sum_b (dce[b]*ce[b] + dkl[b]*kl[b]) into every actor parameter (ADDS into
-// a->grads). dkl may be NULL (no KL term). Pretrain: dce = 1/B, dkl = beta/B. Finetune: dce =
+// dL/dlogits = dce * (softmax * n - x) per row, IN PLACE over the complete logits of a
+// ract_actor_loss (it reads acts.lse).
+template <typename T>
+void ract_actor_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts, ract_sparse x,
+                        T* logits, const T* dce);
+
+// Backward of the last forward from dlogits (B x I, from ract_actor_loss_fused or
+// ract_actor_dlogits) and the KL weights dkl (B, or NULL: no KL term) into every actor
+// parameter (ADDS into a->grads). Pretrain: dce = 1/B, dkl = beta/B. Finetune: dce =
 // dQ/dfeature per user (times -1/B, already in the critic's dfeat), dkl = beta*dce when the
-// feature includes beta*KL. Requires ract_actor_loss on the same forward. Overwrites
-// acts->logits with dL/dlogits (the B x I buffer is reused in place); compute the critic's NDCG
-// target before calling this.
+// feature includes beta*KL.
 template <typename T>
 ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                                const T* dce, const T* dkl, ract_error* err);
+                                const T* dlogits, const T* dkl, ract_error* err);
 
-// Evaluation: eval-mode forward; acts->logits holds the B x I scores of every item (seen items
-// NOT masked: evaluation masks them on its copy). full_sort_predict of the seed.
+// full_sort_predict of the seed: the eval-mode forward and its complete logits into scores
+// (B x I; seen items NOT masked: evaluation masks them on its copy).
 template <typename T>
 ract_status ract_actor_full_sort_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts,
-                                         ract_sparse x, ract_error* err);
+                                         ract_sparse x, T* scores, ract_error* err);
 
-// predict of the seed: eval-mode forward of x, then out[j] = score of item items[j] for user row
-// rows[j] of the batch (0 <= rows[j] < x.rows), j < n.
-template <typename T>
-ract_status ract_actor_predict(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                               const int* rows, const int* items, int n, T* out, ract_error* err);
-
-// Adapter for the evaluator (ract_eval_model_fn of ract/eval/evaluator.h) and any caller that
-// wants full score rows: ctx is a ract_actor_scorer. Fills scores (input_rows.rows x I) with
-// the eval-mode logits, running the rows in chunks that fit acts (max_batch users, max_nnz
-// entries). A single row with more than max_nnz entries is RACT_ERR_SHAPE.
+// The evaluator's model (ract_eval_model_fn of ract/eval/evaluator.h), ctx a
+// ract_actor_scorer: eval-mode logits of the input rows straight into the score block
+// (rows x I, row stride I), in chunks that fit acts (max_batch users, max_nnz entries); with
+// with_bias 0 the output bias is left to the evaluator (give it dec.out.b as its offset). A
+// single row with more than max_nnz entries is RACT_ERR_SHAPE.
 typedef struct ract_actor_scorer {
   const ract_actor* actor;
   ract_actor_acts* acts;
+  int with_bias;
 } ract_actor_scorer;
 ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scores,
                              ract_error* err);

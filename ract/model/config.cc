@@ -2,44 +2,15 @@
 #include "ract/model/config.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ract/core/parse.h"
 
-ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err) {
-  if (!cfg || !preset) return ract_fail(err, RACT_ERR_ARG, "config preset: null argument");
-  const bool recbole = strcmp(preset, "recbole") == 0;
-  if (!recbole && strcmp(preset, "paper") != 0) {
-    return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole or paper)", preset);
-  }
-  memset(cfg, 0, sizeof(*cfg));
-  cfg->n_hidden = 1;
-  cfg->mlp_hidden_size[0] = 600;
-  cfg->latent_dimension = recbole ? 256 : 200;
-  cfg->dropout_prob = 0.5f;
-  cfg->anneal_cap = 0.2f;
-  cfg->total_anneal_steps = 200000;
-  cfg->n_critic_layers = 3;
-  cfg->critic_layers[0] = 100;
-  cfg->critic_layers[1] = 100;
-  cfg->critic_layers[2] = 10;
-  cfg->metrics_k = 100;
-  cfg->head = recbole ? RACT_HEAD_SPLIT : RACT_HEAD_TWO;
-  cfg->dropout_style = recbole ? RACT_DROPOUT_KEEP : RACT_DROPOUT_INVERTED;
-  cfg->eps_std = recbole ? 0.01f : 1.0f;
-  cfg->critic_loss_with_kl = recbole ? 1 : 0;
-  cfg->bn_mode = recbole ? RACT_BN_BATCH : RACT_BN_RUNNING;
-  cfg->ndcg_gain_sqrt = recbole ? 1 : 0;
-  cfg->init = recbole ? RACT_INIT_XAVIER_NORMAL : RACT_INIT_XAVIER_UNIFORM;
-  cfg->anneal_rule = recbole ? RACT_ANNEAL_PER_LOSS : RACT_ANNEAL_PER_BATCH;
-  cfg->critic_l2 = recbole ? 0.0f : 1e-4f;
-  cfg->bn_eps = 1e-5f;
-  cfg->bn_momentum = 0.1f;
-  cfg->finetune_critic = recbole ? 0 : 1;
-  return RACT_OK;
-}
+// Widths are at most 2^24: with at most 2^31 items every size in bytes fits size_t.
+constexpr int kMaxWidth = 1 << 24;
 
 ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* err) {
   if (!cfg) return ract_fail(err, RACT_ERR_ARG, "config: null");
@@ -48,8 +19,8 @@ ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* er
                      RACT_MAX_LAYERS);
   }
   for (int j = 0; j < cfg->n_hidden; j++) {
-    if (cfg->mlp_hidden_size[j] < 1) {
-      return ract_fail(err, RACT_ERR_ARG, "mlp_hidden_size[%d] = %d (must be >= 1)", j,
+    if (cfg->mlp_hidden_size[j] < 1 || cfg->mlp_hidden_size[j] > kMaxWidth) {
+      return ract_fail(err, RACT_ERR_ARG, "mlp_hidden_size[%d] = %d (must be in [1, 2^24])", j,
                        cfg->mlp_hidden_size[j]);
     }
   }
@@ -58,15 +29,15 @@ ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* er
                      RACT_MAX_LAYERS);
   }
   for (int j = 0; j < cfg->n_critic_layers; j++) {
-    if (cfg->critic_layers[j] < 1) {
-      return ract_fail(err, RACT_ERR_ARG, "critic_layers[%d] = %d (must be >= 1)", j,
+    if (cfg->critic_layers[j] < 1 || cfg->critic_layers[j] > kMaxWidth) {
+      return ract_fail(err, RACT_ERR_ARG, "critic_layers[%d] = %d (must be in [1, 2^24])", j,
                        cfg->critic_layers[j]);
     }
   }
   if (cfg->head != RACT_HEAD_SPLIT && cfg->head != RACT_HEAD_TWO) {
     return ract_fail(err, RACT_ERR_ARG, "head style: %d", (int)cfg->head);
   }
-  if (ract_model_latent(cfg) < 1 ||
+  if (ract_model_latent(cfg) < 1 || cfg->latent_dimension > kMaxWidth ||
       (cfg->head == RACT_HEAD_SPLIT && cfg->latent_dimension % 2 != 0)) {
     return ract_fail(err, RACT_ERR_ARG,
                      "latent_dimension = %d (>= 1; even with the split head of recbole)",
@@ -80,7 +51,7 @@ ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* er
     return ract_fail(err, RACT_ERR_ARG, "anneal_cap = %g (must be finite, >= 0)",
                      (double)cfg->anneal_cap);
   }
-  if (cfg->metrics_k < 1) {
+  if (cfg->metrics_k < 1 || cfg->metrics_k > kMaxWidth) {
     return ract_fail(err, RACT_ERR_ARG, "metrics_k = %d (must be >= 1)", cfg->metrics_k);
   }
   if (!(cfg->eps_std >= 0.0f && isfinite(cfg->eps_std))) {
@@ -133,144 +104,225 @@ float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_t
 
 namespace {
 
-bool parse_int(const char* s, long long lo, long long hi, long long* out) {
-  int64_t v;
-  if (!ract_parse_int(s, lo, hi, &v)) return false;
-  *out = v;
-  return true;
+// The keys, llm.c style: one table drives both ract_model_config_set and _format. Each entry
+// names a field (a byte offset into ract_model_config), its kind and range; an enum has two
+// names for its values 0 and 1 (a list: the count field too).
+enum kind { K_INT, K_INT64, K_FLOAT, K_LIST, K_ENUM };
+struct key_def {
+  const char* key;
+  kind k;
+  size_t field;
+  double lo, hi;
+  int open_hi;          // K_FLOAT: hi itself refused
+  size_t count;         // K_LIST: offset of the entry count
+  const char* name[2];  // K_ENUM: the names of 0 and 1
+  const char* expect;
+};
+
+#define F(m) offsetof(ract_model_config, m)
+const key_def kKeys[] = {
+    {"mlp_hidden_size",
+     K_LIST,
+     F(mlp_hidden_size),
+     1,
+     1 << 24,
+     0,
+     F(n_hidden),
+     {},
+     "a list of 1..8 sizes >= 1, e.g. [600]"},
+    {"latent_dimension", K_INT, F(latent_dimension), 1, 1 << 24, 0, 0, {}, "an integer >= 1"},
+    {"dropout_prob", K_FLOAT, F(dropout_prob), 0, 1, 1, 0, {}, "a number in [0, 1)"},
+    {"anneal_cap", K_FLOAT, F(anneal_cap), 0, HUGE_VAL, 0, 0, {}, "a finite number >= 0"},
+    {"total_anneal_steps",
+     K_INT64,
+     F(total_anneal_steps),
+     -1,
+     (double)((int64_t)1 << 62),
+     0,
+     0,
+     {},
+     "an integer >= -1 (<= 0: beta = anneal_cap)"},
+    {"critic_layers",
+     K_LIST,
+     F(critic_layers),
+     1,
+     1 << 24,
+     0,
+     F(n_critic_layers),
+     {},
+     "a list of 1..8 sizes >= 1, e.g. [100,100,10]"},
+    {"metrics_k", K_INT, F(metrics_k), 1, 1 << 24, 0, 0, {}, "an integer >= 1"},
+    {"head", K_ENUM, F(head), 0, 1, 0, 0, {"split", "two"}, "split or two"},
+    {"dropout_style",
+     K_ENUM,
+     F(dropout_style),
+     0,
+     1,
+     0,
+     0,
+     {"keep", "inverted"},
+     "keep or inverted"},
+    {"eps_std", K_FLOAT, F(eps_std), 0, HUGE_VAL, 0, 0, {}, "a finite number >= 0"},
+    {"critic_loss_with_kl", K_INT, F(critic_loss_with_kl), 0, 1, 0, 0, {}, "0 or 1"},
+    {"bn_mode", K_ENUM, F(bn_mode), 0, 1, 0, 0, {"batch", "running"}, "batch or running"},
+    {"ndcg_gain", K_ENUM, F(ndcg_gain_sqrt), 0, 1, 0, 0, {"one", "sqrt"}, "sqrt or one"},
+    {"init",
+     K_ENUM,
+     F(init),
+     0,
+     1,
+     0,
+     0,
+     {"xavier_normal", "xavier_uniform"},
+     "xavier_normal or xavier_uniform"},
+    {"anneal_rule",
+     K_ENUM,
+     F(anneal_rule),
+     0,
+     1,
+     0,
+     0,
+     {"per_loss", "per_batch"},
+     "per_loss or per_batch"},
+    {"critic_l2", K_FLOAT, F(critic_l2), 0, HUGE_VAL, 0, 0, {}, "a finite number >= 0"},
+    {"bn_eps", K_FLOAT, F(bn_eps), 0, HUGE_VAL, 0, 0, {}, "a finite number > 0"},
+    {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 0, 0, {}, "a number in [0, 1]"},
+    {"finetune_critic", K_INT, F(finetune_critic), 0, 1, 0, 0, {}, "0 or 1"},
+};
+#undef F
+
+// The presets: every key, as text through ract_model_config_set.
+const char* const kPresets[][2] = {
+    {"recbole",
+     "mlp_hidden_size=[600] latent_dimension=256 dropout_prob=0.5 anneal_cap=0.2 "
+     "total_anneal_steps=200000 critic_layers=[100,100,10] metrics_k=100 head=split "
+     "dropout_style=keep eps_std=0.01 critic_loss_with_kl=1 bn_mode=batch ndcg_gain=sqrt "
+     "init=xavier_normal anneal_rule=per_loss critic_l2=0 bn_eps=1e-5 bn_momentum=0.1 "
+     "finetune_critic=0"},
+    {"paper",
+     "mlp_hidden_size=[600] latent_dimension=200 dropout_prob=0.5 anneal_cap=0.2 "
+     "total_anneal_steps=200000 critic_layers=[100,100,10] metrics_k=100 head=two "
+     "dropout_style=inverted eps_std=1 critic_loss_with_kl=0 bn_mode=running ndcg_gain=one "
+     "init=xavier_uniform anneal_rule=per_batch critic_l2=1e-4 bn_eps=1e-5 bn_momentum=0.1 "
+     "finetune_critic=1"},
+};
+
+template <typename V>
+V* at(ract_model_config* c, size_t field) {
+  return (V*)((char*)c + field);
+}
+template <typename V>
+const V* at(const ract_model_config* c, size_t field) {
+  return (const V*)((const char*)c + field);
 }
 
-// A number in [lo, hi] (finite as a float); open_hi: hi itself is refused.
-bool parse_float(const char* s, double lo, double hi, bool open_hi, float* out) {
-  float v;
-  if (!ract_parse_float(s, lo, hi, &v) || (open_hi && v >= hi)) return false;
-  *out = v;
-  return true;
-}
-
-// "[a,b,c]" or "a,b,c" (ract/core/parse.h) into 1..RACT_MAX_LAYERS sizes in [1, 2^24].
-bool parse_list(const char* s, int* out, int* n) {
-  return ract_parse_int_list(s, 1, 1 << 24, out, RACT_MAX_LAYERS, n) != 0;
-}
-
-template <typename E>
-bool parse_enum(const char* s, const char* a, const char* b, E ea, E eb, E* out) {
-  if (strcmp(s, a) == 0) {
-    *out = ea;
-    return true;
-  }
-  if (strcmp(s, b) == 0) {
-    *out = eb;
-    return true;
+bool parse(const key_def& d, const char* v, ract_model_config* c) {
+  int64_t iv;
+  float fv;
+  switch (d.k) {
+    case K_INT:
+      if (!ract_parse_int(v, (int64_t)d.lo, (int64_t)d.hi, &iv)) return false;
+      *at<int>(c, d.field) = (int)iv;
+      return true;
+    case K_INT64:
+      if (!ract_parse_int(v, (int64_t)d.lo, (int64_t)d.hi, &iv)) return false;
+      *at<int64_t>(c, d.field) = iv;
+      return true;
+    case K_FLOAT:
+      if (!ract_parse_float(v, d.lo, d.hi, &fv) || (d.open_hi && fv >= d.hi)) return false;
+      *at<float>(c, d.field) = fv;
+      return true;
+    case K_LIST:
+      return ract_parse_int_list(v, (int64_t)d.lo, (int64_t)d.hi, at<int>(c, d.field),
+                                 RACT_MAX_LAYERS, at<int>(c, d.count)) != 0;
+    case K_ENUM:
+      for (int e = 0; e < 2; e++) {
+        if (strcmp(v, d.name[e]) == 0) {
+          *at<int>(c, d.field) = e;
+          return true;
+        }
+      }
+      return false;
   }
   return false;
 }
 
 }  // namespace
 
+ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err) {
+  if (!cfg || !preset) return ract_fail(err, RACT_ERR_ARG, "config preset: null argument");
+  for (const auto& p : kPresets) {
+    if (strcmp(p[0], preset) != 0) continue;
+    memset(cfg, 0, sizeof(*cfg));
+    return ract_model_config_set_all(cfg, p[1], err);
+  }
+  return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole or paper)", preset);
+}
+
 ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const char* value,
                                   ract_error* err) {
   if (!cfg || !key || !value) return ract_fail(err, RACT_ERR_ARG, "config_set: null argument");
-  ract_model_config c = *cfg;
-  long long iv = 0;
-  bool ok = true;
-  const char* expect = "";
-  if (strcmp(key, "mlp_hidden_size") == 0) {
-    ok = parse_list(value, c.mlp_hidden_size, &c.n_hidden);
-    expect = "a list of 1..8 sizes >= 1, e.g. [600]";
-  } else if (strcmp(key, "critic_layers") == 0) {
-    ok = parse_list(value, c.critic_layers, &c.n_critic_layers);
-    expect = "a list of 1..8 sizes >= 1, e.g. [100,100,10]";
-  } else if (strcmp(key, "latent_dimension") == 0) {
-    ok = parse_int(value, 1, 1 << 24, &iv);
-    c.latent_dimension = (int)iv;
-    expect = "an integer >= 1";
-  } else if (strcmp(key, "metrics_k") == 0) {
-    ok = parse_int(value, 1, 1 << 24, &iv);
-    c.metrics_k = (int)iv;
-    expect = "an integer >= 1";
-  } else if (strcmp(key, "total_anneal_steps") == 0) {
-    ok = parse_int(value, -1, (long long)1 << 62, &iv);
-    c.total_anneal_steps = iv;
-    expect = "an integer >= -1 (<= 0: beta = anneal_cap)";
-  } else if (strcmp(key, "critic_loss_with_kl") == 0 || strcmp(key, "finetune_critic") == 0) {
-    ok = parse_int(value, 0, 1, &iv);
-    (strcmp(key, "finetune_critic") == 0 ? c.finetune_critic : c.critic_loss_with_kl) = (int)iv;
-    expect = "0 or 1";
-  } else if (strcmp(key, "dropout_prob") == 0) {
-    ok = parse_float(value, 0, 1, true, &c.dropout_prob);
-    expect = "a number in [0, 1)";
-  } else if (strcmp(key, "anneal_cap") == 0) {
-    ok = parse_float(value, 0, HUGE_VAL, false, &c.anneal_cap);
-    expect = "a finite number >= 0";
-  } else if (strcmp(key, "eps_std") == 0) {
-    ok = parse_float(value, 0, HUGE_VAL, false, &c.eps_std);
-    expect = "a finite number >= 0";
-  } else if (strcmp(key, "critic_l2") == 0) {
-    ok = parse_float(value, 0, HUGE_VAL, false, &c.critic_l2);
-    expect = "a finite number >= 0";
-  } else if (strcmp(key, "bn_eps") == 0) {
-    ok = parse_float(value, 0, HUGE_VAL, false, &c.bn_eps) && c.bn_eps > 0.0f;
-    expect = "a finite number > 0";
-  } else if (strcmp(key, "bn_momentum") == 0) {
-    ok = parse_float(value, 0, 1, false, &c.bn_momentum);
-    expect = "a number in [0, 1]";
-  } else if (strcmp(key, "head") == 0) {
-    ok = parse_enum(value, "split", "two", RACT_HEAD_SPLIT, RACT_HEAD_TWO, &c.head);
-    expect = "split or two";
-  } else if (strcmp(key, "dropout_style") == 0) {
-    ok = parse_enum(value, "keep", "inverted", RACT_DROPOUT_KEEP, RACT_DROPOUT_INVERTED,
-                    &c.dropout_style);
-    expect = "keep or inverted";
-  } else if (strcmp(key, "bn_mode") == 0) {
-    ok = parse_enum(value, "batch", "running", RACT_BN_BATCH, RACT_BN_RUNNING, &c.bn_mode);
-    expect = "batch or running";
-  } else if (strcmp(key, "ndcg_gain") == 0) {
-    ok = parse_enum(value, "one", "sqrt", 0, 1, &c.ndcg_gain_sqrt);
-    expect = "sqrt or one";
-  } else if (strcmp(key, "init") == 0) {
-    ok = parse_enum(value, "xavier_normal", "xavier_uniform", RACT_INIT_XAVIER_NORMAL,
-                    RACT_INIT_XAVIER_UNIFORM, &c.init);
-    expect = "xavier_normal or xavier_uniform";
-  } else if (strcmp(key, "anneal_rule") == 0) {
-    ok = parse_enum(value, "per_loss", "per_batch", RACT_ANNEAL_PER_LOSS, RACT_ANNEAL_PER_BATCH,
-                    &c.anneal_rule);
-    expect = "per_loss or per_batch";
-  } else {
-    return ract_fail(err, RACT_ERR_ARG, "model config: unknown key '%s'", key);
+  for (const key_def& d : kKeys) {
+    if (strcmp(key, d.key) != 0) continue;
+    ract_model_config c = *cfg;
+    if (!parse(d, value, &c)) {
+      return ract_fail(err, RACT_ERR_ARG, "model config: %s = '%s': expected %s", key, value,
+                       d.expect);
+    }
+    if (d.k == K_FLOAT && strcmp(key, "bn_eps") == 0 && !(c.bn_eps > 0.0f)) {
+      return ract_fail(err, RACT_ERR_ARG, "model config: %s = '%s': expected %s", key, value,
+                       d.expect);
+    }
+    *cfg = c;
+    return RACT_OK;
   }
-  if (!ok) {
-    return ract_fail(err, RACT_ERR_ARG, "model config: %s = '%s': expected %s", key, value, expect);
+  return ract_fail(err, RACT_ERR_ARG, "model config: unknown key '%s'", key);
+}
+
+ract_status ract_model_config_set_all(ract_model_config* cfg, const char* line, ract_error* err) {
+  char buf[2048];
+  if (!line || strlen(line) >= sizeof(buf)) {
+    return ract_fail(err, RACT_ERR_ARG, "model config: a line of key=value pairs too long");
   }
-  *cfg = c;
+  snprintf(buf, sizeof(buf), "%s", line);
+  char* save = nullptr;
+  for (char* kv = strtok_r(buf, " ", &save); kv; kv = strtok_r(nullptr, " ", &save)) {
+    char* eq = strchr(kv, '=');
+    if (!eq) return ract_fail(err, RACT_ERR_ARG, "model config: '%s' is not key=value", kv);
+    *eq = 0;
+    RACT_CHECK(ract_model_config_set(cfg, kv, eq + 1, err));
+  }
   return RACT_OK;
 }
 
 int ract_model_config_format(const ract_model_config* c, char* buf, size_t size) {
-  char hid[128] = "[", crit[128] = "[";
-  for (int j = 0; j < c->n_hidden; j++) {
-    size_t n = strlen(hid);
-    snprintf(hid + n, sizeof(hid) - n, "%s%d", j ? "," : "", c->mlp_hidden_size[j]);
+  size_t w = 0;
+  auto put = [&](const char* fmt, auto... a) {
+    const int n = snprintf(buf + (w < size ? w : size), w < size ? size - w : 0, fmt, a...);
+    if (n > 0) w += (size_t)n;
+  };
+  for (const key_def& d : kKeys) {
+    put("%s%s=", w ? " " : "", d.key);
+    switch (d.k) {
+      case K_INT:
+        put("%d", *at<int>(c, d.field));
+        break;
+      case K_INT64:
+        put("%lld", (long long)*at<int64_t>(c, d.field));
+        break;
+      case K_FLOAT:
+        put("%.9g", (double)*at<float>(c, d.field));
+        break;
+      case K_LIST:
+        for (int j = 0; j < *at<int>(c, d.count); j++) {
+          put("%s%d", j ? "," : "[", at<int>(c, d.field)[j]);
+        }
+        put("]");
+        break;
+      case K_ENUM:
+        put("%s", d.name[*at<int>(c, d.field) != 0]);
+        break;
+    }
   }
-  strcat(hid, "]");
-  for (int j = 0; j < c->n_critic_layers; j++) {
-    size_t n = strlen(crit);
-    snprintf(crit + n, sizeof(crit) - n, "%s%d", j ? "," : "", c->critic_layers[j]);
-  }
-  strcat(crit, "]");
-  return snprintf(
-      buf, size,
-      "mlp_hidden_size=%s latent_dimension=%d dropout_prob=%.9g anneal_cap=%.9g "
-      "total_anneal_steps=%lld critic_layers=%s metrics_k=%d head=%s dropout_style=%s "
-      "eps_std=%.9g critic_loss_with_kl=%d bn_mode=%s ndcg_gain=%s init=%s anneal_rule=%s "
-      "critic_l2=%.9g bn_eps=%.9g bn_momentum=%.9g finetune_critic=%d",
-      hid, c->latent_dimension, (double)c->dropout_prob, (double)c->anneal_cap,
-      (long long)c->total_anneal_steps, crit, c->metrics_k,
-      c->head == RACT_HEAD_SPLIT ? "split" : "two",
-      c->dropout_style == RACT_DROPOUT_KEEP ? "keep" : "inverted", (double)c->eps_std,
-      c->critic_loss_with_kl, c->bn_mode == RACT_BN_BATCH ? "batch" : "running",
-      c->ndcg_gain_sqrt ? "sqrt" : "one",
-      c->init == RACT_INIT_XAVIER_NORMAL ? "xavier_normal" : "xavier_uniform",
-      c->anneal_rule == RACT_ANNEAL_PER_LOSS ? "per_loss" : "per_batch", (double)c->critic_l2,
-      (double)c->bn_eps, (double)c->bn_momentum, c->finetune_critic);
+  return (int)w;
 }

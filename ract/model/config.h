@@ -77,6 +77,10 @@ ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset,
 ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const char* value,
                                   ract_error* err);
 
+// Sets every "key=value" of a space-separated line (the presets are such lines; so is
+// ract_model_config_format's output). Stops at the first bad pair, naming it.
+ract_status ract_model_config_set_all(ract_model_config* cfg, const char* line, ract_error* err);
+
 // One line "key=value key=value ..." with every field ract_model_config_set accepts (it
 // parses back). Returns the length as snprintf does.
 int ract_model_config_format(const ract_model_config* cfg, char* buf, size_t size);

@@ -1,9 +1,10 @@
 // The critic: parameter table, init, features, forward, losses, backward and the NDCG target.
-// See critic.h; RACT_SPEC.md section 2.
+// See critic.h; ract/model/README.md for the maths.
 #include "ract/model/critic.h"
 
 #include <math.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,9 +16,6 @@
 
 namespace {
 
-constexpr size_t kPad = 16;
-size_t pad(size_t n) { return (n + kPad - 1) / kPad * kPad; }
-
 void critic_dims(const ract_model_config* c, int* dims, int* n_layers) {
   dims[0] = RACT_CRITIC_FEATURES;
   for (int j = 0; j < c->n_critic_layers; j++) dims[j + 1] = c->critic_layers[j];
@@ -25,49 +23,26 @@ void critic_dims(const ract_model_config* c, int* dims, int* n_layers) {
   *n_layers = c->n_critic_layers + 1;
 }
 
-int critic_table(const ract_model_config* c, ract_param_info* info, size_t* total) {
+// Byte offset of a named pointer in ract_critic_tensors_t (all pointers: the same for every T).
+typedef ract_critic_tensors_t<float> tensors;
+#define FIELD(m) offsetof(tensors, m)
+#define FIELD_AT(m, j) (offsetof(tensors, m) + (size_t)(j) * sizeof(float*))
+
+// The tensor table in weight-file order.
+void critic_table(const ract_model_config* c, ract_param_table* t) {
   int dims[RACT_MAX_LAYERS + 2], nl;
   critic_dims(c, dims, &nl);
-  int n = 0;
-  size_t off = 0;
-  auto add = [&](const char* name, int rows, int cols) {
-    if (info) {
-      snprintf(info[n].name, sizeof(info[n].name), "%s", name);
-      info[n].rows = rows;
-      info[n].cols = cols;
-      info[n].offset = off;
-    }
-    off += pad((size_t)rows * (size_t)cols);
-    n++;
-  };
+  memset(t, 0, sizeof(*t));
   if (c->bn_mode == RACT_BN_BATCH) {
-    add("critic.bn.gamma", RACT_CRITIC_FEATURES, 1);
-    add("critic.bn.beta", RACT_CRITIC_FEATURES, 1);
+    ract_table_param(t, "critic.bn.gamma", RACT_CRITIC_FEATURES, 1, FIELD(bn_gamma));
+    ract_table_param(t, "critic.bn.beta", RACT_CRITIC_FEATURES, 1, FIELD(bn_beta));
   }
   char name[32];
   for (int j = 0; j < nl; j++) {
     snprintf(name, sizeof(name), "critic.%d.w", j);
-    add(name, dims[j + 1], dims[j]);
+    ract_table_param(t, name, dims[j + 1], dims[j], FIELD_AT(w, j));
     snprintf(name, sizeof(name), "critic.%d.b", j);
-    add(name, dims[j + 1], 1);
-  }
-  if (total) *total = off;
-  return n;
-}
-
-template <typename T>
-void fill_pointers(ract_critic_tensors_t<T>* t, T* base, const ract_model_config* c) {
-  ract_param_info info[2 * RACT_MAX_LAYERS + 8];
-  critic_table(c, info, nullptr);
-  int n = 0;
-  t->bn_gamma = t->bn_beta = nullptr;
-  if (c->bn_mode == RACT_BN_BATCH) {
-    t->bn_gamma = base + info[n++].offset;
-    t->bn_beta = base + info[n++].offset;
-  }
-  for (int j = 0; j < c->n_critic_layers + 1; j++) {
-    t->w[j] = base + info[n++].offset;
-    t->b[j] = base + info[n++].offset;
+    ract_table_param(t, name, dims[j + 1], 1, FIELD_AT(b, j));
   }
 }
 
@@ -81,9 +56,9 @@ int max_width(const ract_model_config* c) {
 }  // namespace
 
 size_t ract_critic_param_count(const ract_model_config* cfg) {
-  size_t total = 0;
-  critic_table(cfg, nullptr, &total);
-  return total;
+  ract_param_table t;
+  critic_table(cfg, &t);
+  return t.total;
 }
 
 size_t ract_critic_bytes(const ract_model_config* cfg, size_t elem) {
@@ -98,20 +73,14 @@ ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg
   memset(c, 0, sizeof(*c));
   c->cfg = *cfg;
   critic_dims(cfg, c->dims, &c->n_layers);
-  c->n_params = ract_critic_param_count(cfg);
-  T** bufs[4] = {&c->params, &c->grads, &c->m, &c->v};
-  for (T** b : bufs) {
-    *b = (T*)ract_arena_alloc(arena, c->n_params * sizeof(T));
-    if (!*b) return ract_arena_check(arena, "critic parameters", err);
-    ract_zero(*b, c->n_params);
-  }
-  fill_pointers(&c->p, c->params, cfg);
-  fill_pointers(&c->g, c->grads, cfg);
+  critic_table(cfg, &c->table);
+  c->n_params = c->table.total;
   for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
     c->bn_mean[f] = 0;
     c->bn_var[f] = 1;
   }
-  return RACT_OK;
+  return ract_table_alloc_params(&c->table, &c->params, &c->grads, &c->m, &c->v, &c->p, &c->g,
+                                 arena, "critic parameters", err);
 }
 
 template <typename T>
@@ -153,35 +122,49 @@ void ract_critic_zero_moments(ract_critic_t<T>* c) {
 
 template <typename T>
 int ract_critic_tensor_count(const ract_critic_t<T>* c) {
-  return critic_table(&c->cfg, nullptr, nullptr);
+  return c->table.n;
 }
 
 template <typename T>
 ract_param_info ract_critic_tensor_info(const ract_critic_t<T>* c, int i) {
-  ract_param_info info[2 * RACT_MAX_LAYERS + 8];
-  int n = critic_table(&c->cfg, info, nullptr);
-  if (i < 0 || i >= n) {
-    ract_param_info none;
-    memset(&none, 0, sizeof(none));
-    return none;
-  }
-  return info[i];
+  return ract_table_info(&c->table, i);
 }
 
+namespace {
+
+// Byte offsets of the slots in ract_critic_acts_t<T> (its BatchNorm statistics are T
+// values: the offsets depend on T).
+#define SLOT(m) offsetof(ract_critic_acts_t<T>, m)
+#define SLOT_AT(m, j) (offsetof(ract_critic_acts_t<T>, m) + (size_t)(j) * sizeof(T*))
+
+// The activation slots for B users, T of `elem` bytes; q is the last layer's slot.
+template <typename T>
+void acts_table(const ract_model_config* c, int max_batch, ract_slot_table* t) {
+  const size_t elem = sizeof(T);
+  int dims[RACT_MAX_LAYERS + 2], nl;
+  critic_dims(c, dims, &nl);
+  const size_t B = (size_t)max_batch, W = (size_t)max_width(c);
+  memset(t, 0, sizeof(*t));
+  ract_table_slot(t, SLOT(feat), B * RACT_CRITIC_FEATURES, elem, 1);
+  ract_table_slot(t, SLOT(bn_out), B * RACT_CRITIC_FEATURES, elem, 1);
+  for (int j = 0; j < nl; j++) ract_table_slot(t, SLOT_AT(h, j), B * dims[j + 1], elem, 1);
+  ract_table_slot(t, SLOT(target), B, elem, 1);
+  ract_table_slot(t, SLOT(dq), B, elem, 1);
+  ract_table_slot(t, SLOT(dfeat), B * RACT_CRITIC_FEATURES, elem, 1);
+  ract_table_slot(t, SLOT(d_a), B * W, elem, 1);
+  ract_table_slot(t, SLOT(d_b), B * W, elem, 1);
+}
+
+}  // namespace
+
 size_t ract_critic_acts_bytes(const ract_model_config* cfg, int max_batch, size_t elem) {
-  const size_t B = (size_t)max_batch, W = (size_t)max_width(cfg);
-  size_t s = 0;
-  auto t = [&](size_t n) { s += ract_arena_round(n * elem); };
-  t(B * 3);  // feat
-  t(B * 3);  // bn_out
-  for (int j = 0; j < cfg->n_critic_layers; j++) t(B * cfg->critic_layers[j]);
-  t(B);      // q
-  t(B);      // target
-  t(B);      // dq
-  t(B * 3);  // dfeat
-  t(B * W);  // d_a
-  t(B * W);  // d_b
-  return s;
+  ract_slot_table t;
+  if (elem == sizeof(double)) {
+    acts_table<double>(cfg, max_batch, &t);
+  } else {
+    acts_table<float>(cfg, max_batch, &t);
+  }
+  return ract_table_slot_bytes(&t);
 }
 
 template <typename T>
@@ -191,22 +174,11 @@ ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic
   if (max_batch < 1) return ract_fail(err, RACT_ERR_ARG, "critic_acts: max_batch = %d", max_batch);
   memset(ca, 0, sizeof(*ca));
   ca->max_batch = max_batch;
-  const size_t B = (size_t)max_batch, W = (size_t)max_width(&c->cfg);
-  auto t = [&](size_t n) {
-    T* p = (T*)ract_arena_alloc(arena, n * sizeof(T));
-    if (p) ract_zero(p, n);
-    return p;
-  };
-  ca->feat = t(B * 3);
-  ca->bn_out = t(B * 3);
-  for (int j = 0; j < c->n_layers; j++) ca->h[j] = t(B * c->dims[j + 1]);
+  ract_slot_table t;
+  acts_table<T>(&c->cfg, max_batch, &t);
+  RACT_CHECK(ract_table_alloc_slots(&t, ca, arena, "critic activations", err));
   ca->q = ca->h[c->n_layers - 1];
-  ca->target = t(B);
-  ca->dq = t(B);
-  ca->dfeat = t(B * 3);
-  ca->d_a = t(B * W);
-  ca->d_b = t(B * W);
-  return ract_arena_check(arena, "critic activations", err);
+  return RACT_OK;
 }
 
 template <typename T>
@@ -343,15 +315,12 @@ size_t ract_critic_target_bytes(int n_items, int k) {
 
 template <typename T>
 ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
-                               const ract_actor_acts_t<T>* acts, ract_sparse x, int n_items,
-                               ract_arena* scratch, ract_error* err) {
+                               const ract_actor_acts_t<T>* acts, T* logits, ract_sparse x,
+                               int n_items, ract_arena* scratch, ract_error* err) {
   const int B = acts->batch, I = n_items, k = c->cfg.metrics_k;
   if (x.rows != B || x.cols != I) {
     return ract_fail(err, RACT_ERR_SHAPE, "critic_target: input %d x %d, forward was %d x %d",
                      x.rows, x.cols, B, I);
-  }
-  if (acts->logits_unbiased) {
-    return ract_fail(err, RACT_ERR_ARG, "critic_target: the forward left the output bias out");
   }
   int nt = ract_threads_for((size_t)B * I);
   if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
@@ -385,14 +354,14 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
     const int64_t in0 = acts->in_ptr[b], in1 = acts->in_ptr[b + 1];
     float* row;
     if constexpr (std::is_same<T, float>::value) {
-      row = (float*)acts->logits + (size_t)b * I;  // restored below
+      row = (float*)logits + (size_t)b * I;  // restored below
       for (int64_t j = in0; j < in1; j++) {
         sl->s[j - in0] = row[acts->in_idx[j]];
         row[acts->in_idx[j]] = -INFINITY;
       }
     } else {
       row = sl->s;
-      const T* l = acts->logits + (size_t)b * I;
+      const T* l = logits + (size_t)b * I;
       for (int i = 0; i < I; i++) row[i] = (float)l[i];
       for (int64_t j = in0; j < in1; j++) row[acts->in_idx[j]] = -INFINITY;
     }
@@ -443,7 +412,7 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
   template ract_status ract_critic_backward<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*, int,     \
                                                ract_error*);                                       \
   template ract_status ract_critic_target<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*,      \
-                                             const ract_actor_acts_t<T>*, ract_sparse, int,        \
+                                             const ract_actor_acts_t<T>*, T*, ract_sparse, int,    \
                                              ract_arena*, ract_error*);
 
 RACT_CRITIC_INSTANTIATE(float)

@@ -45,6 +45,7 @@ struct ract_critic_t {
   ract_model_config cfg;
   int n_layers;                   // n_critic_layers + 1 linear layers
   int dims[RACT_MAX_LAYERS + 2];  // 3, critic_layers..., 1
+  ract_param_table table;         // names, shapes and offsets in weight-file order
   size_t n_params;
   T* params;
   T* grads;
@@ -132,17 +133,18 @@ template <typename T>
 ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, int param_grads,
                                  ract_error* err);
 
-// The NDCG@cfg.metrics_k target per user into ca->target, from the actor's last TRAIN forward:
-// a copy of each logits row with the kept input items set to -inf, relevant items = the
-// history items dropout removed, gain 1/sqrt(|x|) (cfg.ndcg_gain_sqrt) or 1, ideal DCG over
-// min(unseen, k) positions floored at 0.1. Scratch from `scratch` (released before returning):
-// ract_critic_target_bytes(I, k), room for RACT_MAX_THREADS rows. Rows run on
-// ract_threads() threads (same targets for any count). With T = float the logits rows are
-// masked in place and restored before returning (no copy of the B x I block).
+// The NDCG@cfg.metrics_k target per user into ca->target, from the complete logits (B x I,
+// with the output bias) of the actor's last TRAIN forward: each row with the kept input items
+// set to -inf, relevant items = the history items dropout removed, gain 1/sqrt(|x|)
+// (cfg.ndcg_gain_sqrt) or 1, ideal DCG over min(unseen, k) positions floored at 0.1. The
+// logits are WRITTEN: with T = float each row is masked in place and restored before
+// returning (no copy of the B x I block); they come back unchanged. Scratch from `scratch`
+// (released before returning): ract_critic_target_bytes(I, k), room for RACT_MAX_THREADS
+// rows. Rows run on ract_threads() threads (same targets for any count).
 size_t ract_critic_target_bytes(int n_items, int k);
 template <typename T>
 ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
-                               const ract_actor_acts_t<T>* acts, ract_sparse x, int n_items,
-                               ract_arena* scratch, ract_error* err);
+                               const ract_actor_acts_t<T>* acts, T* logits, ract_sparse x,
+                               int n_items, ract_arena* scratch, ract_error* err);
 
 #endif  // RACT_MODEL_CRITIC_H_

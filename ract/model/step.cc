@@ -38,20 +38,21 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
   const bool actor_batch = stage == RACT_STAGE_ACTOR_PRETRAIN;
   const float beta = ract_anneal_next(cfg, m->anneal, actor_batch);
   st.beta = beta;
-  // The actor stage's fused loss adds the output bias in its sweep over the logits.
-  aa->defer_out_bias = stage == RACT_STAGE_ACTOR_PRETRAIN;
-  const ract_status fs = ract_actor_forward(a, aa, x, RACT_MODE_TRAIN, rng, err);
-  aa->defer_out_bias = 0;
-  RACT_CHECK(fs);
+  RACT_CHECK(ract_actor_forward(a, aa, x, RACT_MODE_TRAIN, rng, err));
+  // The activations' B x I block: the logits, then dL/dlogits.
+  T* logits = aa->logits;
   if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
-    // The upstream weights are known before the loss: loss and dL/dlogits in one sweep.
+    // The upstream weights are known before the loss: loss and dL/dlogits in one sweep,
+    // which also adds the output bias.
     for (int b = 0; b < B; b++) {
       aa->dce[b] = (T)1 / B;
       aa->dkl[b] = (T)beta / B;
     }
-    st.actor_loss = ract_actor_loss_fused(a, aa, x, beta, aa->dce);
+    ract_actor_logits(a, aa, logits, 0);
+    st.actor_loss = ract_actor_loss_fused(a, aa, x, logits, beta, aa->dce);
   } else {
-    st.actor_loss = ract_actor_loss(a, aa, x, beta);
+    ract_actor_logits(a, aa, logits, 1);
+    st.actor_loss = ract_actor_loss(a, aa, x, logits, beta);
   }
   st.ce = mean(aa->ce, B);
   st.kl = mean(aa->kl, B);
@@ -63,11 +64,11 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
       ract_critic_input(ca, c, aa);
       ract_critic_bn_collect(c, ca);
     }
-    RACT_CHECK(ract_actor_backward(a, aa, x, aa->dce, aa->dkl, err));
+    RACT_CHECK(ract_actor_backward(a, aa, x, logits, aa->dkl, err));
     st.loss = st.actor_loss;
   } else {
-    // The target reads the logits: before any backward reuses that buffer.
-    RACT_CHECK(ract_critic_target(ca, c, aa, x, a->n_items, m->scratch, err));
+    // The target ranks the logits: before they become dL/dlogits.
+    RACT_CHECK(ract_critic_target(ca, c, aa, logits, x, a->n_items, m->scratch, err));
     ract_critic_input(ca, c, aa);
     RACT_CHECK(ract_critic_forward(c, ca, bn_batch, bn_batch, err));
     st.q = mean(ca->q, B);
@@ -87,9 +88,10 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
         aa->dce[b] = ca->dfeat[b * 3 + 2];
         aa->dkl[b] = (T)beta * aa->dce[b];
       }
+      ract_actor_dlogits(a, aa, x, logits, aa->dce);
       ract_actor_zero_grad(a);
-      RACT_CHECK(ract_actor_backward(a, aa, x, aa->dce,
-                                     cfg->critic_loss_with_kl ? aa->dkl : nullptr, err));
+      RACT_CHECK(
+          ract_actor_backward(a, aa, x, logits, cfg->critic_loss_with_kl ? aa->dkl : nullptr, err));
     }
   }
   if (stats) *stats = st;

@@ -58,9 +58,6 @@ ract_model_dims ract_export_dims(const ract_trainer* t) {
   return d;
 }
 
-// Serialises d into the trainer's activation memory when the file fits there (the logits
-// block is scratch between steps, so exporting adds nothing to a training run's peak
-// memory), else into a buffer of its own; then writes it atomically.
 // The file of a trainer: its dims, the tensors, the item tokens (the vectors outlive it).
 static ract_file_desc describe(const ract_trainer* t, ract_file_kind kind,
                                const std::vector<ract_file_tensor>& ts,
@@ -78,19 +75,22 @@ static ract_file_desc describe(const ract_trainer* t, ract_file_kind kind,
   return d;
 }
 
-static ract_status write_file(const char* path, const ract_trainer* t, const ract_file_desc* d,
-                              ract_file_dtype dtype, ract_error* err) {
+// Serialises d into the caller's scratch when the file fits there, else into a buffer of
+// its own; then writes it atomically.
+static ract_status write_file(const char* path, const ract_file_desc* d, ract_file_dtype dtype,
+                              void* scratch, size_t scratch_bytes, ract_error* err) {
   size_t bytes = 0;
   RACT_CHECK(ract_model_file_bytes(d, dtype, &bytes, err));
-  const size_t room = (size_t)t->aacts.max_batch * (size_t)t->actor.n_items * sizeof(float);
-  if (t->aacts.logits == nullptr || bytes > room) return ract_model_file_write(path, d, dtype, err);
-  void* buf = t->aacts.logits;
-  RACT_CHECK(ract_model_file_write_buffer(buf, bytes, d, dtype, nullptr, err));
-  return ract_atomic_write(path, buf, bytes, err);
+  if (scratch == nullptr || bytes > scratch_bytes) {
+    return ract_model_file_write(path, d, dtype, err);
+  }
+  RACT_CHECK(ract_model_file_write_buffer(scratch, bytes, d, dtype, nullptr, err));
+  return ract_atomic_write(path, scratch, bytes, err);
 }
 
 ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_file_dtype dtype,
-                                  const ract_file_kv* meta, int n_meta, ract_error* err) {
+                                  const ract_file_kv* meta, int n_meta, void* scratch,
+                                  size_t scratch_bytes, ract_error* err) {
   const ract_actor* a = &t->actor;
   const int L = a->latent;
   std::vector<ract_file_tensor> ts;
@@ -111,7 +111,7 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
   }
   std::vector<const char*> tok = item_tokens(t);
   const ract_file_desc d = describe(t, RACT_FILE_INFERENCE, ts, tok, meta, n_meta);
-  return write_file(path, t, &d, dtype, err);
+  return write_file(path, &d, dtype, scratch, scratch_bytes, err);
 }
 
 uint64_t ract_export_data_hash(const ract_csr* m) {

@@ -16,10 +16,12 @@
 ract_model_dims ract_export_dims(const ract_trainer* t);
 
 // Writes the inference file. meta: extra key/value pairs (dataset, metrics, date, ...).
-// The file is assembled in the trainer's logits block when it fits (scratch between steps:
-// its contents are overwritten), so exporting adds no memory to a training run.
+// scratch (may be NULL): where the file is assembled when it fits, e.g. the trainer's free
+// logits block (ract_trainer_scratch: exporting then adds nothing to a run's peak memory);
+// else the writer takes a buffer of its own.
 ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_file_dtype dtype,
-                                  const ract_file_kv* meta, int n_meta, ract_error* err);
+                                  const ract_file_kv* meta, int n_meta, void* scratch,
+                                  size_t scratch_bytes, ract_error* err);
 
 // The resumable state saved with a checkpoint (the state blob): this struct, then n_log
 // ract_epoch_log records, then the epoch's row order (rows int32).

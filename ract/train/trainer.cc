@@ -2,23 +2,19 @@
 #include "ract/train/trainer.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 
+#include "ract/core/clock.h"
 #include "ract/eval/evaluator.h"
 #include "ract/math/gemm.h"
+#include "ract/model/table.h"
 
 namespace {
-
-double now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 // The most stored entries any batch of `batch` rows can hold: the sum of the longest rows.
 int64_t max_batch_nnz_any(const ract_csr* m, int batch) {
@@ -41,33 +37,6 @@ int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
     best = std::max(best, m->ptr[e] - m->ptr[r]);
   }
   return best;
-}
-
-// Resource limits on config values (a config may come from a checkpoint file).
-constexpr int kMaxBatch = 1 << 24;
-
-int metric_ok(const ract_train_config* c) {
-  ract_metrics m;
-  if (ract_metrics_init(&m, c->topk, c->n_topk, nullptr) != RACT_OK) return 0;
-  return !isnan(ract_metrics_get(&m, c->valid_metric));
-}
-
-// Evaluation callback: eval-mode logits of the actor for a batch of input rows, written
-// straight into the evaluator's score block (the activations' logits slot points there for
-// the forward; the trainer hands the evaluator that very buffer) instead of being copied.
-ract_status eval_model(void* ctx, ract_sparse rows, ract_tensor scores, ract_error* err) {
-  ract_trainer* t = (ract_trainer*)ctx;
-  if (scores.stride != t->actor.n_items) {
-    RACT_CHECK(ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err));
-    ract_tensor logits = ract_tensor_make(t->aacts.logits, rows.rows, t->actor.n_items);
-    ract_tensor_copy(scores, logits);
-    return RACT_OK;
-  }
-  float* own = t->aacts.logits;
-  t->aacts.logits = scores.data;
-  ract_status s = ract_actor_full_sort_predict(&t->actor, &t->aacts, rows, err);
-  t->aacts.logits = own;
-  return s;
 }
 
 void snapshot(ract_trainer* t, int save) {
@@ -93,114 +62,21 @@ int all_finite(const float* v, size_t n) {
 
 }  // namespace
 
-const char* ract_stage_name(ract_stage s) {
-  switch (s) {
-    case RACT_STAGE_ACTOR_PRETRAIN:
-      return "actor_pretrain";
-    case RACT_STAGE_CRITIC_PRETRAIN:
-      return "critic_pretrain";
-    case RACT_STAGE_FINETUNE:
-      return "finetune";
-  }
-  return "?";
-}
+namespace {
 
-int ract_stage_parse(const char* name) {
-  for (int s = 0; s < RACT_STAGES; s++) {
-    if (strcmp(name, ract_stage_name((ract_stage)s)) == 0) return s;
-  }
-  return -1;
-}
+// Everything the trainer's memory depends on, from the config and the data: computed once
+// for ract_trainer_bytes and again for ract_trainer_create, so the two agree.
+struct plan {
+  int I, B, EB, max_batch, max_k, cap_log;
+  int64_t nnz;
+  size_t scratch_bytes;
+  size_t n_actor, n_critic;
+  ract_slot_table own;  // the trainer's own buffers (order, batch, snapshots, log, scratch)
+  size_t bytes;
+};
 
-ract_status ract_train_config_preset(ract_train_config* c, const char* preset, ract_error* err) {
-  memset(c, 0, sizeof(*c));
-  RACT_CHECK(ract_model_config_preset(&c->model, preset, err));
-  snprintf(c->preset, sizeof(c->preset), "%s", preset);
-  for (int s = 0; s < RACT_STAGES; s++) c->run_stage[s] = 1;
-  c->topk[0] = 10;
-  c->topk[1] = 100;
-  c->n_topk = 2;
-  c->threads = 1;
-  c->seed = 2020;
-  if (strcmp(preset, "recbole") == 0) {
-    const int epochs[] = {150, 50, 300};
-    const float lr[] = {1e-3f, 1e-4f, 2e-6f};
-    for (int s = 0; s < RACT_STAGES; s++) {
-      c->stage_epochs[s] = epochs[s];
-      c->stage_lr[s] = lr[s];
-    }
-    c->validate[RACT_STAGE_FINETUNE] = 1;
-    c->stopping_step[RACT_STAGE_FINETUNE] = 10;
-    c->train_batch_size = 2048;
-    c->drop_last = 0;
-    snprintf(c->valid_metric, sizeof(c->valid_metric), "mrr@10");
-  } else {
-    const int epochs[] = {100, 50, 50};
-    const float lr[] = {1e-3f, 1e-4f, 2e-6f};
-    for (int s = 0; s < RACT_STAGES; s++) {
-      c->stage_epochs[s] = epochs[s];
-      c->stage_lr[s] = lr[s];
-    }
-    c->validate[RACT_STAGE_ACTOR_PRETRAIN] = 1;
-    c->validate[RACT_STAGE_FINETUNE] = 1;
-    c->train_batch_size = 500;
-    c->drop_last = 1;
-    snprintf(c->valid_metric, sizeof(c->valid_metric), "ndcg@100");
-  }
-  // As large as a training batch: the logits buffer holds that many rows anyway, and one
-  // BLIS call per 2048 users packs the decoder's weights half as often as two of 1024.
-  c->eval_batch = std::max(1024, c->train_batch_size);
-  return RACT_OK;
-}
-
-ract_status ract_train_config_check(const ract_train_config* c, ract_error* err) {
-  if (c == nullptr) return ract_fail(err, RACT_ERR_ARG, "train config: null");
-  if (memchr(c->preset, 0, sizeof(c->preset)) == nullptr ||
-      memchr(c->valid_metric, 0, sizeof(c->valid_metric)) == nullptr) {
-    return ract_fail(err, RACT_ERR_ARG, "train config: preset or valid_metric not terminated");
-  }
-  if (c->train_batch_size < 1 || c->eval_batch < 1) {
-    return ract_fail(err, RACT_ERR_ARG, "train_batch_size and eval batch must be >= 1");
-  }
-  if (c->train_batch_size > kMaxBatch || c->eval_batch > kMaxBatch) {
-    return ract_fail(err, RACT_ERR_ARG, "train_batch_size %d or eval batch %d: more than %d rows",
-                     c->train_batch_size, c->eval_batch, kMaxBatch);
-  }
-  if (c->n_topk < 1 || c->n_topk > RACT_METRICS_MAX_K) {
-    return ract_fail(err, RACT_ERR_ARG, "topk: %d cut-offs (1..%d)", c->n_topk, RACT_METRICS_MAX_K);
-  }
-  if (!metric_ok(c)) {
-    return ract_fail(err, RACT_ERR_ARG,
-                     "valid_metric '%s' is not one of the computed metrics (keys like "
-                     "ndcg@100, mrr@10, recall@10 with K in topk)",
-                     c->valid_metric);
-  }
-  if (c->threads < 1 || c->threads > 256) {
-    return ract_fail(err, RACT_ERR_ARG, "threads = %d (1..256)", c->threads);
-  }
-  int64_t total_epochs = 0;  // three ints: their sum may not fit one
-  for (int s = 0; s < RACT_STAGES; s++) {
-    if (c->stage_epochs[s] < 0) return ract_fail(err, RACT_ERR_ARG, "negative epochs");
-    if (c->stopping_step[s] < 0) return ract_fail(err, RACT_ERR_ARG, "negative stopping_step");
-    if (!(c->stage_lr[s] >= 0.0f && isfinite(c->stage_lr[s]))) {
-      return ract_fail(err, RACT_ERR_ARG, "stage %s: learning rate %g (finite, >= 0)",
-                       ract_stage_name((ract_stage)s), (double)c->stage_lr[s]);
-    }
-    total_epochs += c->stage_epochs[s];
-  }
-  if (total_epochs > (1 << 24)) {
-    return ract_fail(err, RACT_ERR_ARG, "%lld epochs in all: more than %d", (long long)total_epochs,
-                     1 << 24);
-  }
-  return ract_model_config_check(&c->model, err);
-}
-
-ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
-                                const ract_dataset* data, ract_error* err) {
-  memset(t, 0, sizeof(*t));
-  t->cfg = *cfg;
-  t->data = data;
-  const ract_train_config* c = &t->cfg;
+ract_status make_plan(const ract_train_config* c, const ract_dataset* data, plan* p,
+                      ract_error* err) {
   RACT_CHECK(ract_train_config_check(c, err));
   for (int s = 0; s < RACT_STAGES; s++) {
     if (c->run_stage[s] && c->validate[s] && data->valid.rows == 0) {
@@ -210,82 +86,87 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
                        ract_stage_name((ract_stage)s));
     }
   }
-  int64_t total_epochs = 0;
-  for (int s = 0; s < RACT_STAGES; s++) total_epochs += c->stage_epochs[s];
   if (data->train.rows == 0 || data->n_items == 0) {
     return ract_fail(err, RACT_ERR_DATA, "the training data is empty");
   }
-  const int I = data->n_items;
-  const int B = std::min(c->train_batch_size, data->train.rows);
+  memset(p, 0, sizeof(*p));
+  p->I = data->n_items;
+  p->B = std::min(c->train_batch_size, data->train.rows);
   // No more rows per evaluation batch than the largest evaluation set has.
-  const int EB = std::max(1, std::min(c->eval_batch, std::max(data->valid.rows, data->test.rows)));
-  int64_t nnz_train = max_batch_nnz_any(&data->train, B);
+  p->EB = std::max(1, std::min(c->eval_batch, std::max(data->valid.rows, data->test.rows)));
+  const int64_t nnz_train = max_batch_nnz_any(&data->train, p->B);
   if (nnz_train < 0) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
-  int64_t nnz = std::max({nnz_train, max_batch_nnz_contiguous(&data->valid.input, EB),
-                          max_batch_nnz_contiguous(&data->test.input, EB), (int64_t)1});
-  int max_batch = std::max(B, EB);
-  int max_k = 1;
-  for (int i = 0; i < c->n_topk; i++) max_k = std::max(max_k, c->topk[i]);
-  size_t scratch_bytes = std::max(ract_critic_target_bytes(I, c->model.metrics_k),
-                                  ract_eval_scratch_bytes(I, EB, max_k)) +
-                         (1 << 16);
-  size_t n_actor = ract_actor_param_count(&c->model, I);
-  size_t n_critic = ract_critic_param_count(&c->model);
-  size_t bytes = ract_actor_bytes(&c->model, I) + ract_critic_bytes(&c->model) +
-                 ract_actor_acts_bytes(&c->model, I, max_batch, nnz) +
-                 ract_critic_acts_bytes(&c->model, max_batch) + scratch_bytes +
-                 ract_arena_round(sizeof(int) * data->train.rows) +
-                 ract_arena_round(sizeof(int64_t) * (max_batch + 1)) +
-                 ract_arena_round(sizeof(int32_t) * nnz) +
-                 ract_arena_round(sizeof(float) * n_actor) +
-                 ract_arena_round(sizeof(float) * (n_critic + 6)) + (1 << 16);
-  // Resource limit: a model that cannot fit in this machine's memory is refused before
-  // anything is allocated (an absurd mlp_hidden_size would otherwise overflow size_t or
-  // meet the OOM killer). `approx` counts the same in double, so it cannot wrap.
-  double approx = 0;
-  {
-    const ract_model_config* m = &c->model;
-    double prev = I;
-    for (int j = 0; j < m->n_hidden; j++)
-      approx += prev * m->mlp_hidden_size[j], prev = m->mlp_hidden_size[j];
-    approx += prev * 2.0 * ract_model_latent(m);  // encoder head
-    prev = ract_model_latent(m);
-    for (int j = m->n_hidden - 1; j >= 0; j--)
-      approx += prev * m->mlp_hidden_size[j], prev = m->mlp_hidden_size[j];
-    approx += prev * (double)I;           // decoder output
-    approx = approx * 5 * sizeof(float);  // params, grads, 2 moments, best
-    approx += (double)max_batch * (I + (double)m->mlp_hidden_size[0]) * 4 * sizeof(float);
-  }
-  const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  if (phys > 0 && (approx > phys || (double)bytes > phys)) {
-    return ract_fail(err, RACT_ERR_NOMEM,
-                     "trainer: the model needs about %.1f GiB (mlp_hidden_size[0] %d, "
-                     "latent_dimension %d, %d items, batch %d), this machine has %.1f GiB",
-                     (approx > (double)bytes ? approx : (double)bytes) / 1073741824.0,
-                     c->model.mlp_hidden_size[0], c->model.latent_dimension, I, max_batch,
-                     phys / 1073741824.0);
-  }
-  RACT_CHECK(ract_arena_create(&t->arena, bytes, err));
-  ract_arena* a = &t->arena;
-  t->max_batch_nnz = nnz;
-  t->eval_rows = EB;
-  RACT_CHECK(ract_actor_create(&t->actor, &c->model, I, a, err));
-  RACT_CHECK(ract_critic_create(&t->critic, &c->model, a, err));
-  RACT_CHECK(ract_actor_acts_create(&t->aacts, &t->actor, max_batch, nnz, a, err));
-  RACT_CHECK(ract_critic_acts_create(&t->cacts, &t->critic, max_batch, a, err));
-  t->order = (int*)ract_arena_alloc(a, sizeof(int) * data->train.rows);
-  t->batch_ptr = (int64_t*)ract_arena_alloc(a, sizeof(int64_t) * (max_batch + 1));
-  t->batch_idx = (int32_t*)ract_arena_alloc(a, sizeof(int32_t) * nnz);
-  t->best_actor = ract_arena_floats(a, n_actor);
-  t->best_critic = ract_arena_floats(a, n_critic + 6);
-  void* sbuf = ract_arena_alloc(a, scratch_bytes);
-  RACT_CHECK(ract_arena_check(a, "trainer", err));
-  ract_arena_init(&t->scratch, sbuf, scratch_bytes);
-  for (int r = 0; r < data->train.rows; r++) t->order[r] = r;
+  p->nnz = std::max({nnz_train, max_batch_nnz_contiguous(&data->valid.input, p->EB),
+                     max_batch_nnz_contiguous(&data->test.input, p->EB), (int64_t)1});
+  p->max_batch = std::max(p->B, p->EB);
+  p->max_k = 1;
+  for (int i = 0; i < c->n_topk; i++) p->max_k = std::max(p->max_k, c->topk[i]);
+  p->scratch_bytes = std::max(ract_critic_target_bytes(p->I, c->model.metrics_k),
+                              ract_eval_bytes(p->I, p->EB, p->max_k, 0)) +
+                     (1 << 16);
+  p->n_actor = ract_actor_param_count(&c->model, p->I);
+  p->n_critic = ract_critic_param_count(&c->model);
+  int64_t total_epochs = 0;
+  for (int s = 0; s < RACT_STAGES; s++) total_epochs += c->stage_epochs[s];
+  p->cap_log = (int)total_epochs + 1;
+  ract_slot_table* o = &p->own;
+  ract_table_slot(o, offsetof(ract_trainer, order), (size_t)data->train.rows, sizeof(int), 0);
+  ract_table_slot(o, offsetof(ract_trainer, batch_ptr), (size_t)p->max_batch + 1, sizeof(int64_t),
+                  0);
+  ract_table_slot(o, offsetof(ract_trainer, batch_idx), (size_t)p->nnz, sizeof(int32_t), 0);
+  ract_table_slot(o, offsetof(ract_trainer, best_actor), p->n_actor, sizeof(float), 1);
+  ract_table_slot(o, offsetof(ract_trainer, best_critic), p->n_critic + 6, sizeof(float), 1);
+  ract_table_slot(o, offsetof(ract_trainer, log), (size_t)p->cap_log, sizeof(ract_epoch_log), 1);
+  ract_table_slot(o, offsetof(ract_trainer, scratch.base), p->scratch_bytes, 1, 0);
+  p->bytes = ract_actor_bytes(&c->model, p->I) + ract_critic_bytes(&c->model) +
+             ract_actor_acts_bytes(&c->model, p->I, p->max_batch, p->nnz) +
+             ract_critic_acts_bytes(&c->model, p->max_batch) + ract_table_slot_bytes(o) +
+             RACT_ARENA_ALIGN;
+  return RACT_OK;
+}
 
-  t->cap_log = (int)total_epochs + 1;
-  t->log = (ract_epoch_log*)calloc(t->cap_log, sizeof(ract_epoch_log));
-  if (t->log == nullptr) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+}  // namespace
+
+ract_status ract_trainer_bytes(const ract_train_config* cfg, const ract_dataset* data,
+                               size_t* bytes, ract_error* err) {
+  plan p;
+  RACT_CHECK(make_plan(cfg, data, &p, err));
+  *bytes = p.bytes;
+  return RACT_OK;
+}
+
+ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
+                                const ract_dataset* data, void* buffer, size_t bytes,
+                                ract_error* err) {
+  memset(t, 0, sizeof(*t));
+  t->cfg = *cfg;
+  t->data = data;
+  const ract_train_config* c = &t->cfg;
+  plan p;
+  RACT_CHECK(make_plan(c, data, &p, err));
+  if (buffer != nullptr) {
+    if (bytes < p.bytes) {
+      return ract_fail(err, RACT_ERR_NOMEM, "trainer: a buffer of %zu bytes, it needs %zu", bytes,
+                       p.bytes);
+    }
+    if (ract_arena_init(&t->arena, buffer, bytes) != RACT_OK) {
+      return ract_fail(err, RACT_ERR_ARG, "trainer: a buffer of %zu bytes is no arena", bytes);
+    }
+  } else {
+    RACT_CHECK(ract_arena_create(&t->arena, p.bytes, err));
+  }
+  ract_arena* a = &t->arena;
+  t->max_batch_nnz = p.nnz;
+  t->eval_rows = p.EB;
+  t->cap_log = p.cap_log;
+  RACT_CHECK(ract_actor_create(&t->actor, &c->model, p.I, a, err));
+  RACT_CHECK(ract_critic_create(&t->critic, &c->model, a, err));
+  RACT_CHECK(ract_actor_acts_create(&t->aacts, &t->actor, p.max_batch, p.nnz, a, err));
+  RACT_CHECK(ract_critic_acts_create(&t->cacts, &t->critic, p.max_batch, a, err));
+  RACT_CHECK(ract_table_alloc_slots(&p.own, t, a, "trainer", err));
+  void* sbuf = t->scratch.base;
+  ract_arena_init(&t->scratch, sbuf, p.scratch_bytes);
+  for (int r = 0; r < data->train.rows; r++) t->order[r] = r;
 
   ract_blas_set_threads(c->threads);
   ract_rng_seed(&t->rng, c->seed, 0);
@@ -299,8 +180,12 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   return RACT_OK;
 }
 
+void* ract_trainer_scratch(ract_trainer* t, size_t* bytes) {
+  *bytes = (size_t)t->aacts.max_batch * (size_t)t->actor.n_items * sizeof(float);
+  return t->aacts.logits;
+}
+
 void ract_trainer_free(ract_trainer* t) {
-  free(t->log);
   ract_arena_free(&t->arena);
   memset(t, 0, sizeof(*t));
 }
@@ -308,14 +193,15 @@ void ract_trainer_free(ract_trainer* t) {
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err) {
   RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
-  // The evaluator's score block is the actor's logits buffer (max_batch >= eval_rows rows):
-  // the forward writes the scores where they are ranked, and no second B x I block exists.
-  // The forward leaves the output bias to the evaluator's ranking pass.
-  t->aacts.defer_out_bias = 1;
-  ract_status s = ract_eval_run_block(out, set, t->data->n_items, eval_model, t, t->eval_rows,
-                                      t->aacts.logits, t->actor.p.out_b, &t->scratch, err);
-  t->aacts.defer_out_bias = 0;
-  return s;
+  // The scores go straight into the activations' logits block (max_batch >= eval_rows
+  // rows), where they are ranked: no second B x I block. The output bias is left to the
+  // evaluator's ranking pass (one pass over the scores fewer).
+  ract_actor_scorer sc = {&t->actor, &t->aacts, 0};
+  ract_eval_job job =
+      ract_eval_job_make(set, t->data->n_items, ract_actor_score, &sc, t->eval_rows);
+  job.block = t->aacts.logits;
+  job.offset = t->actor.p.out_b;
+  return ract_eval_run(out, &job, &t->scratch, err);
 }
 
 // Gathers rows order[r0 .. r0+n) of the training matrix into the batch buffers.
@@ -377,7 +263,7 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
 
   while (t->cur.epoch < c->stage_epochs[s]) {
     const int epoch = t->cur.epoch;
-    double t0 = now();
+    double t0 = ract_clock_seconds();
     if (!t->cur.begun) {  // a new epoch: its order depends only on the RNG state
       if (t->stop != nullptr && *t->stop) {
         return ract_fail(err, RACT_ERR_INTERRUPTED, "interrupted in stage %s before epoch %d",
@@ -409,12 +295,6 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
                          ract_stage_name(s), epoch + 1, bi + 1, inner);
       }
       if (ss != RACT_OK) return ss;
-      if (!isfinite(st.loss) || !isfinite(st.actor_loss)) {
-        return ract_fail(err, RACT_ERR_NUMERIC,
-                         "non-finite loss in stage %s, epoch %d, batch %d (loss %g, actor loss "
-                         "%g): lower the learning rate",
-                         ract_stage_name(s), epoch + 1, bi + 1, st.loss, st.actor_loss);
-      }
       if (train_actor) {
         ract_adam_step(&t->adam_actor, t->actor.params, t->actor.grads, t->actor.m, t->actor.v,
                        t->actor.n_params);
@@ -451,15 +331,15 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
       done.target *= inv;
       done.critic_loss *= inv;
     }
-    done.seconds_train += now() - t0;
+    done.seconds_train += ract_clock_seconds() - t0;
     done.valid = NAN;
     ract_metrics valid;
     memset(&valid, 0, sizeof(valid));
     int stop = 0;
     if (c->validate[s]) {
-      const double tv = now();
+      const double tv = ract_clock_seconds();
       RACT_CHECK(ract_trainer_evaluate(t, &t->data->valid, &valid, err));
-      done.seconds_valid = now() - tv;
+      done.seconds_valid = ract_clock_seconds() - tv;
       done.valid = ract_metrics_get(&valid, c->valid_metric);
       if (done.valid >= t->cur.best) {  // RecBole's rule: ties move the best forward
         t->cur.best = done.valid;
@@ -467,7 +347,7 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
         sum->best_valid = valid;
         t->cur.since_best = 0;
         snapshot(t, 1);
-      } else if (c->stopping_step[s] > 0 && ++t->cur.since_best > c->stopping_step[s]) {
+      } else if (c->stopping_step > 0 && ++t->cur.since_best > c->stopping_step) {
         stop = 1;
       }
     }
@@ -535,8 +415,10 @@ ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set,
     int nb = std::min({EB, set->rows - r0, n_out - got});
     ract_sparse x = ract_sparse_rows(all, r0, nb);
     RACT_CHECK(ract_actor_forward(&t->actor, &t->aacts, x, RACT_MODE_TRAIN, &rng, err));
-    ract_actor_loss(&t->actor, &t->aacts, x, beta);
-    RACT_CHECK(ract_critic_target(&t->cacts, &t->critic, &t->aacts, x, t->actor.n_items,
+    float* logits = t->aacts.logits;
+    ract_actor_logits(&t->actor, &t->aacts, logits, 1);
+    ract_actor_loss(&t->actor, &t->aacts, x, logits, beta);
+    RACT_CHECK(ract_critic_target(&t->cacts, &t->critic, &t->aacts, logits, x, t->actor.n_items,
                                   &t->scratch, err));
     ract_critic_input(&t->cacts, &t->critic, &t->aacts);
     RACT_CHECK(ract_critic_forward(&t->critic, &t->cacts, mc->bn_mode == RACT_BN_BATCH, 0, err));

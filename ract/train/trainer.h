@@ -35,36 +35,7 @@
 #include "ract/model/critic.h"
 #include "ract/model/step.h"
 #include "ract/train/adam.h"
-
-#define RACT_STAGES 3
-
-typedef struct ract_train_config {
-  char preset[16];  // "recbole" or "paper"
-  ract_model_config model;
-  int run_stage[RACT_STAGES];      // which stages run (train_stage=all: every one)
-  int stage_epochs[RACT_STAGES];   // pretrain_epochs, critic_epochs, epochs
-  float stage_lr[RACT_STAGES];     // learning_rate, critic_learning_rate, finetune_learning_rate
-  float finetune_critic_lr;        // paper: the critic's lr while it trains in finetune
-  int validate[RACT_STAGES];       // evaluate on valid after every epoch of the stage
-  int stopping_step[RACT_STAGES];  // early stopping patience; 0 = never stop early
-  int train_batch_size;
-  int drop_last;                 // 1: the last partial batch is dropped (paper); 0: kept (recbole)
-  char valid_metric[32];         // "mrr@10", "ndcg@100", ...
-  int topk[RACT_METRICS_MAX_K];  // metric cut-offs of the tables
-  int n_topk;
-  int eval_batch;  // users per evaluation batch (presets: the training batch, >= 1024)
-  int threads;
-  uint64_t seed;
-} ract_train_config;
-
-ract_status ract_train_config_preset(ract_train_config* c, const char* preset, ract_error* err);
-// What ract_trainer_create checks of a config without the data: batch sizes, cut-offs and
-// valid_metric, threads, epochs (at most 2^24 in all), finite learning rates >= 0, the model
-// config. RACT_ERR_ARG with a message naming the field.
-ract_status ract_train_config_check(const ract_train_config* c, ract_error* err);
-const char* ract_stage_name(ract_stage s);  // "actor_pretrain", ...
-// Parses a stage name; -1 if unknown.
-int ract_stage_parse(const char* name);
+#include "ract/train/config.h"
 
 // What happened in one epoch (the training curves of the report and the plot).
 typedef struct ract_epoch_log {
@@ -112,7 +83,7 @@ typedef struct ract_train_cursor {
 typedef struct ract_trainer {
   ract_train_config cfg;
   const ract_dataset* data;
-  ract_arena arena;  // owned
+  ract_arena arena;  // over the caller's buffer, or one of its own (ract_trainer_create)
   ract_actor actor;
   ract_critic critic;
   ract_actor_acts aacts;
@@ -126,10 +97,10 @@ typedef struct ract_trainer {
   int64_t* batch_ptr;
   int32_t* batch_idx;
   int64_t max_batch_nnz;
-  int eval_rows;       // users per evaluation batch: eval_batch, at most the largest eval set
-  float* best_actor;   // snapshot of actor params
-  float* best_critic;  // snapshot of critic params (+ 6 floats of BN running stats)
-  ract_epoch_log* log;
+  int eval_rows;        // users per evaluation batch: eval_batch, at most the largest eval set
+  float* best_actor;    // snapshot of actor params
+  float* best_critic;   // snapshot of critic params (+ 6 floats of BN running stats)
+  ract_epoch_log* log;  // one entry per epoch run, cap_log (every planned epoch + 1)
   int n_log;
   int cap_log;
   ract_stage_summary stage[RACT_STAGES];
@@ -139,11 +110,25 @@ typedef struct ract_trainer {
   const volatile int* stop;
 } ract_trainer;
 
-// Creates the trainer for `data` (kept by pointer) and initialises the weights from the
-// seed. Validates the config against the data (batch > 0, metric known, sizes).
+// The bytes ract_trainer_create takes for this config and data: the actor and the critic
+// (parameters, gradients, Adam moments), their activations for the largest batch, the
+// best-weights snapshot, the epoch log and every scratch buffer. Checks the config against
+// the data first (ract_train_config_check, validation users, batch contents). A tool compares
+// it with the machine's memory before creating anything.
+ract_status ract_trainer_bytes(const ract_train_config* cfg, const ract_dataset* data,
+                               size_t* bytes, ract_error* err);
+
+// Creates the trainer for `data` (kept by pointer) in `buffer` (ract_trainer_bytes bytes,
+// the caller's, any alignment; NULL: the trainer allocates and later frees its own) and
+// initialises the weights from the seed. Nothing allocates after this.
 ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
-                                const ract_dataset* data, ract_error* err);
+                                const ract_dataset* data, void* buffer, size_t bytes,
+                                ract_error* err);
 void ract_trainer_free(ract_trainer* t);
+
+// The activations' B x I block, free between steps (an exporter assembles a weight file
+// there: ract/train/export.h); *bytes its size.
+void* ract_trainer_scratch(ract_trainer* t, size_t* bytes);
 
 // Runs the stages cfg.run_stage selects, in order, from where the cursor stands (the start,
 // or a restored checkpoint's position).

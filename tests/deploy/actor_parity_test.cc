@@ -64,7 +64,7 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
     for (size_t i = 0; i < a.n_params; i++) a.params[i] += 0.05f * (float)ract_rng_normal(&rng);
     ract_actor_acts acts;
     REQUIRE(ract_actor_acts_create(&acts, &a, B, 64, &arena, &err) == RACT_OK);
-    REQUIRE(ract_actor_full_sort_predict(&a, &acts, x, &err) == RACT_OK);
+    REQUIRE(ract_actor_full_sort_predict(&a, &acts, x, acts.logits, &err) == RACT_OK);
 
     std::vector<std::string> toks;
     std::vector<const char*> tp;

@@ -49,7 +49,7 @@ ract_status actor_fn(void* ctx, ract_sparse in, ract_tensor scores, ract_error* 
   ActorCtx* c = (ActorCtx*)ctx;
   // The evaluator hands a view with ptr[0] != 0; the actor wants ptr relative to idx.
   ract_sparse x = {in.rows, in.cols, in.ptr, in.idx, nullptr};
-  RACT_CHECK(ract_actor_full_sort_predict(c->a, c->acts, x, err));
+  RACT_CHECK(ract_actor_full_sort_predict(c->a, c->acts, x, c->acts->logits, err));
   for (int r = 0; r < in.rows; r++) {
     for (int j = 0; j < in.cols; j++) {
       scores.data[(size_t)r * scores.stride + j] = c->acts->logits[(size_t)r * in.cols + j];
@@ -63,7 +63,8 @@ double test_ndcg10(const ract_dataset& ds, ract_eval_model_fn fn, void* ctx, rac
   int ks[1] = {10};
   REQUIRE(ract_metrics_init(&m, ks, 1, nullptr) == RACT_OK);
   ract_error err{};
-  ract_status s = ract_eval_run(&m, &ds.test, ds.n_items, fn, ctx, 64, arena, &err);
+  const ract_eval_job job = ract_eval_job_make(&ds.test, ds.n_items, fn, ctx, 64);
+  ract_status s = ract_eval_run(&m, &job, arena, &err);
   INFO(err.msg);
   REQUIRE(s == RACT_OK);
   return m.ndcg[0];
@@ -106,7 +107,7 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
   ract_arena arena;
   REQUIRE(ract_arena_create(&arena,
                             ract_actor_bytes(&cfg, I) + ract_actor_acts_bytes(&cfg, I, B, max_nnz) +
-                                ract_eval_bytes(I, 64, 10) + (1 << 20),
+                                ract_eval_bytes(I, 64, 10, 1) + (1 << 20),
                             &err) == RACT_OK);
   ract_actor a;
   REQUIRE(ract_actor_create(&a, &cfg, I, &arena, &err) == RACT_OK);
@@ -130,9 +131,11 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
       float beta = ract_anneal_beta_at(&cfg, ++step);
       ract_actor_zero_grad(&a);
       REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &rng, &err) == RACT_OK);
-      loss = ract_actor_loss(&a, &acts, x, beta);
+      ract_actor_logits(&a, &acts, acts.logits, 1);
+      loss = ract_actor_loss(&a, &acts, x, acts.logits, beta);
       for (int b = 0; b < n; b++) dce[b] = 1.0f / n, dkl[b] = beta / n;
-      REQUIRE(ract_actor_backward(&a, &acts, x, dce.data(), dkl.data(), &err) == RACT_OK);
+      ract_actor_dlogits(&a, &acts, x, acts.logits, dce.data());
+      REQUIRE(ract_actor_backward(&a, &acts, x, acts.logits, dkl.data(), &err) == RACT_OK);
       ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);
     }
   }

@@ -11,6 +11,13 @@
 
 namespace {
 
+// One evaluation set through ract_eval_run (a job with no block and no offset).
+ract_status eval_set(ract_metrics* m, const ract_eval_set* set, int n_items, ract_eval_model_fn fn,
+                     void* ctx, int batch, ract_arena* scratch, ract_error* err) {
+  const ract_eval_job job = ract_eval_job_make(set, n_items, fn, ctx, batch);
+  return ract_eval_run(m, &job, scratch, err);
+}
+
 // Scores [1, 3, 3, 2, 0, 3] for every row (ties!), plus 10 on the row's input items.
 struct FakeModel {
   int calls = 0;
@@ -63,7 +70,7 @@ TEST_CASE("evaluator: masking, ties by lower index, input rows, any batch size")
   // Row 0: 1 masked, ranking 2 5 3 0 4 (2 before 5 by index): hits at ranks 2 and 4.
   // Row 1: no truth, not averaged. Row 2: input 4 boosted to the top: hit at rank 1.
   ract_arena arena;
-  REQUIRE(ract_arena_create(&arena, ract_eval_bytes(6, 3, 4), nullptr) == RACT_OK);
+  REQUIRE(ract_arena_create(&arena, ract_eval_bytes(6, 3, 4, 1), nullptr) == RACT_OK);
   for (int batch = 1; batch <= 4; batch++) {
     CAPTURE(batch);
     ract_metrics m;
@@ -71,8 +78,8 @@ TEST_CASE("evaluator: masking, ties by lower index, input rows, any batch size")
     REQUIRE(ract_metrics_init(&m, ks, 2, nullptr) == RACT_OK);
     FakeModel model;
     size_t used = ract_arena_used(&arena);
-    REQUIRE(ract_eval_run(&m, &set, 6, fake_score, &model, batch > 3 ? 3 : batch, &arena,
-                          nullptr) == RACT_OK);
+    REQUIRE(eval_set(&m, &set, 6, fake_score, &model, batch > 3 ? 3 : batch, &arena, nullptr) ==
+            RACT_OK);
     CHECK(ract_arena_used(&arena) == used);  // scratch released
     CHECK(model.rows_seen == 3);
     CHECK(m.users == 2);
@@ -96,11 +103,14 @@ TEST_CASE("evaluator: masking, ties by lower index, input rows, any batch size")
     c = a;
     std::vector<float> block(3 * 6);
     FakeModel m1, m2, m3;
-    REQUIRE(ract_eval_run(&a, &set, 6, fake_score, &m1, 2, &arena, nullptr) == RACT_OK);
-    REQUIRE(ract_eval_run_block(&b, &set, 6, unbiased_score, &m2, 2, block.data(), kOffset, &arena,
-                                nullptr) == RACT_OK);
-    REQUIRE(ract_eval_run_block(&c, &set, 6, unbiased_score, &m3, 2, block.data(), nullptr, &arena,
-                                nullptr) == RACT_OK);
+    REQUIRE(eval_set(&a, &set, 6, fake_score, &m1, 2, &arena, nullptr) == RACT_OK);
+    ract_eval_job job = ract_eval_job_make(&set, 6, unbiased_score, &m2, 2);
+    job.block = block.data();
+    job.offset = kOffset;
+    REQUIRE(ract_eval_run(&b, &job, &arena, nullptr) == RACT_OK);
+    job.ctx = &m3;
+    job.offset = nullptr;
+    REQUIRE(ract_eval_run(&c, &job, &arena, nullptr) == RACT_OK);
     for (int j = 0; j < 2; j++) {
       CHECK(b.ndcg[j] == a.ndcg[j]);
       CHECK(b.recall[j] == a.recall[j]);
@@ -114,7 +124,7 @@ TEST_CASE("evaluator: masking, ties by lower index, input rows, any batch size")
   const int k100[] = {100};
   REQUIRE(ract_metrics_init(&big, k100, 1, nullptr) == RACT_OK);
   FakeModel model;
-  REQUIRE(ract_eval_run(&big, &set, 6, fake_score, &model, 2, &arena, nullptr) == RACT_OK);
+  REQUIRE(eval_set(&big, &set, 6, fake_score, &model, 2, &arena, nullptr) == RACT_OK);
   CHECK(big.recall[0] == doctest::Approx(1.0));
   CHECK(big.precision[0] == doctest::Approx((2.0 / 100 + 1.0 / 100) / 2));
 
@@ -124,12 +134,12 @@ TEST_CASE("evaluator: masking, ties by lower index, input rows, any batch size")
   failing.fail_at = 1;
   ract_metrics m;
   ract_metrics_init_default(&m);
-  CHECK(ract_eval_run(&m, &set, 6, fake_score, &failing, 1, &arena, &err) == RACT_ERR_NUMERIC);
+  CHECK(eval_set(&m, &set, 6, fake_score, &failing, 1, &arena, &err) == RACT_ERR_NUMERIC);
   CHECK(std::string(err.msg) == "fake: NaN in batch");
-  CHECK(ract_eval_run(&m, &set, 7, fake_score, &model, 1, &arena, &err) == RACT_ERR_SHAPE);
+  CHECK(eval_set(&m, &set, 7, fake_score, &model, 1, &arena, &err) == RACT_ERR_SHAPE);
   ract_arena tiny;
   REQUIRE(ract_arena_create(&tiny, 64, nullptr) == RACT_OK);
-  CHECK(ract_eval_run(&m, &set, 6, fake_score, &model, 3, &tiny, &err) == RACT_ERR_NOMEM);
+  CHECK(eval_set(&m, &set, 6, fake_score, &model, 3, &tiny, &err) == RACT_ERR_NOMEM);
   ract_arena_free(&tiny);
   ract_arena_free(&arena);
   ract_csr_free(&set.input);
@@ -161,10 +171,10 @@ TEST_CASE("popularity: train counts as scores, same row for every user") {
   set.mask = csr(1, {{0, 1}});
   set.truth = csr(1, {{2}});
   ract_arena arena;
-  REQUIRE(ract_arena_create(&arena, ract_eval_bytes(6, 8, 10), nullptr) == RACT_OK);
+  REQUIRE(ract_arena_create(&arena, ract_eval_bytes(6, 8, 10, 1), nullptr) == RACT_OK);
   ract_metrics m;
   ract_metrics_init_default(&m);
-  REQUIRE(ract_eval_run(&m, &set, 6, ract_popularity_score, &p, 8, &arena, nullptr) == RACT_OK);
+  REQUIRE(eval_set(&m, &set, 6, ract_popularity_score, &p, 8, &arena, nullptr) == RACT_OK);
   CHECK(m.mrr[0] == 1.0);
   CHECK(m.ndcg[0] == doctest::Approx(1.0));
   ract_arena_free(&arena);
@@ -193,11 +203,11 @@ TEST_CASE("popularity baseline on RecBole's ml-100k split (RACT_DATA_DIR)") {
   ract_popularity p;
   REQUIRE(ract_popularity_init(&p, &ds.train, nullptr) == RACT_OK);
   ract_arena arena;
-  REQUIRE(ract_arena_create(&arena, ract_eval_bytes(ds.n_items, 128, 100), nullptr) == RACT_OK);
+  REQUIRE(ract_arena_create(&arena, ract_eval_bytes(ds.n_items, 128, 100, 1), nullptr) == RACT_OK);
   ract_metrics m;
   ract_metrics_init_default(&m);
-  REQUIRE(ract_eval_run(&m, &ds.test, ds.n_items, ract_popularity_score, &p, 128, &arena,
-                        nullptr) == RACT_OK);
+  REQUIRE(eval_set(&m, &ds.test, ds.n_items, ract_popularity_score, &p, 128, &arena, nullptr) ==
+          RACT_OK);
   // Cross-checked with an independent Python computation over the same files.
   CHECK(m.users == 943);
   CHECK(m.recall[0] == doctest::Approx(0.1275).epsilon(0.0005));

@@ -154,14 +154,13 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
     }
     ract_critic_acts_t<double> ca;
     REQUIRE(ract_critic_acts_create(&ca, &cr, 4, &ar.a, nullptr) == RACT_OK);
-    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
+    REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
     memcpy(acts.keep, kTinyKeep, 13);
     const float beta = 0.15f;
     const int bn_batch = c.bn_mode == RACT_BN_BATCH;
     auto loss = [&]() {
-      REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) ==
-              RACT_OK);
-      ract_actor_loss(&a, &acts, x, beta);
+      REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+      ract_actor_loss(&a, &acts, x, acts.logits, beta);
       ract_critic_input(&ca, &cr, &acts);
       REQUIRE(ract_critic_forward(&cr, &ca, bn_batch, 0, nullptr) == RACT_OK);
       return (double)ract_critic_ac_loss(&ca);
@@ -180,7 +179,7 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
       dkl[b] = beta * dce[b];
     }
     ract_actor_zero_grad(&a);
-    REQUIRE(ract_actor_backward(&a, &acts, x, dce, paper ? nullptr : dkl, nullptr) == RACT_OK);
+    REQUIRE(backward_ce(&a, &acts, x, dce, paper ? nullptr : dkl, nullptr) == RACT_OK);
     std::vector<double> g(a.grads, a.grads + a.n_params);
     double gn = 0;
     for (double v : g) gn += fabs(v);
@@ -290,9 +289,9 @@ TEST_CASE("critic: NDCG target on a hand-made example") {
     REQUIRE(ract_critic_acts_create(&ca, &cr, 4, &ar.a, nullptr) == RACT_OK);
     ract_rng r;
     ract_rng_seed(&r, 1, 0);
-    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
+    REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
     memcpy(acts.keep, kTinyKeep, 13);
-    REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+    REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
     // user 0: history {0,2,5}, kept {0,5}, relevant {2}; items 2 and 4 tie at 5: 2 first.
     // user 1: history {1,3}, all kept: unseen = 0, ideal DCG floored at 0.1, target 0.
     // user 2: history {0,1,4,6}, kept {1,4} (scored 10, masked), relevant {0,6} at ranks 2, 1.
@@ -302,7 +301,7 @@ TEST_CASE("critic: NDCG target on a hand-made example") {
                               3, 10, 0, 1, 10, 2, 6, 4, 7, 4, 9, 0, 1, 9};
     memcpy(acts.logits, logits, sizeof(logits));
     OwnedArena scratch(ract_critic_target_bytes(7, 3));
-    REQUIRE(ract_critic_target(&ca, &cr, &acts, x, 7, &scratch.a, nullptr) == RACT_OK);
+    REQUIRE(ract_critic_target(&ca, &cr, &acts, acts.logits, x, 7, &scratch.a, nullptr) == RACT_OK);
     CHECK(ract_arena_used(&scratch.a) == 0);
     for (int i = 0; i < 28; i++) CHECK(acts.logits[i] == logits[i]);  // masked a copy
     const double i2 = 1.0 + 1.0 / log2(3.0);
@@ -312,14 +311,14 @@ TEST_CASE("critic: NDCG target on a hand-made example") {
     // k = 1 < unseen = 2 for users 2 and 3: ideal DCG over one position.
     cr.cfg.metrics_k = 1;
     OwnedArena s1(ract_critic_target_bytes(7, 1));
-    REQUIRE(ract_critic_target(&ca, &cr, &acts, x, 7, &s1.a, nullptr) == RACT_OK);
+    REQUIRE(ract_critic_target(&ca, &cr, &acts, acts.logits, x, 7, &s1.a, nullptr) == RACT_OK);
     CHECK(ca.target[2] == doctest::Approx(paper ? 1.0 : 0.5));
     CHECK(ca.target[3] == 0.0f);
     CHECK(ca.target[0] == doctest::Approx(paper ? 1.0 : 1.0 / sqrt(3.0)));
     // a scratch arena too small
     OwnedArena s0(64);
     ract_error e;
-    CHECK(ract_critic_target(&ca, &cr, &acts, x, 7, &s0.a, &e) == RACT_ERR_NOMEM);
+    CHECK(ract_critic_target(&ca, &cr, &acts, acts.logits, x, 7, &s0.a, &e) == RACT_ERR_NOMEM);
   }
 }
 
@@ -354,16 +353,16 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
     REQUIRE(ract_actor_acts_create(&aaf, &af, 4, 13, &ar.a, nullptr) == RACT_OK);
     REQUIRE(ract_critic_acts_create(&cad, &cd, 4, &ar.a, nullptr) == RACT_OK);
     REQUIRE(ract_critic_acts_create(&caf, &cf, 4, &ar.a, nullptr) == RACT_OK);
-    REQUIRE(ract_actor_forward(&af, &aaf, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
-    REQUIRE(ract_actor_forward(&ad, &aad, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
+    REQUIRE(forward_logits(&af, &aaf, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
+    REQUIRE(forward_logits(&ad, &aad, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
     memcpy(aaf.keep, kTinyKeep, 13);
     memcpy(aad.keep, kTinyKeep, 13);
     for (int i = 0; i < 4 * ad.latent; i++) aad.eps[i] = aaf.eps[i];
     const int bnb = c.bn_mode == RACT_BN_BATCH;
     const float beta = 0.15f;
     // float
-    REQUIRE(ract_actor_forward(&af, &aaf, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
-    ract_actor_loss(&af, &aaf, x, beta);
+    REQUIRE(forward_logits(&af, &aaf, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+    ract_actor_loss(&af, &aaf, x, aaf.logits, beta);
     ract_critic_input(&caf, &cf, &aaf);
     REQUIRE(ract_critic_forward(&cf, &caf, bnb, 0, nullptr) == RACT_OK);
     ract_critic_ac_loss(&caf);
@@ -374,10 +373,10 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
       fkl[b] = beta * fce[b];
     }
     ract_actor_zero_grad(&af);
-    REQUIRE(ract_actor_backward(&af, &aaf, x, fce, paper ? nullptr : fkl, nullptr) == RACT_OK);
+    REQUIRE(backward_ce(&af, &aaf, x, fce, paper ? nullptr : fkl, nullptr) == RACT_OK);
     // double
-    REQUIRE(ract_actor_forward(&ad, &aad, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
-    ract_actor_loss(&ad, &aad, x, beta);
+    REQUIRE(forward_logits(&ad, &aad, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
+    ract_actor_loss(&ad, &aad, x, aad.logits, beta);
     ract_critic_input(&cad, &cd, &aad);
     REQUIRE(ract_critic_forward(&cd, &cad, bnb, 0, nullptr) == RACT_OK);
     ract_critic_ac_loss(&cad);
@@ -388,7 +387,7 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
       dkl[b] = beta * dce[b];
     }
     ract_actor_zero_grad(&ad);
-    REQUIRE(ract_actor_backward(&ad, &aad, x, dce, paper ? nullptr : dkl, nullptr) == RACT_OK);
+    REQUIRE(backward_ce(&ad, &aad, x, dce, paper ? nullptr : dkl, nullptr) == RACT_OK);
     double gmax = 0;
     for (size_t i = 0; i < ad.n_params; i++) gmax = fmax(gmax, fabs(ad.grads[i]));
     REQUIRE(gmax > 1e-3);

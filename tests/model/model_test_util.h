@@ -35,6 +35,25 @@ struct OwnedArena {
   ~OwnedArena() { ract_arena_free(&a); }
 };
 
+// The forward and its complete logits (with the output bias) in acts->logits: what most
+// checks read.
+template <typename T>
+ract_status forward_logits(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                           ract_mode mode, ract_rng* rng, ract_error* err) {
+  RACT_CHECK(ract_actor_forward(a, acts, x, mode, rng, err));
+  ract_actor_logits(a, acts, acts->logits, 1);
+  return RACT_OK;
+}
+
+// dL/dlogits from the upstream weights dce over acts->logits (after ract_actor_loss), then
+// the backward: the gradient of sum_b dce_b ce_b + dkl_b kl_b.
+template <typename T>
+ract_status backward_ce(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x, const T* dce,
+                        const T* dkl, ract_error* err) {
+  ract_actor_dlogits(a, acts, x, acts->logits, dce);
+  return ract_actor_backward(a, acts, x, acts->logits, dkl, err);
+}
+
 // An actor, a critic, their activations and a step context for T, all in one owned arena.
 template <typename T>
 struct StepModel {

@@ -153,7 +153,7 @@ TEST_CASE("step: a short training learns planted structure; the critic fits its 
     CHECK(last < 0.8f * first);
     // Eval: a user's own cluster outranks the other clusters for most users.
     REQUIRE(ract_actor_full_sort_predict(&s.actor, &s.aacts, ract_sparse_rows(all, 0, 20),
-                                         nullptr) == RACT_OK);
+                                         s.aacts.logits, nullptr) == RACT_OK);
     int good = 0;
     for (int u = 0; u < 20; u++) {
       const int cl = u % 4;
@@ -247,16 +247,17 @@ TEST_CASE("step: the pretrained actor beats popularity on planted clusters (eval
       ract_adam_step(&opt, s.actor.params, s.actor.grads, s.actor.m, s.actor.v, s.actor.n_params);
     }
   }
-  OwnedArena scratch(ract_eval_bytes(I, 32, 10));
+  OwnedArena scratch(ract_eval_bytes(I, 32, 10, 1));
   ract_metrics ma, mp;
   const int ks[] = {5};
   REQUIRE(ract_metrics_init(&ma, ks, 1, nullptr) == RACT_OK);
   REQUIRE(ract_metrics_init(&mp, ks, 1, nullptr) == RACT_OK);
-  ract_actor_scorer sc = {&s.actor, &s.aacts};  // acts hold 16 users: the adapter chunks
-  REQUIRE(ract_eval_run_views(&ma, train, train, truth, I, ract_actor_score, &sc, 32, &scratch.a,
-                              nullptr) == RACT_OK);
-  REQUIRE(ract_eval_run_views(&mp, train, train, truth, I, pop_score, &pop, 32, &scratch.a,
-                              nullptr) == RACT_OK);
+  ract_actor_scorer sc = {&s.actor, &s.aacts, 1};  // acts hold 16 users: the adapter chunks
+  ract_eval_job job = {train, train, truth, I, ract_actor_score, &sc, 32, nullptr, nullptr};
+  REQUIRE(ract_eval_run(&ma, &job, &scratch.a, nullptr) == RACT_OK);
+  job.fn = pop_score;
+  job.ctx = &pop;
+  REQUIRE(ract_eval_run(&mp, &job, &scratch.a, nullptr) == RACT_OK);
   const double a_ndcg = ract_metrics_get(&ma, "ndcg@5"), p_ndcg = ract_metrics_get(&mp, "ndcg@5");
   MESSAGE("ndcg@5 actor " << a_ndcg << " popularity " << p_ndcg);
   CHECK(a_ndcg > p_ndcg + 0.2);
@@ -266,12 +267,12 @@ TEST_CASE("step: the pretrained actor beats popularity on planted clusters (eval
   ract_tensor t = ract_tensor_make(sco.data(), 32, I);
   REQUIRE(ract_actor_score(&sc, ract_sparse_rows(train, 0, 32), t, nullptr) == RACT_OK);
   REQUIRE(ract_actor_full_sort_predict(&s.actor, &s.aacts, ract_sparse_rows(train, 16, 16),
-                                       nullptr) == RACT_OK);
+                                       s.aacts.logits, nullptr) == RACT_OK);
   for (int i = 0; i < 16 * I; i++) CHECK(sco[16 * I + i] == s.aacts.logits[i]);
   ract_error e;
   ract_actor_acts tiny;
   REQUIRE(ract_actor_acts_create(&tiny, &s.actor, 4, 2, &s.ar.a, nullptr) == RACT_OK);
-  ract_actor_scorer sc2 = {&s.actor, &tiny};
+  ract_actor_scorer sc2 = {&s.actor, &tiny, 1};
   CHECK(ract_actor_score(&sc2, ract_sparse_rows(train, 0, 4), ract_tensor_make(sco.data(), 4, I),
                          &e) == RACT_ERR_SHAPE);
   CHECK(strstr(e.msg, "3 items, room for 2") != nullptr);

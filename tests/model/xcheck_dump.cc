@@ -190,6 +190,7 @@ bool run_case(const Case& k, bool last) {
       fprintf(stderr, "xcheck_dump: %s: replay: %s\n", k.name, err.msg);
       return false;
     }
+    ract_actor_logits(&a, &aa, aa.logits, 1);
     arr("logits", aa.logits, (size_t)B * I);
     g_json.resize(g_json.size() - 2);  // the last ", "
     jprintf("}");

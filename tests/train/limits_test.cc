@@ -110,39 +110,50 @@ size_t state_offset(const std::string& file) {
 
 }  // namespace
 
-TEST_CASE("limits: mlp_hidden_size=[1<<20] is refused before allocating, with the size") {
+TEST_CASE("limits: mlp_hidden_size=[1<<20]: the size is known before anything is allocated") {
   Data d;
   ract_train_config c = small_config();
   c.model.mlp_hidden_size[0] = 1 << 20;
   c.model.n_hidden = 2;
   c.model.mlp_hidden_size[1] = 1 << 20;  // 2^40 weights in the middle layer: ~20 TiB
-  ract_trainer t;
   ract_error err = {};
-  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_NOMEM);
-  CHECK(std::string(err.msg).find("GiB") != std::string::npos);
-  CHECK(std::string(err.msg).find("mlp_hidden_size[0] 1048576") != std::string::npos);
+  size_t bytes = 0;
+  REQUIRE(ract_trainer_bytes(&c, &d.ds, &bytes, &err) == RACT_OK);
+  CHECK(bytes > ((size_t)1 << 40) * 4 * sizeof(float));  // params, grads, Adam's m and v
+  // A caller's buffer that is too small is refused, naming both sizes.
+  std::vector<uint8_t> small(1 << 20);
+  ract_trainer t;
+  CHECK(ract_trainer_create(&t, &c, &d.ds, small.data(), small.size(), &err) == RACT_ERR_NOMEM);
+  CHECK(std::string(err.msg).find(std::to_string(bytes)) != std::string::npos);
+  CHECK(std::string(err.msg).find(std::to_string(small.size())) != std::string::npos);
   ract_trainer_free(&t);
-  // Widths near INT_MAX everywhere: the size arithmetic would wrap size_t.
+  // Widths past 2^24 are refused by the config check, before any size arithmetic (which
+  // therefore cannot wrap size_t).
   c.model.mlp_hidden_size[0] = INT_MAX;
   c.model.mlp_hidden_size[1] = INT_MAX;
+  CHECK(ract_trainer_bytes(&c, &d.ds, &bytes, &err) == RACT_ERR_ARG);
+  CHECK(std::string(err.msg).find("mlp_hidden_size[0]") != std::string::npos);
+  c = small_config();
   c.model.latent_dimension = INT_MAX / 4;
-  ract_status s = ract_trainer_create(&t, &c, &d.ds, &err);
-  CHECK((s == RACT_ERR_NOMEM || s == RACT_ERR_ARG));
-  CHECK(err.msg[0] != '\0');
+  CHECK(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   ract_trainer_free(&t);
 }
 
-TEST_CASE("limits: mlp_hidden_size=[1<<20] on MovieLens latest-small: RACT_ERR_NOMEM") {
-  Data d("third_party/ml-latest-small/ratings.csv");
-  REQUIRE(d.ds.n_items > 9000);
+TEST_CASE("limits: a trainer in a caller's buffer of exactly ract_trainer_bytes") {
+  Data d;
   ract_train_config c = small_config();
-  c.model.mlp_hidden_size[0] = 1 << 20;  // 2 x 9.7e9 weights, ~180 GiB with Adam
-  ract_trainer t;
   ract_error err = {};
-  ract_status s = ract_trainer_create(&t, &c, &d.ds, &err);
-  CHECK(s == RACT_ERR_NOMEM);
-  MESSAGE(err.msg);
-  ract_trainer_free(&t);
+  size_t bytes = 0;
+  REQUIRE(ract_trainer_bytes(&c, &d.ds, &bytes, &err) == RACT_OK);
+  for (size_t shift : {0, 1, 33}) {  // any alignment
+    std::vector<uint8_t> buf(bytes + shift);
+    ract_trainer t;
+    REQUIRE_MESSAGE(ract_trainer_create(&t, &c, &d.ds, buf.data() + shift, bytes, &err) == RACT_OK,
+                    err.msg);
+    CHECK(t.arena.owned == nullptr);
+    CHECK(ract_trainer_run(&t, nullptr, &err) == RACT_OK);
+    ract_trainer_free(&t);
+  }
 }
 
 TEST_CASE("limits: batches of more than 2^24 rows are refused before any size arithmetic") {
@@ -151,12 +162,12 @@ TEST_CASE("limits: batches of more than 2^24 rows are refused before any size ar
   c.eval_batch = INT_MAX;  // (max_batch + 1) would overflow int
   ract_trainer t;
   ract_error err = {};
-  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   CHECK(std::string(err.msg).find("eval batch 2147483647") != std::string::npos);
   ract_trainer_free(&t);
   c = small_config();
   c.train_batch_size = (1 << 24) + 1;
-  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   ract_trainer_free(&t);
 }
 
@@ -166,7 +177,7 @@ TEST_CASE("limits: epochs summing past INT_MAX are refused (the log is sized fro
   for (int s = 0; s < RACT_STAGES; s++) c.stage_epochs[s] = INT_MAX;
   ract_trainer t;
   ract_error err = {};
-  CHECK(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   CHECK(std::string(err.msg).find("epochs") != std::string::npos);
   ract_trainer_free(&t);
 }
@@ -176,7 +187,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
   ract_train_config c = small_config();
   ract_trainer t;
   ract_error err = {};
-  REQUIRE_MESSAGE(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_OK, err.msg);
+  REQUIRE_MESSAGE(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_OK, err.msg);
   REQUIRE(ract_trainer_run_stage(&t, RACT_STAGE_ACTOR_PRETRAIN, nullptr, &err) == RACT_OK);
   std::string path = tmp_path("limits.ckpt");
   REQUIRE(ract_export_checkpoint(path.c_str(), &t, nullptr, 0, &err) == RACT_OK);
@@ -278,7 +289,7 @@ TEST_CASE("limits: a checkpoint with more epoch logs than the run has epochs is 
   c.stage_epochs[0] = 4;
   ract_trainer t;
   ract_error err = {};
-  REQUIRE(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_OK);
   REQUIRE(ract_trainer_run_stage(&t, RACT_STAGE_ACTOR_PRETRAIN, nullptr, &err) == RACT_OK);
   std::string path = tmp_path("logs.ckpt");
   REQUIRE(ract_export_checkpoint(path.c_str(), &t, nullptr, 0, &err) == RACT_OK);
@@ -287,7 +298,7 @@ TEST_CASE("limits: a checkpoint with more epoch logs than the run has epochs is 
   c.stage_epochs[0] = 1;
   c.stage_epochs[1] = 0;
   c.stage_epochs[2] = 0;
-  REQUIRE(ract_trainer_create(&t, &c, &d.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_OK);
   CHECK(ract_import_checkpoint(&t, path.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_HEADER);
   CHECK(std::string(err.msg).find("4 epoch logs") != std::string::npos);
   ract_trainer_free(&t);

@@ -23,6 +23,13 @@
 
 namespace {
 
+// One evaluation set through ract_eval_run (a job with no block and no offset).
+ract_status eval_set(ract_metrics* m, const ract_eval_set* set, int n_items, ract_eval_model_fn fn,
+                     void* ctx, int batch, ract_arena* scratch, ract_error* err) {
+  const ract_eval_job job = ract_eval_job_make(set, n_items, fn, ctx, batch);
+  return ract_eval_run(m, &job, scratch, err);
+}
+
 std::string tmp_path(const char* name) {
   const char* d = getenv("TEST_TMPDIR");
   return std::string(d ? d : "/tmp") + "/" + name;
@@ -87,8 +94,8 @@ double popularity_ndcg10(const ract_dataset* ds) {
   ract_metrics m;
   ract_metrics_init_default(&m);
   ract_arena a;
-  REQUIRE(ract_arena_create(&a, ract_eval_bytes(ds->n_items, 64, 100), nullptr) == RACT_OK);
-  REQUIRE(ract_eval_run(&m, &ds->test, ds->n_items, ract_popularity_score, &pop, 64, &a, nullptr) ==
+  REQUIRE(ract_arena_create(&a, ract_eval_bytes(ds->n_items, 64, 100, 1), nullptr) == RACT_OK);
+  REQUIRE(eval_set(&m, &ds->test, ds->n_items, ract_popularity_score, &pop, 64, &a, nullptr) ==
           RACT_OK);
   ract_arena_free(&a);
   ract_popularity_free(&pop);
@@ -102,7 +109,7 @@ TEST_CASE("trainer: both presets learn the planted groups and beat popularity") 
     Fixture fx(preset);
     ract_trainer t;
     ract_error err;
-    REQUIRE_MESSAGE(ract_trainer_create(&t, &fx.cfg, &fx.ds, &err) == RACT_OK, err.msg);
+    REQUIRE_MESSAGE(ract_trainer_create(&t, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK, err.msg);
     REQUIRE_MESSAGE(ract_trainer_run(&t, nullptr, &err) == RACT_OK, err.msg);
     ract_metrics test;
     REQUIRE(ract_trainer_evaluate(&t, &fx.ds.test, &test, &err) == RACT_OK);
@@ -110,12 +117,12 @@ TEST_CASE("trainer: both presets learn the planted groups and beat popularity") 
     // bit for bit, as ranking the actor's complete logits.
     ract_metrics direct;
     REQUIRE(ract_metrics_init(&direct, fx.cfg.topk, fx.cfg.n_topk, nullptr) == RACT_OK);
-    ract_actor_scorer sc = {&t.actor, &t.aacts};
+    ract_actor_scorer sc = {&t.actor, &t.aacts, 1};
     ract_arena scratch;
-    REQUIRE(ract_arena_create(&scratch, ract_eval_bytes(fx.ds.n_items, 16, 100), nullptr) ==
+    REQUIRE(ract_arena_create(&scratch, ract_eval_bytes(fx.ds.n_items, 16, 100, 1), nullptr) ==
             RACT_OK);
-    REQUIRE(ract_eval_run(&direct, &fx.ds.test, fx.ds.n_items, ract_actor_score, &sc, 16, &scratch,
-                          &err) == RACT_OK);
+    REQUIRE(eval_set(&direct, &fx.ds.test, fx.ds.n_items, ract_actor_score, &sc, 16, &scratch,
+                     &err) == RACT_OK);
     ract_arena_free(&scratch);
     for (int j = 0; j < test.n_k; j++) {
       CHECK(direct.ndcg[j] == test.ndcg[j]);
@@ -153,7 +160,7 @@ TEST_CASE("trainer: the same seed gives identical weights; another seed does not
     ract_train_config c = fx.cfg;
     if (run == 2) c.seed = 12;
     ract_trainer t;
-    REQUIRE(ract_trainer_create(&t, &c, &fx.ds, nullptr) == RACT_OK);
+    REQUIRE(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, nullptr) == RACT_OK);
     REQUIRE(ract_trainer_run(&t, nullptr, nullptr) == RACT_OK);
     w[run].assign(t.actor.params, t.actor.params + t.actor.n_params);
     w[run].insert(w[run].end(), t.critic.params, t.critic.params + t.critic.n_params);
@@ -169,10 +176,10 @@ TEST_CASE("trainer: early stopping keeps the best weights (recbole's patience ru
   fx.cfg.stage_epochs[1] = 2;
   fx.cfg.stage_epochs[2] = 40;
   fx.cfg.stage_lr[2] = 0.05f;  // far too large: finetune makes the actor worse
-  fx.cfg.stopping_step[RACT_STAGE_FINETUNE] = 3;
+  fx.cfg.stopping_step = 3;
   ract_trainer t;
   ract_error err;
-  REQUIRE(ract_trainer_create(&t, &fx.cfg, &fx.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&t, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
   REQUIRE(ract_trainer_run_stage(&t, RACT_STAGE_ACTOR_PRETRAIN, nullptr, &err) == RACT_OK);
   REQUIRE(ract_trainer_run_stage(&t, RACT_STAGE_CRITIC_PRETRAIN, nullptr, &err) == RACT_OK);
   REQUIRE(ract_trainer_run_stage(&t, RACT_STAGE_FINETUNE, nullptr, &err) == RACT_OK);
@@ -197,7 +204,7 @@ TEST_CASE("trainer: a non-finite loss stops training with the stage, epoch and b
   fx.cfg.stage_lr[0] = 1e30f;
   ract_trainer t;
   ract_error err;
-  REQUIRE(ract_trainer_create(&t, &fx.cfg, &fx.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&t, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
   ract_status s = ract_trainer_run(&t, nullptr, &err);
   CHECK(s == RACT_ERR_NUMERIC);
   CHECK(std::string(err.msg).find("actor_pretrain") != std::string::npos);
@@ -213,12 +220,12 @@ TEST_CASE("trainer: bad configurations are refused with a message") {
   ract_error err;
   ract_train_config c = fx.cfg;
   snprintf(c.valid_metric, sizeof(c.valid_metric), "ndcg@50");  // 50 is not a cut-off
-  CHECK(ract_trainer_create(&t, &c, &fx.ds, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   CHECK(std::string(err.msg).find("ndcg@50") != std::string::npos);
   ract_trainer_free(&t);
   c = fx.cfg;
   c.train_batch_size = 0;
-  CHECK(ract_trainer_create(&t, &c, &fx.ds, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   ract_trainer_free(&t);
   // The data-free part of those checks on its own (tools check flags before loading data).
   CHECK(ract_train_config_check(&fx.cfg, &err) == RACT_OK);
@@ -230,7 +237,7 @@ TEST_CASE("trainer: bad configurations are refused with a message") {
   c.stage_lr[0] = -1e-3f;
   CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
   c = fx.cfg;
-  c.stopping_step[2] = -1;
+  c.stopping_step = -1;
   CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
   c = fx.cfg;
   c.threads = 0;
@@ -238,7 +245,7 @@ TEST_CASE("trainer: bad configurations are refused with a message") {
   c = fx.cfg;
   c.model.eps_std = INFINITY;
   CHECK(ract_train_config_check(&c, &err) == RACT_ERR_ARG);
-  CHECK(ract_trainer_create(&t, &c, &fx.ds, &err) == RACT_ERR_ARG);
+  CHECK(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, &err) == RACT_ERR_ARG);
   ract_trainer_free(&t);
 }
 
@@ -250,12 +257,12 @@ TEST_CASE("export: the fp32 scorer reproduces the trainer's evaluation forward")
     fx.cfg.stage_epochs[2] = 1;
     ract_trainer t;
     ract_error err;
-    REQUIRE(ract_trainer_create(&t, &fx.cfg, &fx.ds, &err) == RACT_OK);
+    REQUIRE(ract_trainer_create(&t, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
     REQUIRE(ract_trainer_run(&t, nullptr, &err) == RACT_OK);
     std::string path = tmp_path("model.ract");
-    REQUIRE_MESSAGE(
-        ract_export_inference(path.c_str(), &t, RACT_FILE_F32, nullptr, 0, &err) == RACT_OK,
-        err.msg);
+    REQUIRE_MESSAGE(ract_export_inference(path.c_str(), &t, RACT_FILE_F32, nullptr, 0, nullptr, 0,
+                                          &err) == RACT_OK,
+                    err.msg);
     void* blob;
     size_t len;
     REQUIRE(ract_model_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
@@ -268,7 +275,7 @@ TEST_CASE("export: the fp32 scorer reproduces the trainer's evaluation forward")
     const int rows = 50;
     ract_sparse x = ract_sparse_rows(ract_csr_view(&fx.ds.test.input), 0, rows);
     x.val = nullptr;
-    REQUIRE(ract_actor_full_sort_predict(&t.actor, &t.aacts, x, &err) == RACT_OK);
+    REQUIRE(ract_actor_full_sort_predict(&t.actor, &t.aacts, x, t.aacts.logits, &err) == RACT_OK);
     const int I = fx.ds.n_items;
     std::vector<float> scores(I);
     float max_diff = 0;
@@ -298,13 +305,13 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   fx.cfg.stage_epochs[2] = 0;
   ract_trainer a, b;
   ract_error err;
-  REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
   REQUIRE(ract_trainer_run(&a, nullptr, &err) == RACT_OK);
   std::string path = tmp_path("ckpt.ract");
   REQUIRE_MESSAGE(ract_export_checkpoint(path.c_str(), &a, nullptr, 0, &err) == RACT_OK, err.msg);
   ract_train_config other = fx.cfg;
   other.seed = 999;  // different initial weights: all must come from the file
-  REQUIRE(ract_trainer_create(&b, &other, &fx.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&b, &other, &fx.ds, nullptr, 0, &err) == RACT_OK);
   ract_train_state st;
   REQUIRE_MESSAGE(ract_import_checkpoint(&b, path.c_str(), 1, &st, &err) == RACT_OK, err.msg);
   CHECK(st.cur.stage == RACT_STAGES);  // all stages done
@@ -318,7 +325,8 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   CHECK(a.adam_critic.t == b.adam_critic.t);
   // An inference file is not a checkpoint.
   std::string inf = tmp_path("inf.ract");
-  REQUIRE(ract_export_inference(inf.c_str(), &a, RACT_FILE_F32, nullptr, 0, &err) == RACT_OK);
+  REQUIRE(ract_export_inference(inf.c_str(), &a, RACT_FILE_F32, nullptr, 0, nullptr, 0, &err) ==
+          RACT_OK);
   CHECK(ract_import_checkpoint(&b, inf.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_KIND);
   ract_trainer_free(&a);
   ract_trainer_free(&b);
@@ -337,7 +345,7 @@ TEST_CASE("trainer: two runs on 2 threads give identical weights (every pass thr
       ract_train_config c = fx.cfg;
       c.threads = run < 2 ? 2 : 1;
       ract_trainer t;
-      REQUIRE(ract_trainer_create(&t, &c, &fx.ds, nullptr) == RACT_OK);
+      REQUIRE(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, nullptr) == RACT_OK);
       REQUIRE(ract_threads() == c.threads);
       REQUIRE(ract_trainer_run(&t, nullptr, nullptr) == RACT_OK);
       REQUIRE(ract_trainer_evaluate(&t, &fx.ds.valid, &valid[run], nullptr) == RACT_OK);
@@ -382,13 +390,13 @@ TEST_CASE("resume: interrupted anywhere, a run continues to the same weights, bi
     fx.cfg.stage_lr[2] = 1e-4f;
     ract_error err;
     ract_trainer ref;
-    REQUIRE(ract_trainer_create(&ref, &fx.cfg, &fx.ds, &err) == RACT_OK);
+    REQUIRE(ract_trainer_create(&ref, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
     REQUIRE(ract_trainer_run(&ref, nullptr, &err) == RACT_OK);
     // 4 batches per epoch with recbole (kept remainder), 3 with paper; stop mid-epoch, at an
     // epoch's end, at a stage boundary, in the last stage, twice in one run.
     for (int cut : {1, 3, 4, 12, 14, 27, 33}) {
       ract_trainer a;
-      REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, &err) == RACT_OK);
+      REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
       StopAfter stop = {cut, 0, 0};
       a.stop = &stop.flag;
       ract_train_callbacks cb = {&stop, count_batch, nullptr, nullptr};
@@ -400,7 +408,7 @@ TEST_CASE("resume: interrupted anywhere, a run continues to the same weights, bi
         ract_trainer_free(&a);
         ract_train_state st;
         REQUIRE(ract_read_checkpoint_state(path.c_str(), &st, &err) == RACT_OK);
-        REQUIRE(ract_trainer_create(&a, &st.cfg, &fx.ds, &err) == RACT_OK);
+        REQUIRE(ract_trainer_create(&a, &st.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
         REQUIRE_MESSAGE(ract_import_checkpoint(&a, path.c_str(), 1, nullptr, &err) == RACT_OK,
                         err.msg);
         stop = {round == 0 ? cut : 1 << 30, 0, 0};  // interrupt once more, then finish
@@ -430,7 +438,7 @@ TEST_CASE("resume: other data is refused") {
   fx.cfg.stage_epochs[2] = 0;
   ract_error err;
   ract_trainer a;
-  REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&a, &fx.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
   REQUIRE(ract_trainer_run(&a, nullptr, &err) == RACT_OK);
   std::string path = tmp_path("other.ckpt");
   REQUIRE(ract_export_checkpoint(path.c_str(), &a, nullptr, 0, &err) == RACT_OK);
@@ -443,7 +451,7 @@ TEST_CASE("resume: other data is refused") {
   o.seed = 8;
   ract_dataset other;
   REQUIRE(ract_dataset_load(&other, &o, &err) == RACT_OK);
-  REQUIRE(ract_trainer_create(&a, &fx.cfg, &other, &err) == RACT_OK);
+  REQUIRE(ract_trainer_create(&a, &fx.cfg, &other, nullptr, 0, &err) == RACT_OK);
   CHECK(ract_import_checkpoint(&a, path.c_str(), 1, nullptr, &err) == RACT_ERR_DATA);
   CHECK(std::string(err.msg).find("other data") != std::string::npos);
   ract_trainer_free(&a);

@@ -50,7 +50,7 @@ struct CheckpointFixture {
     for (int s = 0; s < RACT_STAGES; s++) cfg.stage_epochs[s] = 1;
     cfg.threads = 1;
     cfg.seed = 5;
-    FUZZ_CHECK(ract_trainer_create(&t, &cfg, &ds, &err) == RACT_OK);
+    FUZZ_CHECK(ract_trainer_create(&t, &cfg, &ds, nullptr, 0, &err) == RACT_OK);
   }
   ~CheckpointFixture() {
     ract_trainer_free(&t);

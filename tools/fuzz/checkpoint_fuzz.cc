@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cfg.threads = 1;
     ract_trainer t2;
     ract_error cerr{};
-    ract_status cs = ract_trainer_create(&t2, &cfg, &fx->ds, &cerr);
+    ract_status cs = ract_trainer_create(&t2, &cfg, &fx->ds, nullptr, 0, &cerr);
     if (cs != RACT_OK) fuzz_check_failure(cs, cerr);
     ract_trainer_free(&t2);
   }

@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cfg.threads = 1;  // BLIS threads are global: many would slow every later input
     ract_trainer t;
     ract_error terr{};
-    ract_status ts = ract_trainer_create(&t, &cfg, &fx->ds, &terr);
+    ract_status ts = ract_trainer_create(&t, &cfg, &fx->ds, nullptr, 0, &terr);
     if (ts != RACT_OK) fprintf(stderr, "trainer_create refused an accepted config: %s\n", terr.msg);
     FUZZ_CHECK(ts == RACT_OK);
     ract_trainer_free(&t);
