@@ -67,8 +67,9 @@ typedef struct ract_comm_impl {
 struct ract_comm {
   int rank;  // 0 .. size-1; rank 0 writes the outputs
   int size;  // number of ranks (1 for the local communicator)
-  // Bound on each collective call, in seconds, read at every call (a phase where ranks are
-  // expected to wait for each other longer may raise it). Ignored by the local one.
+  // Bound, in seconds, on each collective call (on each piece of a call cut in pieces),
+  // read at every call: a phase where ranks are expected to wait for each other longer may
+  // raise it. Ignored by the local communicator.
   double timeout_s;
   // Largest piece of a collective, in bytes (>= 8); bigger buffers go in pieces.
   size_t chunk_bytes;
