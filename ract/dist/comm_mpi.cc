@@ -4,7 +4,7 @@
 //
 // Why a watchdog and not non-blocking collectives polled against a deadline: Open MPI
 // progresses an MPI_Iallreduce only inside MPI calls and runs it through libnbc's
-// schedules; polled with MPI_Test in a tight loop it took 1.3x to 6x as long as
+// schedules; polled with MPI_Test in a tight loop it took 1.2x to 6x as long as
 // MPI_Allreduce between two ranks on this machine (1 to 96 MiB, pieces of 16 MiB, the
 // spread due to other jobs on the two cores). The watchdog keeps the blocking calls and
 // their speed.
