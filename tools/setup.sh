@@ -11,6 +11,8 @@ packages=(
   qemu-user         # qemu-aarch64 runs the aarch64 tests (--config=aarch64)
   clang             # clang 14: libFuzzer targets (--config=fuzz, tools/fuzz)
   libclang-rt-14-dev     # libFuzzer and the sanitizer runtimes for clang
+  libopenmpi-dev    # Open MPI 4.1 headers and libmpi: data-parallel training (//ract/dist:comm_mpi,
+  openmpi-bin       # tools/train_mpi); mpirun runs the MPI tests. Nothing else links MPI
 )
 
 missing=()

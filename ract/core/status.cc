@@ -54,6 +54,8 @@ const char* ract_status_name(ract_status s) {
       return "RACT_ERR_FILE_META";
     case RACT_ERR_INTERRUPTED:
       return "RACT_ERR_INTERRUPTED";
+    case RACT_ERR_COMM:
+      return "RACT_ERR_COMM";
     case RACT_STATUS_COUNT:
       break;
   }

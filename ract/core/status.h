@@ -33,6 +33,7 @@ typedef enum ract_status {
   RACT_ERR_FILE_TOKENS,     // the item-token table is malformed (bad offsets, duplicates)
   RACT_ERR_FILE_META,       // the metadata key/value table is malformed
   RACT_ERR_INTERRUPTED,     // stopped by a signal; a checkpoint was written
+  RACT_ERR_COMM,            // a collective between ranks failed (ract/dist/comm.h)
   RACT_STATUS_COUNT
 } ract_status;
 
