@@ -92,10 +92,8 @@ ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, 
   a->cfg = *cfg;
   a->n_items = n_items;
   a->latent = ract_model_latent(cfg);
-  actor_table(cfg, n_items, &a->table);
-  a->n_params = a->table.total;
-  return ract_table_alloc_params(&a->table, &a->params, &a->grads, &a->m, &a->v, &a->p, &a->g,
-                                 arena, "actor parameters", err);
+  actor_table(cfg, n_items, &a->w.table);
+  return ract_params_alloc(&a->w, &a->p, &a->g, arena, "actor parameters", err);
 }
 
 template <typename T>
@@ -122,27 +120,6 @@ void ract_actor_init_params(ract_actor_t<T>* a, ract_rng* rng) {
     init_layer(a->p.dec_w[j], (size_t)in * out, a->p.dec_b[j], out, in, out, c->init, rng);
   }
   init_layer(a->p.out_w, (size_t)I * h[0], a->p.out_b, I, h[0], I, c->init, rng);
-}
-
-template <typename T>
-void ract_actor_zero_grad(ract_actor_t<T>* a) {
-  ract_zero(a->grads, a->n_params);
-}
-
-template <typename T>
-void ract_actor_zero_moments(ract_actor_t<T>* a) {
-  ract_zero(a->m, a->n_params);
-  ract_zero(a->v, a->n_params);
-}
-
-template <typename T>
-int ract_actor_tensor_count(const ract_actor_t<T>* a) {
-  return a->table.n;
-}
-
-template <typename T>
-ract_param_info ract_actor_tensor_info(const ract_actor_t<T>* a, int i) {
-  return ract_table_info(&a->table, i);
 }
 
 // ---------------------------------------------------------------- activations
@@ -460,10 +437,6 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
   template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_model_config*, int,      \
                                             ract_arena*, ract_error*);                            \
   template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                           \
-  template void ract_actor_zero_grad<T>(ract_actor_t<T>*);                                        \
-  template void ract_actor_zero_moments<T>(ract_actor_t<T>*);                                     \
-  template int ract_actor_tensor_count<T>(const ract_actor_t<T>*);                                \
-  template ract_param_info ract_actor_tensor_info<T>(const ract_actor_t<T>*, int);                \
   template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*,   \
                                                  int, int64_t, ract_arena*, ract_error*);         \
   template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \

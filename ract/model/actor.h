@@ -27,7 +27,7 @@
 //   ract_actor_logits(&a, &acts, acts.logits, 0);        // out_b left to the fused sweep
 //   dce[b] = 1/B, dkl[b] = beta/B;
 //   ract_actor_loss_fused(&a, &acts, x, acts.logits, beta, dce);  // acts.logits: dL/dlogits
-//   ract_actor_zero_grad(&a);
+//   ract_params_zero_grad(&a.w);
 //   ract_actor_backward(&a, &acts, x, acts.logits, dkl, err);     // adds into a.grads
 //   ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);  // ract/train/adam.h
 #ifndef RACT_MODEL_ACTOR_H_
@@ -59,14 +59,9 @@ struct ract_actor_tensors_t {
 template <typename T>
 struct ract_actor_t {
   ract_model_config cfg;
-  int n_items;             // I
-  int latent;              // L
-  ract_param_table table;  // names, shapes and offsets in weight-file order
-  size_t n_params;
-  T* params;  // n_params each, from the arena given to ract_actor_create
-  T* grads;
-  T* m;                       // Adam first moment
-  T* v;                       // Adam second moment
+  int n_items;                // I
+  int latent;                 // L
+  ract_params_t<T> w;         // the table and the four flat buffers (params, grads, Adam m, v)
   ract_actor_tensors_t<T> p;  // into params
   ract_actor_tensors_t<T> g;  // into grads
 };
@@ -86,18 +81,6 @@ ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, 
 // enc.head's fan_out is 2L (split) or L (two heads). Deterministic given the rng state.
 template <typename T>
 void ract_actor_init_params(ract_actor_t<T>* a, ract_rng* rng);
-
-template <typename T>
-void ract_actor_zero_grad(ract_actor_t<T>* a);
-// Also zero the Adam moments (a fresh optimizer).
-template <typename T>
-void ract_actor_zero_moments(ract_actor_t<T>* a);
-
-// The tensor table: count, and entry i in layout order.
-template <typename T>
-int ract_actor_tensor_count(const ract_actor_t<T>* a);
-template <typename T>
-ract_param_info ract_actor_tensor_info(const ract_actor_t<T>* a, int i);
 
 typedef enum ract_mode {
   RACT_MODE_EVAL = 0,   // input scale s (eval_scale), z = mu

@@ -73,14 +73,12 @@ ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg
   memset(c, 0, sizeof(*c));
   c->cfg = *cfg;
   critic_dims(cfg, c->dims, &c->n_layers);
-  critic_table(cfg, &c->table);
-  c->n_params = c->table.total;
+  critic_table(cfg, &c->w.table);
   for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
     c->bn_mean[f] = 0;
     c->bn_var[f] = 1;
   }
-  return ract_table_alloc_params(&c->table, &c->params, &c->grads, &c->m, &c->v, &c->p, &c->g,
-                                 arena, "critic parameters", err);
+  return ract_params_alloc(&c->w, &c->p, &c->g, arena, "critic parameters", err);
 }
 
 template <typename T>
@@ -107,27 +105,6 @@ void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng) {
     c->bn_mean[f] = 0;
     c->bn_var[f] = 1;
   }
-}
-
-template <typename T>
-void ract_critic_zero_grad(ract_critic_t<T>* c) {
-  ract_zero(c->grads, c->n_params);
-}
-
-template <typename T>
-void ract_critic_zero_moments(ract_critic_t<T>* c) {
-  ract_zero(c->m, c->n_params);
-  ract_zero(c->v, c->n_params);
-}
-
-template <typename T>
-int ract_critic_tensor_count(const ract_critic_t<T>* c) {
-  return c->table.n;
-}
-
-template <typename T>
-ract_param_info ract_critic_tensor_info(const ract_critic_t<T>* c, int i) {
-  return ract_table_info(&c->table, i);
 }
 
 namespace {
@@ -396,10 +373,6 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
   template ract_status ract_critic_create<T>(ract_critic_t<T>*, const ract_model_config*,          \
                                              ract_arena*, ract_error*);                            \
   template void ract_critic_init_params<T>(ract_critic_t<T>*, ract_rng*);                          \
-  template void ract_critic_zero_grad<T>(ract_critic_t<T>*);                                       \
-  template void ract_critic_zero_moments<T>(ract_critic_t<T>*);                                    \
-  template int ract_critic_tensor_count<T>(const ract_critic_t<T>*);                               \
-  template ract_param_info ract_critic_tensor_info<T>(const ract_critic_t<T>*, int);               \
   template ract_status ract_critic_acts_create<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*, \
                                                   int, ract_arena*, ract_error*);                  \
   template void ract_critic_input<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*,              \

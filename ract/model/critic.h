@@ -45,12 +45,7 @@ struct ract_critic_t {
   ract_model_config cfg;
   int n_layers;                   // n_critic_layers + 1 linear layers
   int dims[RACT_MAX_LAYERS + 2];  // 3, critic_layers..., 1
-  ract_param_table table;         // names, shapes and offsets in weight-file order
-  size_t n_params;
-  T* params;
-  T* grads;
-  T* m;
-  T* v;
+  ract_params_t<T> w;             // the table and the four flat buffers (params, grads, m, v)
   ract_critic_tensors_t<T> p;
   ract_critic_tensors_t<T> g;
   T bn_mean[RACT_CRITIC_FEATURES];  // running statistics (PyTorch: unbiased var, momentum)
@@ -66,14 +61,6 @@ ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg
 // Xavier weights per cfg.init, zero biases, gamma 1, beta 0, running mean 0, var 1.
 template <typename T>
 void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng);
-template <typename T>
-void ract_critic_zero_grad(ract_critic_t<T>* c);
-template <typename T>
-void ract_critic_zero_moments(ract_critic_t<T>* c);
-template <typename T>
-int ract_critic_tensor_count(const ract_critic_t<T>* c);
-template <typename T>
-ract_param_info ract_critic_tensor_info(const ract_critic_t<T>* c, int i);
 
 template <typename T>
 struct ract_critic_acts_t {

@@ -59,7 +59,7 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
   const int bn_batch = cfg->bn_mode == RACT_BN_BATCH;
 
   if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
-    ract_actor_zero_grad(a);
+    ract_params_zero_grad(&a->w);
     if (!bn_batch) {  // paper: running statistics of the critic's features
       ract_critic_input(ca, c, aa);
       ract_critic_bn_collect(c, ca);
@@ -75,7 +75,7 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
     st.target = mean(ca->target, B);
     const bool train_critic = stage == RACT_STAGE_CRITIC_PRETRAIN || (cfg->finetune_critic != 0);
     if (train_critic) {
-      ract_critic_zero_grad(c);
+      ract_params_zero_grad(&c->w);
       st.critic_loss = ract_critic_loss(c, ca);
       RACT_CHECK(ract_critic_backward(c, ca, 1, err));
     }
@@ -89,7 +89,7 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
         aa->dkl[b] = (T)beta * aa->dce[b];
       }
       ract_actor_dlogits(a, aa, x, logits, aa->dce);
-      ract_actor_zero_grad(a);
+      ract_params_zero_grad(&a->w);
       RACT_CHECK(
           ract_actor_backward(a, aa, x, logits, cfg->critic_loss_with_kl ? aa->dkl : nullptr, err));
     }

@@ -34,20 +34,32 @@ ract_param_info ract_table_info(const ract_param_table* t, int i) {
 }
 
 template <typename T>
-ract_status ract_table_alloc_params(const ract_param_table* t, T** params, T** grads, T** m, T** v,
-                                    void* p, void* g, ract_arena* arena, const char* what,
-                                    ract_error* err) {
-  T** bufs[4] = {params, grads, m, v};
+ract_status ract_params_alloc(ract_params_t<T>* w, void* p, void* g, ract_arena* arena,
+                              const char* what, ract_error* err) {
+  const ract_param_table* t = &w->table;
+  w->n = t->total;
+  T** bufs[4] = {&w->params, &w->grads, &w->m, &w->v};
   for (T** b : bufs) {
-    *b = (T*)ract_arena_alloc(arena, t->total * sizeof(T));
+    *b = (T*)ract_arena_alloc(arena, w->n * sizeof(T));
     if (!*b) return ract_arena_check(arena, what, err);
-    ract_zero(*b, t->total);
+    ract_zero(*b, w->n);
   }
   for (int i = 0; i < t->n; i++) {
-    set_field(p, t->field[i], *params + t->info[i].offset);
-    set_field(g, t->field[i], *grads + t->info[i].offset);
+    set_field(p, t->field[i], w->params + t->info[i].offset);
+    set_field(g, t->field[i], w->grads + t->info[i].offset);
   }
   return RACT_OK;
+}
+
+template <typename T>
+void ract_params_zero_grad(ract_params_t<T>* w) {
+  ract_zero(w->grads, w->n);
+}
+
+template <typename T>
+void ract_params_zero_moments(ract_params_t<T>* w) {
+  ract_zero(w->m, w->n);
+  ract_zero(w->v, w->n);
 }
 
 void ract_table_slot(ract_slot_table* t, size_t field, size_t count, size_t elem, int zero) {
@@ -84,9 +96,10 @@ ract_status ract_table_alloc_slots(const ract_slot_table* t, void* owner, ract_a
   return ract_arena_check(arena, what, err);
 }
 
-template ract_status ract_table_alloc_params<float>(const ract_param_table*, float**, float**,
-                                                    float**, float**, void*, void*, ract_arena*,
-                                                    const char*, ract_error*);
-template ract_status ract_table_alloc_params<double>(const ract_param_table*, double**, double**,
-                                                     double**, double**, void*, void*, ract_arena*,
-                                                     const char*, ract_error*);
+#define RACT_PARAMS_INSTANTIATE(T)                                                        \
+  template ract_status ract_params_alloc<T>(ract_params_t<T>*, void*, void*, ract_arena*, \
+                                            const char*, ract_error*);                    \
+  template void ract_params_zero_grad<T>(ract_params_t<T>*);                              \
+  template void ract_params_zero_moments<T>(ract_params_t<T>*);
+RACT_PARAMS_INSTANTIATE(float)
+RACT_PARAMS_INSTANTIATE(double)

@@ -41,12 +41,28 @@ void ract_table_param(ract_param_table* t, const char* name, int rows, int cols,
 // Entry i, or a zeroed entry when i is out of range.
 ract_param_info ract_table_info(const ract_param_table* t, int i);
 
-// The four flat buffers of t->total elements each from the arena, zeroed; then the named
-// pointers of `p` (into params) and `g` (into grads). `what` names the model in errors.
+// A model's parameter group: its table and the four flat buffers the table lays out (llm.c:
+// params, grads and Adam's two moments, each `n` elements, tensors at the table's offsets).
 template <typename T>
-ract_status ract_table_alloc_params(const ract_param_table* t, T** params, T** grads, T** m, T** v,
-                                    void* p, void* g, ract_arena* arena, const char* what,
-                                    ract_error* err);
+struct ract_params_t {
+  ract_param_table table;
+  size_t n;  // = table.total
+  T* params;
+  T* grads;
+  T* m;
+  T* v;
+};
+
+// The four buffers of w->table from the arena, zeroed, and the named pointers of `p` (into
+// params) and `g` (into grads), structs of T* whose fields the table names.
+template <typename T>
+ract_status ract_params_alloc(ract_params_t<T>* w, void* p, void* g, ract_arena* arena,
+                              const char* what, ract_error* err);
+template <typename T>
+void ract_params_zero_grad(ract_params_t<T>* w);
+// A fresh optimizer: both moments zeroed.
+template <typename T>
+void ract_params_zero_moments(ract_params_t<T>* w);
 
 typedef struct ract_slot_table {
   int n;

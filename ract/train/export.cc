@@ -95,11 +95,11 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
   const int L = a->latent;
   std::vector<ract_file_tensor> ts;
   std::vector<std::string> names;  // keeps the names alive
-  int n = ract_actor_tensor_count(a);
+  int n = a->w.table.n;
   names.reserve(n);
   for (int i = 0; i < n; i++) {
-    ract_param_info p = ract_actor_tensor_info(a, i);
-    const float* data = a->params + p.offset;
+    ract_param_info p = ract_table_info(&a->w.table, i);
+    const float* data = a->w.params + p.offset;
     if (strcmp(p.name, "enc.head.w") == 0) {
       ts.push_back(tensor2("mu.w", L, p.cols, data));  // rows [0, L) are mu
     } else if (strcmp(p.name, "enc.head.b") == 0) {
@@ -133,25 +133,25 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   const ract_critic* c = &t->critic;
   std::vector<ract_file_tensor> ts;
   std::vector<std::string> names;
-  names.reserve(ract_actor_tensor_count(a) + ract_critic_tensor_count(c) + 8);
-  for (int i = 0; i < ract_actor_tensor_count(a); i++) {
-    ract_param_info p = ract_actor_tensor_info(a, i);
+  names.reserve(a->w.table.n + c->w.table.n + 8);
+  for (int i = 0; i < a->w.table.n; i++) {
+    ract_param_info p = ract_table_info(&a->w.table, i);
     names.push_back(p.name);
-    ts.push_back(tensor2(names.back().c_str(), p.rows, p.cols, a->params + p.offset));
+    ts.push_back(tensor2(names.back().c_str(), p.rows, p.cols, a->w.params + p.offset));
   }
-  for (int i = 0; i < ract_critic_tensor_count(c); i++) {
-    ract_param_info p = ract_critic_tensor_info(c, i);
+  for (int i = 0; i < c->w.table.n; i++) {
+    ract_param_info p = ract_table_info(&c->w.table, i);
     names.push_back(p.name);
-    ts.push_back(tensor2(names.back().c_str(), p.rows, p.cols, c->params + p.offset));
+    ts.push_back(tensor2(names.back().c_str(), p.rows, p.cols, c->w.params + p.offset));
   }
   ts.push_back(tensor2("critic.bn.mean", 3, 1, c->bn_mean));
   ts.push_back(tensor2("critic.bn.var", 3, 1, c->bn_var));
-  ts.push_back(tensor2("adam.actor.m", (int64_t)a->n_params, 1, a->m));
-  ts.push_back(tensor2("adam.actor.v", (int64_t)a->n_params, 1, a->v));
-  ts.push_back(tensor2("adam.critic.m", (int64_t)c->n_params, 1, c->m));
-  ts.push_back(tensor2("adam.critic.v", (int64_t)c->n_params, 1, c->v));
-  ts.push_back(tensor2("best.actor", (int64_t)a->n_params, 1, t->best_actor));
-  ts.push_back(tensor2("best.critic", (int64_t)c->n_params + 6, 1, t->best_critic));
+  ts.push_back(tensor2("adam.actor.m", (int64_t)a->w.n, 1, a->w.m));
+  ts.push_back(tensor2("adam.actor.v", (int64_t)a->w.n, 1, a->w.v));
+  ts.push_back(tensor2("adam.critic.m", (int64_t)c->w.n, 1, c->w.m));
+  ts.push_back(tensor2("adam.critic.v", (int64_t)c->w.n, 1, c->w.v));
+  ts.push_back(tensor2("best.actor", (int64_t)a->w.n, 1, t->best_actor));
+  ts.push_back(tensor2("best.critic", (int64_t)c->w.n + 6, 1, t->best_critic));
 
   const int rows = t->data->train.rows;
   std::vector<uint8_t> blob(sizeof(ract_train_state) + sizeof(ract_epoch_log) * t->n_log +
@@ -305,13 +305,13 @@ ract_status ract_import_checkpoint(ract_trainer* t, const char* path, int resume
   }
   ract_actor* a = &t->actor;
   ract_critic* c = &t->critic;
-  for (int i = 0; s == RACT_OK && i < ract_actor_tensor_count(a); i++) {
-    ract_param_info p = ract_actor_tensor_info(a, i);
-    s = load_tensor(&f, p.name, p.rows, p.cols, a->params + p.offset, err);
+  for (int i = 0; s == RACT_OK && i < a->w.table.n; i++) {
+    ract_param_info p = ract_table_info(&a->w.table, i);
+    s = load_tensor(&f, p.name, p.rows, p.cols, a->w.params + p.offset, err);
   }
-  for (int i = 0; s == RACT_OK && i < ract_critic_tensor_count(c); i++) {
-    ract_param_info p = ract_critic_tensor_info(c, i);
-    s = load_tensor(&f, p.name, p.rows, p.cols, c->params + p.offset, err);
+  for (int i = 0; s == RACT_OK && i < c->w.table.n; i++) {
+    ract_param_info p = ract_table_info(&c->w.table, i);
+    s = load_tensor(&f, p.name, p.rows, p.cols, c->w.params + p.offset, err);
   }
   if (s == RACT_OK) s = load_tensor(&f, "critic.bn.mean", 3, 1, c->bn_mean, err);
   if (s == RACT_OK) s = load_tensor(&f, "critic.bn.var", 3, 1, c->bn_var, err);
@@ -327,15 +327,15 @@ ract_status ract_import_checkpoint(ract_trainer* t, const char* path, int resume
       s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: %d epoch logs, more than the run has epochs",
                     path, st.n_log);
     }
-    if (s == RACT_OK) s = load_tensor(&f, "adam.actor.m", (int64_t)a->n_params, 1, a->m, err);
-    if (s == RACT_OK) s = load_tensor(&f, "adam.actor.v", (int64_t)a->n_params, 1, a->v, err);
-    if (s == RACT_OK) s = load_tensor(&f, "adam.critic.m", (int64_t)c->n_params, 1, c->m, err);
-    if (s == RACT_OK) s = load_tensor(&f, "adam.critic.v", (int64_t)c->n_params, 1, c->v, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.actor.m", (int64_t)a->w.n, 1, a->w.m, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.actor.v", (int64_t)a->w.n, 1, a->w.v, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.critic.m", (int64_t)c->w.n, 1, c->w.m, err);
+    if (s == RACT_OK) s = load_tensor(&f, "adam.critic.v", (int64_t)c->w.n, 1, c->w.v, err);
     if (s == RACT_OK) {
-      s = load_tensor(&f, "best.actor", (int64_t)a->n_params, 1, t->best_actor, err);
+      s = load_tensor(&f, "best.actor", (int64_t)a->w.n, 1, t->best_actor, err);
     }
     if (s == RACT_OK) {
-      s = load_tensor(&f, "best.critic", (int64_t)c->n_params + 6, 1, t->best_critic, err);
+      s = load_tensor(&f, "best.critic", (int64_t)c->w.n + 6, 1, t->best_critic, err);
     }
     if (s == RACT_OK) {
       t->anneal.steps = st.anneal_steps;

@@ -40,15 +40,15 @@ int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
 }
 
 void snapshot(ract_trainer* t, int save) {
-  size_t na = t->actor.n_params, nc = t->critic.n_params;
+  size_t na = t->actor.w.n, nc = t->critic.w.n;
   if (save) {
-    memcpy(t->best_actor, t->actor.params, sizeof(float) * na);
-    memcpy(t->best_critic, t->critic.params, sizeof(float) * nc);
+    memcpy(t->best_actor, t->actor.w.params, sizeof(float) * na);
+    memcpy(t->best_critic, t->critic.w.params, sizeof(float) * nc);
     memcpy(t->best_critic + nc, t->critic.bn_mean, sizeof(float) * 3);
     memcpy(t->best_critic + nc + 3, t->critic.bn_var, sizeof(float) * 3);
   } else {
-    memcpy(t->actor.params, t->best_actor, sizeof(float) * na);
-    memcpy(t->critic.params, t->best_critic, sizeof(float) * nc);
+    memcpy(t->actor.w.params, t->best_actor, sizeof(float) * na);
+    memcpy(t->critic.w.params, t->best_critic, sizeof(float) * nc);
     memcpy(t->critic.bn_mean, t->best_critic + nc, sizeof(float) * 3);
     memcpy(t->critic.bn_var, t->best_critic + nc + 3, sizeof(float) * 3);
   }
@@ -230,11 +230,11 @@ static void stage_begin(ract_trainer* t, ract_stage s) {
   sum->best_epoch = -1;
   if (s != RACT_STAGE_CRITIC_PRETRAIN) {
     t->adam_actor = ract_adam_make(c->stage_lr[s]);
-    ract_actor_zero_moments(&t->actor);
+    ract_params_zero_moments(&t->actor.w);
   }
   if (s == RACT_STAGE_CRITIC_PRETRAIN) {
     t->adam_critic = ract_adam_make(c->stage_lr[s]);
-    ract_critic_zero_moments(&t->critic);
+    ract_params_zero_moments(&t->critic.w);
   }
   ract_anneal_stage_begin(&c->model, &t->anneal);
   t->cur.stage = s;
@@ -296,12 +296,12 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
       }
       if (ss != RACT_OK) return ss;
       if (train_actor) {
-        ract_adam_step(&t->adam_actor, t->actor.params, t->actor.grads, t->actor.m, t->actor.v,
-                       t->actor.n_params);
+        ract_adam_step(&t->adam_actor, t->actor.w.params, t->actor.w.grads, t->actor.w.m,
+                       t->actor.w.v, t->actor.w.n);
       }
       if (train_critic) {
-        ract_adam_step(&t->adam_critic, t->critic.params, t->critic.grads, t->critic.m, t->critic.v,
-                       t->critic.n_params);
+        ract_adam_step(&t->adam_critic, t->critic.w.params, t->critic.w.grads, t->critic.w.m,
+                       t->critic.w.v, t->critic.w.n);
       }
       lg->batches++;
       lg->loss += st.loss;
@@ -314,8 +314,8 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
       lg->critic_loss += st.critic_loss;
       if (cb && cb->on_batch) cb->on_batch(cb->ctx, s, epoch, bi, n_batches, &st);
     }
-    if ((train_actor && !all_finite(t->actor.params, t->actor.n_params)) ||
-        (train_critic && !all_finite(t->critic.params, t->critic.n_params))) {
+    if ((train_actor && !all_finite(t->actor.w.params, t->actor.w.n)) ||
+        (train_critic && !all_finite(t->critic.w.params, t->critic.w.n))) {
       return ract_fail(err, RACT_ERR_NUMERIC,
                        "non-finite parameter after stage %s, epoch %d: lower the learning rate",
                        ract_stage_name(s), epoch + 1);

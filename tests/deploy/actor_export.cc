@@ -30,13 +30,13 @@ ract_status fixture_export_actor_tensors(fixture_export_tensors* out, const ract
     return ract_fail(err, RACT_ERR_ARG, "export: kind %d", kind);
   }
   memset(out, 0, sizeof(*out));
-  int n = ract_actor_tensor_count(a);
+  int n = a->w.table.n;
   if (n > RACT_MODEL_FILE_MAX_REQUIRED) {
     return ract_fail(err, RACT_ERR_ARG, "export: %d actor tensors, at most %d", n,
                      RACT_MODEL_FILE_MAX_REQUIRED);
   }
   for (int i = 0; i < n; i++) {
-    ract_param_info info = ract_actor_tensor_info(a, i);
+    ract_param_info info = ract_table_info(&a->w.table, i);
     const char* name = info.name;
     int rows = info.rows;
     if (kind == RACT_FILE_INFERENCE && strncmp(name, "enc.head.", 9) == 0) {
@@ -65,7 +65,7 @@ ract_status fixture_export_inference(const char* path, const ract_actor* a, ract
                                      const char* const* tokens, const ract_file_kv* meta,
                                      int n_meta, ract_file_dtype dtype, ract_error* err) {
   fixture_export_tensors ex;
-  RACT_CHECK(fixture_export_actor_tensors(&ex, a, a->params, RACT_FILE_INFERENCE, "", err));
+  RACT_CHECK(fixture_export_actor_tensors(&ex, a, a->w.params, RACT_FILE_INFERENCE, "", err));
   ract_file_desc d;
   memset(&d, 0, sizeof(d));
   d.kind = RACT_FILE_INFERENCE;

@@ -61,7 +61,7 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
     ract_rng_seed(&rng, 3, 0);
     ract_actor_init_params(&a, &rng);
     // Non-zero biases (both inits may start them at or near zero) so they are tested too.
-    for (size_t i = 0; i < a.n_params; i++) a.params[i] += 0.05f * (float)ract_rng_normal(&rng);
+    for (size_t i = 0; i < a.w.n; i++) a.w.params[i] += 0.05f * (float)ract_rng_normal(&rng);
     ract_actor_acts acts;
     REQUIRE(ract_actor_acts_create(&acts, &a, B, 64, &arena, &err) == RACT_OK);
     REQUIRE(ract_actor_full_sort_predict(&a, &acts, x, acts.logits, &err) == RACT_OK);
@@ -130,22 +130,22 @@ TEST_CASE("export: checkpoint tensors with a prefix, and names that do not fit")
   ract_actor a;
   REQUIRE(ract_actor_create(&a, &cfg, 10, &arena, nullptr) == RACT_OK);
   fixture_export_tensors ex;
-  REQUIRE(fixture_export_actor_tensors(&ex, &a, a.m, RACT_FILE_CHECKPOINT, "adam.m.", nullptr) ==
+  REQUIRE(fixture_export_actor_tensors(&ex, &a, a.w.m, RACT_FILE_CHECKPOINT, "adam.m.", nullptr) ==
           RACT_OK);
   REQUIRE(ex.n == 8);
   CHECK(std::string(ex.t[2].name) == "adam.m.enc.head.w");
   CHECK(ex.t[2].dims[0] == 4);  // 2L, L = 2
   CHECK(ex.t[2].dims[1] == 8);
   CHECK(ex.t[3].n_dims == 1);
-  CHECK(ex.t[0].data == a.m);
+  CHECK(ex.t[0].data == a.w.m);
   fixture_export_tensors inf;
-  REQUIRE(fixture_export_actor_tensors(&inf, &a, a.params, RACT_FILE_INFERENCE, nullptr, nullptr) ==
-          RACT_OK);
+  REQUIRE(fixture_export_actor_tensors(&inf, &a, a.w.params, RACT_FILE_INFERENCE, nullptr,
+                                       nullptr) == RACT_OK);
   CHECK(std::string(inf.t[2].name) == "mu.w");
   CHECK(inf.t[2].dims[0] == 2);
   ract_error err{};
   std::string longp(60, 'p');
-  CHECK(fixture_export_actor_tensors(&ex, &a, a.m, RACT_FILE_CHECKPOINT, longp.c_str(), &err) ==
+  CHECK(fixture_export_actor_tensors(&ex, &a, a.w.m, RACT_FILE_CHECKPOINT, longp.c_str(), &err) ==
         RACT_ERR_ARG);
   ract_arena_free(&arena);
 }

@@ -129,14 +129,14 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
       int n = train.rows - r0 < B ? train.rows - r0 : B;
       ract_sparse x = ract_sparse_rows(train, r0, n);
       float beta = ract_anneal_beta_at(&cfg, ++step);
-      ract_actor_zero_grad(&a);
+      ract_params_zero_grad(&a.w);
       REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &rng, &err) == RACT_OK);
       ract_actor_logits(&a, &acts, acts.logits, 1);
       loss = ract_actor_loss(&a, &acts, x, acts.logits, beta);
       for (int b = 0; b < n; b++) dce[b] = 1.0f / n, dkl[b] = beta / n;
       ract_actor_dlogits(&a, &acts, x, acts.logits, dce.data());
       REQUIRE(ract_actor_backward(&a, &acts, x, acts.logits, dkl.data(), &err) == RACT_OK);
-      ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);
+      ract_adam_step(&opt, a.w.params, a.w.grads, a.w.m, a.w.v, a.w.n);
     }
   }
   REQUIRE(isfinite(loss));

@@ -98,7 +98,7 @@ template <typename T>
 void randomise(ract_actor_t<T>* a, uint64_t seed) {
   ract_rng r;
   ract_rng_seed(&r, seed, 0);
-  for (size_t i = 0; i < a->n_params; i++) a->params[i] = (T)(0.6 * ract_rng_normal(&r));
+  for (size_t i = 0; i < a->w.n; i++) a->w.params[i] = (T)(0.6 * ract_rng_normal(&r));
 }
 
 }  // namespace
@@ -170,7 +170,7 @@ TEST_CASE("actor: tensor table follows MODEL_LAYOUT.md") {
     OwnedArena ar(ract_actor_bytes(&c, 7));
     ract_actor a;
     REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
-    const int n = ract_actor_tensor_count(&a);
+    const int n = a.w.table.n;
     CHECK(n == (deep ? 12 : 8));
     struct {
       const char* name;
@@ -183,7 +183,7 @@ TEST_CASE("actor: tensor table follows MODEL_LAYOUT.md") {
                  {"dec.1.b", 5, 1}, {"dec.out.w", 7, 5},  {"dec.out.b", 7, 1}};
     size_t end = 0;
     for (int i = 0; i < n; i++) {
-      ract_param_info info = ract_actor_tensor_info(&a, i);
+      ract_param_info info = ract_table_info(&a.w.table, i);
       CHECK(std::string(info.name) == (deep ? want2 : want1)[i].name);
       CHECK(info.rows == (deep ? want2 : want1)[i].rows);
       CHECK(info.cols == (deep ? want2 : want1)[i].cols);
@@ -191,11 +191,11 @@ TEST_CASE("actor: tensor table follows MODEL_LAYOUT.md") {
       CHECK(info.offset >= end);
       end = info.offset + (size_t)info.rows * info.cols;
     }
-    CHECK(end <= a.n_params);
-    CHECK(a.p.enc_w[0] == a.params);
-    CHECK(a.p.out_b == a.params + ract_actor_tensor_info(&a, n - 1).offset);
-    CHECK(a.g.out_b == a.grads + ract_actor_tensor_info(&a, n - 1).offset);
-    CHECK(ract_actor_tensor_info(&a, n).name[0] == 0);
+    CHECK(end <= a.w.n);
+    CHECK(a.p.enc_w[0] == a.w.params);
+    CHECK(a.p.out_b == a.w.params + ract_table_info(&a.w.table, n - 1).offset);
+    CHECK(a.g.out_b == a.w.grads + ract_table_info(&a.w.table, n - 1).offset);
+    CHECK(ract_table_info(&a.w.table, n).name[0] == 0);
   }
 }
 
@@ -326,7 +326,7 @@ TEST_CASE("actor: eps std of each preset, dropout rate, float equals double") {
     // The float model equals the double one with the same weights.
     ract_actor_t<double> d;
     REQUIRE(ract_actor_create(&d, &c, 7, &ar.a, nullptr) == RACT_OK);
-    for (size_t i = 0; i < a.n_params; i++) d.params[i] = a.params[i];
+    for (size_t i = 0; i < a.w.n; i++) d.w.params[i] = a.w.params[i];
     ract_actor_acts_t<double> dacts;
     REQUIRE(ract_actor_acts_create(&dacts, &d, 4, 13, &ar.a, nullptr) == RACT_OK);
     REQUIRE(ract_actor_full_sort_predict(&a, &acts, x, acts.logits, nullptr) == RACT_OK);
@@ -369,12 +369,12 @@ TEST_CASE("actor: loss gradient w.r.t. every parameter (double, mask and eps fro
           return s;
         };
         loss();
-        ract_actor_zero_grad(&a);
+        ract_params_zero_grad(&a.w);
         REQUIRE(backward_ce(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
-        std::vector<double> g(a.grads, a.grads + a.n_params);
+        std::vector<double> g(a.w.grads, a.w.grads + a.w.n);
         // the gradient touches every tensor
-        for (int t = 0; t < ract_actor_tensor_count(&a); t++) {
-          ract_param_info info = ract_actor_tensor_info(&a, t);
+        for (int t = 0; t < a.w.table.n; t++) {
+          ract_param_info info = ract_table_info(&a.w.table, t);
           double s = 0;
           for (size_t i = 0; i < (size_t)info.rows * info.cols; i++) s += fabs(g[info.offset + i]);
           CHECK_MESSAGE(s > 0, info.name);
@@ -382,8 +382,8 @@ TEST_CASE("actor: loss gradient w.r.t. every parameter (double, mask and eps fro
         // backward adds: a second call doubles the gradient
         loss();
         REQUIRE(backward_ce(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
-        for (size_t i = 0; i < a.n_params; i++) CHECK(a.grads[i] == doctest::Approx(2 * g[i]));
-        fd_check("actor loss", a.params, g.data(), a.n_params, loss);
+        for (size_t i = 0; i < a.w.n; i++) CHECK(a.w.grads[i] == doctest::Approx(2 * g[i]));
+        fd_check("actor loss", a.w.params, g.data(), a.w.n, loss);
       }
     }
   }
@@ -408,7 +408,7 @@ TEST_CASE("actor: the first layer's gradient touches only the kept items' rows")
   REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
   ract_actor_loss(&a, &acts, x, acts.logits, 0.1f);
   const double dce[] = {0.25, 0.25, 0.25, 0.25}, dkl[] = {0.025, 0.025, 0.025, 0.025};
-  ract_actor_zero_grad(&a);
+  ract_params_zero_grad(&a.w);
   REQUIRE(backward_ce(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
   for (int i = 0; i < 7; i++) {
     double s = 0;
@@ -506,7 +506,7 @@ TEST_CASE("actor: same seed gives identical weights after a few Adam steps") {
     float first = 0, last = 0;
     for (int step = 0; step < 30; step++) {
       const float beta = ract_anneal_next(&c, &an, 1);
-      ract_actor_zero_grad(&a);
+      ract_params_zero_grad(&a.w);
       REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN, &r, nullptr) == RACT_OK);
       float l = ract_actor_loss(&a, &acts, x, acts.logits, beta);
       if (step == 0) first = l;
@@ -517,10 +517,10 @@ TEST_CASE("actor: same seed gives identical weights after a few Adam steps") {
         dkl[b] = beta * 0.25f;
       }
       REQUIRE(backward_ce(&a, &acts, x, dce, dkl, nullptr) == RACT_OK);
-      ract_adam_step(&opt, a.params, a.grads, a.m, a.v, a.n_params);
+      ract_adam_step(&opt, a.w.params, a.w.grads, a.w.m, a.w.v, a.w.n);
     }
     CHECK(last < first);  // it learns the tiny batch
-    runs[run].assign(a.params, a.params + a.n_params);
+    runs[run].assign(a.w.params, a.w.params + a.w.n);
   }
   CHECK(memcmp(runs[0].data(), runs[1].data(), runs[0].size() * sizeof(float)) == 0);
   CHECK(memcmp(runs[0].data(), runs[2].data(), runs[0].size() * sizeof(float)) != 0);
@@ -547,22 +547,22 @@ static void check_fused_loss() {
     ract_actor_logits(&a, &acts, acts.logits, 0);
     const T l1 = ract_actor_loss_fused(&a, &acts, x, acts.logits, 0.2f, dce);
     std::vector<T> ce1(acts.ce, acts.ce + 4);
-    ract_actor_zero_grad(&a);
+    ract_params_zero_grad(&a.w);
     REQUIRE(ract_actor_backward(&a, &acts, x, acts.logits, dkl, nullptr) == RACT_OK);
-    std::vector<T> g1(a.grads, a.grads + a.n_params);
+    std::vector<T> g1(a.w.grads, a.w.grads + a.w.n);
     // Unfused on the same mask and eps: the complete logits, the loss, dlogits, the backward.
     REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
     ract_actor_logits(&a, &acts, acts.logits, 1);
     const T l2 = ract_actor_loss(&a, &acts, x, acts.logits, 0.2f);
     ract_actor_dlogits(&a, &acts, x, acts.logits, dce);
-    ract_actor_zero_grad(&a);
+    ract_params_zero_grad(&a.w);
     REQUIRE(ract_actor_backward(&a, &acts, x, acts.logits, dkl, nullptr) == RACT_OK);
     CHECK(l1 == doctest::Approx(l2).epsilon(1e-6));
     for (int b = 0; b < 4; b++) CHECK(ce1[b] == doctest::Approx(acts.ce[b]).epsilon(1e-6));
     double worst = 0, mag = 0;
-    for (size_t i = 0; i < a.n_params; i++) {
-      worst = fmax(worst, fabs((double)g1[i] - (double)a.grads[i]));
-      mag = fmax(mag, fabs((double)a.grads[i]));
+    for (size_t i = 0; i < a.w.n; i++) {
+      worst = fmax(worst, fabs((double)g1[i] - (double)a.w.grads[i]));
+      mag = fmax(mag, fabs((double)a.w.grads[i]));
     }
     CHECK(mag > 0);
     CHECK(worst <= 1e-6 * (mag + 1));

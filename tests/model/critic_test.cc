@@ -47,9 +47,9 @@ TEST_CASE("critic: tensor table of each preset") {
   const char* want[] = {"critic.bn.gamma", "critic.bn.beta", "critic.0.w", "critic.0.b",
                         "critic.1.w",      "critic.1.b",     "critic.2.w", "critic.2.b"};
   const int rows[] = {3, 3, 6, 6, 4, 4, 1, 1}, cols[] = {1, 1, 3, 1, 6, 1, 4, 1};
-  REQUIRE(ract_critic_tensor_count(&cr) == 8);
+  REQUIRE(cr.w.table.n == 8);
   for (int i = 0; i < 8; i++) {
-    ract_param_info info = ract_critic_tensor_info(&cr, i);
+    ract_param_info info = ract_table_info(&cr.w.table, i);
     CHECK(std::string(info.name) == want[i]);
     CHECK(info.rows == rows[i]);
     CHECK(info.cols == cols[i]);
@@ -58,8 +58,8 @@ TEST_CASE("critic: tensor table of each preset") {
   ract_critic cp;
   OwnedArena ar2(ract_critic_bytes(&p));
   REQUIRE(ract_critic_create(&cp, &p, &ar2.a, nullptr) == RACT_OK);
-  CHECK(ract_critic_tensor_count(&cp) == 6);
-  CHECK(std::string(ract_critic_tensor_info(&cp, 0).name) == "critic.0.w");
+  CHECK(cp.w.table.n == 6);
+  CHECK(std::string(ract_table_info(&cp.w.table, 0).name) == "critic.0.w");
   CHECK(cp.p.bn_gamma == nullptr);
   ract_rng r;
   ract_rng_seed(&r, 1, 0);
@@ -77,7 +77,7 @@ TEST_CASE("critic: MSE gradient w.r.t. every critic parameter, both BatchNorm mo
     OwnedArena ar(1 << 20);
     ract_critic_t<double> cr;
     REQUIRE(ract_critic_create(&cr, &c, &ar.a, nullptr) == RACT_OK);
-    randomise(cr.params, cr.n_params, 3 + paper, 0.7);
+    randomise(cr.w.params, cr.w.n, 3 + paper, 0.7);
     cr.bn_mean[0] = 2;
     cr.bn_mean[1] = 1;
     cr.bn_mean[2] = 8;
@@ -97,10 +97,10 @@ TEST_CASE("critic: MSE gradient w.r.t. every critic parameter, both BatchNorm mo
       return (double)ract_critic_loss(&cr, &ca);
     };
     loss();
-    ract_critic_zero_grad(&cr);
+    ract_params_zero_grad(&cr.w);
     const double l = ract_critic_loss(&cr, &ca);
     REQUIRE(ract_critic_backward(&cr, &ca, 1, nullptr) == RACT_OK);
-    std::vector<double> g(cr.grads, cr.grads + cr.n_params);
+    std::vector<double> g(cr.w.grads, cr.w.grads + cr.w.n);
     double mse = 0;
     for (int b = 0; b < 5; b++) mse += (ca.q[b] - target[b]) * (ca.q[b] - target[b]) / 5;
     if (paper) {
@@ -116,7 +116,7 @@ TEST_CASE("critic: MSE gradient w.r.t. every critic parameter, both BatchNorm mo
     double gn = 0;
     for (double v : g) gn += fabs(v);
     CHECK(gn > 1e-3);
-    fd_check("critic mse", cr.params, g.data(), cr.n_params, loss);
+    fd_check("critic mse", cr.w.params, g.data(), cr.w.n, loss);
     // the same backward also gives the gradient w.r.t. the features
     std::vector<double> df(ca.dfeat, ca.dfeat + 15);
     fd_check("critic mse dfeat", ca.feat, df.data(), 15, loss);
@@ -133,7 +133,7 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
     OwnedArena ar(1 << 20);
     ract_actor_t<double> a;
     REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
-    randomise(a.params, a.n_params, 21 + paper, 0.6);
+    randomise(a.w.params, a.w.n, 21 + paper, 0.6);
     ract_actor_acts_t<double> acts;
     REQUIRE(ract_actor_acts_create(&acts, &a, 4, 13, &ar.a, nullptr) == RACT_OK);
     ract_critic_t<double> cr;
@@ -170,21 +170,21 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
       CHECK(ca.feat[b * 3 + 2] == (paper ? acts.ce[b] : acts.loss[b]));
       CHECK(ca.dq[b] == -0.25);
     }
-    ract_critic_zero_grad(&cr);
+    ract_params_zero_grad(&cr.w);
     REQUIRE(ract_critic_backward(&cr, &ca, 0, nullptr) == RACT_OK);
-    for (size_t i = 0; i < cr.n_params; i++) CHECK(cr.grads[i] == 0.0);  // frozen critic
+    for (size_t i = 0; i < cr.w.n; i++) CHECK(cr.w.grads[i] == 0.0);  // frozen critic
     double dce[4], dkl[4];
     for (int b = 0; b < 4; b++) {
       dce[b] = ca.dfeat[b * 3 + 2];
       dkl[b] = beta * dce[b];
     }
-    ract_actor_zero_grad(&a);
+    ract_params_zero_grad(&a.w);
     REQUIRE(backward_ce(&a, &acts, x, dce, paper ? nullptr : dkl, nullptr) == RACT_OK);
-    std::vector<double> g(a.grads, a.grads + a.n_params);
+    std::vector<double> g(a.w.grads, a.w.grads + a.w.n);
     double gn = 0;
     for (double v : g) gn += fabs(v);
     CHECK(gn > 1e-4);
-    fd_check("-Q w.r.t. actor", a.params, g.data(), a.n_params, loss);
+    fd_check("-Q w.r.t. actor", a.w.params, g.data(), a.w.n, loss);
     if (!paper) {
       // Train-mode BatchNorm couples users: -Q's gradient w.r.t. user 0's loss feature depends
       // on user 1's feature.
@@ -216,13 +216,13 @@ TEST_CASE("critic: paper finetune, MSE then -Q backward on the same forward") {
   ca.target[1] = 0.9;
   ca.target[2] = 0.4;
   REQUIRE(ract_critic_forward(&cr, &ca, 0, 0, nullptr) == RACT_OK);
-  ract_critic_zero_grad(&cr);
+  ract_params_zero_grad(&cr.w);
   ract_critic_loss(&cr, &ca);
   REQUIRE(ract_critic_backward(&cr, &ca, 1, nullptr) == RACT_OK);
-  std::vector<double> g(cr.grads, cr.grads + cr.n_params);
+  std::vector<double> g(cr.w.grads, cr.w.grads + cr.w.n);
   ract_critic_ac_loss(&ca);
   REQUIRE(ract_critic_backward(&cr, &ca, 0, nullptr) == RACT_OK);
-  for (size_t i = 0; i < cr.n_params; i++) CHECK(cr.grads[i] == g[i]);
+  for (size_t i = 0; i < cr.w.n; i++) CHECK(cr.w.grads[i] == g[i]);
   // eval-mode BatchNorm without affine (paper) is a fixed map per feature: dfeat = d bn_out /
   // sqrt(var + eps), where d bn_out is what the first linear layer's backward left in d_a.
   int nonzero = 0;
@@ -335,8 +335,8 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
     ract_actor af;
     REQUIRE(ract_actor_create(&ad, &c, 7, &ar.a, nullptr) == RACT_OK);
     REQUIRE(ract_actor_create(&af, &c, 7, &ar.a, nullptr) == RACT_OK);
-    randomise(af.params, af.n_params, 31 + paper, 0.6);
-    for (size_t i = 0; i < af.n_params; i++) ad.params[i] = af.params[i];
+    randomise(af.w.params, af.w.n, 31 + paper, 0.6);
+    for (size_t i = 0; i < af.w.n; i++) ad.w.params[i] = af.w.params[i];
     ract_critic_t<double> cd;
     ract_critic cf;
     REQUIRE(ract_critic_create(&cd, &c, &ar.a, nullptr) == RACT_OK);
@@ -344,7 +344,7 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
     ract_rng r;
     ract_rng_seed(&r, 8, 0);
     ract_critic_init_params(&cf, &r);
-    for (size_t i = 0; i < cf.n_params; i++) cd.params[i] = cf.params[i];
+    for (size_t i = 0; i < cf.w.n; i++) cd.w.params[i] = cf.w.params[i];
     ract_actor_acts_t<double> aad;
     ract_actor_acts aaf;
     ract_critic_acts_t<double> cad;
@@ -372,7 +372,7 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
       fce[b] = caf.dfeat[b * 3 + 2];
       fkl[b] = beta * fce[b];
     }
-    ract_actor_zero_grad(&af);
+    ract_params_zero_grad(&af.w);
     REQUIRE(backward_ce(&af, &aaf, x, fce, paper ? nullptr : fkl, nullptr) == RACT_OK);
     // double
     REQUIRE(forward_logits(&ad, &aad, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
@@ -386,14 +386,14 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
       dce[b] = cad.dfeat[b * 3 + 2];
       dkl[b] = beta * dce[b];
     }
-    ract_actor_zero_grad(&ad);
+    ract_params_zero_grad(&ad.w);
     REQUIRE(backward_ce(&ad, &aad, x, dce, paper ? nullptr : dkl, nullptr) == RACT_OK);
     double gmax = 0;
-    for (size_t i = 0; i < ad.n_params; i++) gmax = fmax(gmax, fabs(ad.grads[i]));
+    for (size_t i = 0; i < ad.w.n; i++) gmax = fmax(gmax, fabs(ad.w.grads[i]));
     REQUIRE(gmax > 1e-3);
     int bad = 0;
-    for (size_t i = 0; i < ad.n_params; i++) {
-      if (fabs(af.grads[i] - ad.grads[i]) > 1e-4 * gmax + 1e-3 * fabs(ad.grads[i])) bad++;
+    for (size_t i = 0; i < ad.w.n; i++) {
+      if (fabs(af.w.grads[i] - ad.w.grads[i]) > 1e-4 * gmax + 1e-3 * fabs(ad.w.grads[i])) bad++;
     }
     CHECK(bad == 0);
   }

@@ -85,11 +85,11 @@ struct StepModel {
   void randomise(uint64_t seed, double actor_scale, double critic_scale) {
     ract_rng r;
     ract_rng_seed(&r, seed, 0);
-    for (size_t i = 0; i < actor.n_params; i++) {
-      actor.params[i] = (T)(actor_scale * ract_rng_normal(&r));
+    for (size_t i = 0; i < actor.w.n; i++) {
+      actor.w.params[i] = (T)(actor_scale * ract_rng_normal(&r));
     }
-    for (size_t i = 0; i < critic.n_params; i++) {
-      critic.params[i] = (T)(critic_scale * ract_rng_normal(&r));
+    for (size_t i = 0; i < critic.w.n; i++) {
+      critic.w.params[i] = (T)(critic_scale * ract_rng_normal(&r));
     }
     if (critic.p.bn_gamma) {
       for (int f = 0; f < RACT_CRITIC_FEATURES; f++) critic.p.bn_gamma[f] += 1;
@@ -102,8 +102,8 @@ struct StepModel {
   }
   template <typename U>
   void copy_from(const StepModel<U>& o) {
-    for (size_t i = 0; i < actor.n_params; i++) actor.params[i] = (T)o.actor.params[i];
-    for (size_t i = 0; i < critic.n_params; i++) critic.params[i] = (T)o.critic.params[i];
+    for (size_t i = 0; i < actor.w.n; i++) actor.w.params[i] = (T)o.actor.w.params[i];
+    for (size_t i = 0; i < critic.w.n; i++) critic.w.params[i] = (T)o.critic.w.params[i];
     for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
       critic.bn_mean[f] = (T)o.critic.bn_mean[f];
       critic.bn_var[f] = (T)o.critic.bn_var[f];

@@ -66,8 +66,8 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     ract_step_stats st;
     // actor_pretrain
     REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
-    CHECK(abs_sum(s.actor.grads, s.actor.n_params) > 0);
-    CHECK(abs_sum(s.critic.grads, s.critic.n_params) == 0);
+    CHECK(abs_sum(s.actor.w.grads, s.actor.w.n) > 0);
+    CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) == 0);
     CHECK(st.loss == doctest::Approx(st.ce + st.beta * st.kl).epsilon(1e-5));
     CHECK(st.beta == doctest::Approx(paper ? 0.0 : 0.1));
     if (paper) {  // running statistics of the critic's features were collected
@@ -79,11 +79,11 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
     CHECK(s.anneal.steps == 2);
     // critic_pretrain: actor grads are left alone (zeroed here to see it)
-    ract_actor_zero_grad(&s.actor);
+    ract_params_zero_grad(&s.actor.w);
     ract_anneal_stage_begin(&s.cfg, &s.anneal);
     REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
-    CHECK(abs_sum(s.actor.grads, s.actor.n_params) == 0);
-    CHECK(abs_sum(s.critic.grads, s.critic.n_params) > 0);
+    CHECK(abs_sum(s.actor.w.grads, s.actor.w.n) == 0);
+    CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) > 0);
     CHECK(st.q > 0.0f);
     CHECK(st.q < 1.0f);
     CHECK(st.target >= 0.0f);
@@ -91,14 +91,14 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     CHECK(s.anneal.steps == (paper ? 2 : 1));
     CHECK(st.beta == doctest::Approx(paper ? 0.2 : 0.1));
     // finetune: actor grads; critic grads only with finetune_critic (paper)
-    ract_critic_zero_grad(&s.critic);
+    ract_params_zero_grad(&s.critic.w);
     REQUIRE(ract_model_step(&s.m, RACT_STAGE_FINETUNE, x, &s.rng, &st, nullptr) == RACT_OK);
-    CHECK(abs_sum(s.actor.grads, s.actor.n_params) > 0);
+    CHECK(abs_sum(s.actor.w.grads, s.actor.w.n) > 0);
     if (paper) {
-      CHECK(abs_sum(s.critic.grads, s.critic.n_params) > 0);
+      CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) > 0);
       CHECK(st.critic_loss > 0.0f);
     } else {
-      CHECK(abs_sum(s.critic.grads, s.critic.n_params) == 0);
+      CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) == 0);
     }
     CHECK(st.loss == doctest::Approx(-st.q).epsilon(1e-6));
     // a batch of one user runs (train-mode BatchNorm is degenerate there, not a crash)
@@ -143,8 +143,8 @@ TEST_CASE("step: a short training learns planted structure; the critic fits its 
         ract_sparse xb = ract_sparse_rows(all, b0, 20);
         REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, xb, &s.rng, &st, nullptr) ==
                 RACT_OK);
-        ract_adam_step(&aopt, s.actor.params, s.actor.grads, s.actor.m, s.actor.v,
-                       s.actor.n_params);
+        ract_adam_step(&aopt, s.actor.w.params, s.actor.w.grads, s.actor.w.m, s.actor.w.v,
+                       s.actor.w.n);
         sum += st.ce;
       }
       if (ep == 0) first = (float)sum;
@@ -173,8 +173,8 @@ TEST_CASE("step: a short training learns planted structure; the critic fits its 
         ract_sparse xb = ract_sparse_rows(all, b0, 20);
         REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, xb, &s.rng, &st, nullptr) ==
                 RACT_OK);
-        ract_adam_step(&copt, s.critic.params, s.critic.grads, s.critic.m, s.critic.v,
-                       s.critic.n_params);
+        ract_adam_step(&copt, s.critic.w.params, s.critic.w.grads, s.critic.w.m, s.critic.w.v,
+                       s.critic.w.n);
         sum += st.critic_loss;
       }
       if (ep == 0) c_first = (float)sum;
@@ -244,7 +244,8 @@ TEST_CASE("step: the pretrained actor beats popularity on planted clusters (eval
     for (int b0 = 0; b0 < U; b0 += 16) {
       REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, ract_sparse_rows(train, b0, 16),
                               &s.rng, &st, nullptr) == RACT_OK);
-      ract_adam_step(&opt, s.actor.params, s.actor.grads, s.actor.m, s.actor.v, s.actor.n_params);
+      ract_adam_step(&opt, s.actor.w.params, s.actor.w.grads, s.actor.w.m, s.actor.w.v,
+                     s.actor.w.n);
     }
   }
   OwnedArena scratch(ract_eval_bytes(I, 32, 10, 1));
@@ -324,37 +325,37 @@ TEST_CASE("step: every stage's objective by finite differences through ract_mode
       std::vector<double> g, untouched;
 
       // actor_pretrain: mean(ce + beta * kl) into every actor weight; the critic is left alone.
-      for (size_t i = 0; i < s.critic.n_params; i++) s.critic.grads[i] = 0.5;
+      for (size_t i = 0; i < s.critic.w.n; i++) s.critic.w.grads[i] = 0.5;
       ract_step_stats st = s.step(RACT_STAGE_ACTOR_PRETRAIN, x, rng);
       CHECK(st.beta == doctest::Approx(beta));
       CHECK(st.loss == doctest::Approx(st.ce + st.beta * st.kl).epsilon(1e-12));
-      for (size_t i = 0; i < s.critic.n_params; i++) CHECK(s.critic.grads[i] == 0.5);
-      fill(&g, s.actor.grads, s.actor.n_params);
-      fd_check("actor_pretrain: actor", s.actor.params, g.data(), g.size(),
+      for (size_t i = 0; i < s.critic.w.n; i++) CHECK(s.critic.w.grads[i] == 0.5);
+      fill(&g, s.actor.w.grads, s.actor.w.n);
+      fd_check("actor_pretrain: actor", s.actor.w.params, g.data(), g.size(),
                [&] { return s.step(RACT_STAGE_ACTOR_PRETRAIN, x, rng).loss; });
 
       // critic_pretrain: the critic's MSE (+ l2) into every critic parameter; the actor's
       // gradients untouched.
-      for (size_t i = 0; i < s.actor.n_params; i++) s.actor.grads[i] = 0.25;
+      for (size_t i = 0; i < s.actor.w.n; i++) s.actor.w.grads[i] = 0.25;
       st = s.step(RACT_STAGE_CRITIC_PRETRAIN, x, rng);
       CHECK(st.loss == st.critic_loss);
-      for (size_t i = 0; i < s.actor.n_params; i++) CHECK(s.actor.grads[i] == 0.25);
-      fill(&g, s.critic.grads, s.critic.n_params);
-      fd_check("critic_pretrain: critic", s.critic.params, g.data(), g.size(),
+      for (size_t i = 0; i < s.actor.w.n; i++) CHECK(s.actor.w.grads[i] == 0.25);
+      fill(&g, s.critic.w.grads, s.critic.w.n);
+      fd_check("critic_pretrain: critic", s.critic.w.params, g.data(), g.size(),
                [&] { return s.step(RACT_STAGE_CRITIC_PRETRAIN, x, rng).loss; });
 
       // finetune: -mean(Q) into every actor weight, through the critic, BatchNorm and the
       // loss feature; with finetune_critic (paper) the critic's own loss into the critic, on
       // the same forward; without it (recbole) no critic gradient.
-      for (size_t i = 0; i < s.critic.n_params; i++) s.critic.grads[i] = 0.5;
+      for (size_t i = 0; i < s.critic.w.n; i++) s.critic.w.grads[i] = 0.5;
       st = s.step(RACT_STAGE_FINETUNE, x, rng);
       CHECK(st.loss == doctest::Approx(-st.q).epsilon(1e-12));
-      fill(&g, s.actor.grads, s.actor.n_params);
-      fill(&untouched, s.critic.grads, s.critic.n_params);
-      fd_check("finetune: actor", s.actor.params, g.data(), g.size(),
+      fill(&g, s.actor.w.grads, s.actor.w.n);
+      fill(&untouched, s.critic.w.grads, s.critic.w.n);
+      fd_check("finetune: actor", s.actor.w.params, g.data(), g.size(),
                [&] { return s.step(RACT_STAGE_FINETUNE, x, rng).loss; });
       if (s.cfg.finetune_critic) {
-        fd_check("finetune: critic", s.critic.params, untouched.data(), untouched.size(),
+        fd_check("finetune: critic", s.critic.w.params, untouched.data(), untouched.size(),
                  [&] { return s.step(RACT_STAGE_FINETUNE, x, rng).critic_loss; });
       } else {
         for (double v : untouched) CHECK(v == 0.5);
@@ -375,11 +376,11 @@ TEST_CASE("step: a finetune step at a small learning rate raises Q on the same b
     ract_rng_seed(&rng, 3, 0);
     const ract_step_stats before = s.step(RACT_STAGE_FINETUNE, x, rng);
     double g2 = 0;
-    for (size_t i = 0; i < s.actor.n_params; i++) g2 += s.actor.grads[i] * s.actor.grads[i];
+    for (size_t i = 0; i < s.actor.w.n; i++) g2 += s.actor.w.grads[i] * s.actor.w.grads[i];
     REQUIRE(g2 > 0);
     // Plain gradient descent on -Q, actor only: Q rises by lr * |g|^2 to first order.
     const double lr = 1e-3 / g2;
-    for (size_t i = 0; i < s.actor.n_params; i++) s.actor.params[i] -= lr * s.actor.grads[i];
+    for (size_t i = 0; i < s.actor.w.n; i++) s.actor.w.params[i] -= lr * s.actor.w.grads[i];
     const ract_step_stats after = s.step(RACT_STAGE_FINETUNE, x, rng);
     CHECK(after.q > before.q);
     CHECK((after.q - before.q) == doctest::Approx(lr * g2).epsilon(0.02));
@@ -466,17 +467,17 @@ TEST_CASE("step: the float model equals the checked double model at SIMD widths"
       const bool actor = stage != RACT_STAGE_CRITIC_PRETRAIN;
       const bool critic = stage == RACT_STAGE_CRITIC_PRETRAIN ||
                           (stage == RACT_STAGE_FINETUNE && c.finetune_critic);
-      for (int t = 0; actor && t < ract_actor_tensor_count(&d.actor); t++) {
-        const ract_param_info p = ract_actor_tensor_info(&d.actor, t);
-        worst = fmax(
-            worst, same_tensor(std::string(kStage[stage]) + " " + p.name, f.actor.grads + p.offset,
-                               d.actor.grads + p.offset, (size_t)p.rows * p.cols, 5e-5));
+      for (int t = 0; actor && t < d.actor.w.table.n; t++) {
+        const ract_param_info p = ract_table_info(&d.actor.w.table, t);
+        worst = fmax(worst, same_tensor(std::string(kStage[stage]) + " " + p.name,
+                                        f.actor.w.grads + p.offset, d.actor.w.grads + p.offset,
+                                        (size_t)p.rows * p.cols, 5e-5));
       }
-      for (int t = 0; critic && t < ract_critic_tensor_count(&d.critic); t++) {
-        const ract_param_info p = ract_critic_tensor_info(&d.critic, t);
-        worst = fmax(
-            worst, same_tensor(std::string(kStage[stage]) + " " + p.name, f.critic.grads + p.offset,
-                               d.critic.grads + p.offset, (size_t)p.rows * p.cols, 5e-5));
+      for (int t = 0; critic && t < d.critic.w.table.n; t++) {
+        const ract_param_info p = ract_table_info(&d.critic.w.table, t);
+        worst = fmax(worst, same_tensor(std::string(kStage[stage]) + " " + p.name,
+                                        f.critic.w.grads + p.offset, d.critic.w.grads + p.offset,
+                                        (size_t)p.rows * p.cols, 5e-5));
       }
     }
   }

@@ -50,12 +50,10 @@ void arr(const char* name, const T* v, size_t n) {
 }
 
 // Every tensor of a flat buffer (params or grads) under its layout name.
-template <typename Model, typename Count, typename Info>
-void tensors(const char* key, const Model* m, const float* base, Count count, Info info) {
+void tensors(const char* key, const ract_param_table* t, const float* base) {
   jprintf("\"%s\": {", key);
-  const int n = count(m);
-  for (int i = 0; i < n; i++) {
-    ract_param_info p = info(m, i);
+  for (int i = 0; i < t->n; i++) {
+    const ract_param_info p = t->info[i];
     jprintf("%s\"%s\": [%zu, %d, %d]", i ? ", " : "", p.name, g_blob.size(), p.rows, p.cols);
     for (int j = 0; j < p.rows * p.cols; j++) g_blob.push_back(base[p.offset + j]);
   }
@@ -118,17 +116,17 @@ bool run_case(const Case& k, bool last) {
   ract_critic_init_params(&cr, &rng);
   // Non-zero biases (the presets' inits make some zero, which would hide a bias left out),
   // and BatchNorm's gamma/beta away from 1/0.
-  for (int i = 0; i < ract_actor_tensor_count(&a); i++) {
-    ract_param_info p = ract_actor_tensor_info(&a, i);
+  for (int i = 0; i < a.w.table.n; i++) {
+    ract_param_info p = ract_table_info(&a.w.table, i);
     if (p.cols != 1) continue;
-    for (int j = 0; j < p.rows; j++) a.params[p.offset + j] = 0.1f * (float)ract_rng_normal(&rng);
+    for (int j = 0; j < p.rows; j++) a.w.params[p.offset + j] = 0.1f * (float)ract_rng_normal(&rng);
   }
-  for (int i = 0; i < ract_critic_tensor_count(&cr); i++) {
-    ract_param_info p = ract_critic_tensor_info(&cr, i);
+  for (int i = 0; i < cr.w.table.n; i++) {
+    ract_param_info p = ract_table_info(&cr.w.table, i);
     if (p.cols != 1) continue;
     const bool gamma = strcmp(p.name, "critic.bn.gamma") == 0;
     for (int j = 0; j < p.rows; j++) {
-      cr.params[p.offset + j] = (gamma ? 1.0f : 0.0f) + 0.2f * (float)ract_rng_normal(&rng);
+      cr.w.params[p.offset + j] = (gamma ? 1.0f : 0.0f) + 0.2f * (float)ract_rng_normal(&rng);
     }
   }
   ract_anneal anneal = {1};
@@ -145,9 +143,8 @@ bool run_case(const Case& k, bool last) {
           (double)c.bn_momentum);
   arr("ptr", ptr.data(), ptr.size());
   arr("idx", idx.data(), idx.size());
-  tensors("actor", &a, a.params, ract_actor_tensor_count<float>, ract_actor_tensor_info<float>);
-  tensors("critic", &cr, cr.params, ract_critic_tensor_count<float>,
-          ract_critic_tensor_info<float>);
+  tensors("actor", &a.w.table, a.w.params);
+  tensors("critic", &cr.w.table, cr.w.params);
   jprintf("\"stages\": {");
   for (int s = 0; s < 3; s++) {
     const ract_stage stage = (ract_stage)s;
@@ -170,19 +167,16 @@ bool run_case(const Case& k, bool last) {
     arr("kl", aa.kl, B);
     arr("loss_row", aa.loss, B);
     if (stage == RACT_STAGE_ACTOR_PRETRAIN) {
-      tensors("g_actor", &a, a.grads, ract_actor_tensor_count<float>,
-              ract_actor_tensor_info<float>);
+      tensors("g_actor", &a.w.table, a.w.grads);
     } else {
       arr("feat", ca.feat, (size_t)B * 3);
       arr("target", ca.target, B);
       arr("q", ca.q, B);
       if (stage == RACT_STAGE_CRITIC_PRETRAIN || c.finetune_critic) {
-        tensors("g_critic", &cr, cr.grads, ract_critic_tensor_count<float>,
-                ract_critic_tensor_info<float>);
+        tensors("g_critic", &cr.w.table, cr.w.grads);
       }
       if (stage == RACT_STAGE_FINETUNE) {
-        tensors("g_actor", &a, a.grads, ract_actor_tensor_count<float>,
-                ract_actor_tensor_info<float>);
+        tensors("g_actor", &a.w.table, a.w.grads);
       }
     }
     // The logits of the same forward (the step's buffer holds dL/dlogits after a backward).

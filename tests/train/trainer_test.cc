@@ -162,8 +162,8 @@ TEST_CASE("trainer: the same seed gives identical weights; another seed does not
     ract_trainer t;
     REQUIRE(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, nullptr) == RACT_OK);
     REQUIRE(ract_trainer_run(&t, nullptr, nullptr) == RACT_OK);
-    w[run].assign(t.actor.params, t.actor.params + t.actor.n_params);
-    w[run].insert(w[run].end(), t.critic.params, t.critic.params + t.critic.n_params);
+    w[run].assign(t.actor.w.params, t.actor.w.params + t.actor.w.n);
+    w[run].insert(w[run].end(), t.critic.w.params, t.critic.w.params + t.critic.w.n);
     ract_trainer_free(&t);
   }
   CHECK(w[0] == w[1]);
@@ -315,10 +315,10 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   ract_train_state st;
   REQUIRE_MESSAGE(ract_import_checkpoint(&b, path.c_str(), 1, &st, &err) == RACT_OK, err.msg);
   CHECK(st.cur.stage == RACT_STAGES);  // all stages done
-  CHECK(memcmp(a.actor.params, b.actor.params, sizeof(float) * a.actor.n_params) == 0);
-  CHECK(memcmp(a.actor.m, b.actor.m, sizeof(float) * a.actor.n_params) == 0);
-  CHECK(memcmp(a.actor.v, b.actor.v, sizeof(float) * a.actor.n_params) == 0);
-  CHECK(memcmp(a.critic.params, b.critic.params, sizeof(float) * a.critic.n_params) == 0);
+  CHECK(memcmp(a.actor.w.params, b.actor.w.params, sizeof(float) * a.actor.w.n) == 0);
+  CHECK(memcmp(a.actor.w.m, b.actor.w.m, sizeof(float) * a.actor.w.n) == 0);
+  CHECK(memcmp(a.actor.w.v, b.actor.w.v, sizeof(float) * a.actor.w.n) == 0);
+  CHECK(memcmp(a.critic.w.params, b.critic.w.params, sizeof(float) * a.critic.w.n) == 0);
   CHECK(memcmp(a.critic.bn_mean, b.critic.bn_mean, sizeof(a.critic.bn_mean)) == 0);
   CHECK(memcmp(a.rng.s, b.rng.s, sizeof(a.rng.s)) == 0);
   CHECK(a.anneal.steps == b.anneal.steps);
@@ -349,8 +349,8 @@ TEST_CASE("trainer: two runs on 2 threads give identical weights (every pass thr
       REQUIRE(ract_threads() == c.threads);
       REQUIRE(ract_trainer_run(&t, nullptr, nullptr) == RACT_OK);
       REQUIRE(ract_trainer_evaluate(&t, &fx.ds.valid, &valid[run], nullptr) == RACT_OK);
-      w[run].assign(t.actor.params, t.actor.params + t.actor.n_params);
-      w[run].insert(w[run].end(), t.critic.params, t.critic.params + t.critic.n_params);
+      w[run].assign(t.actor.w.params, t.actor.w.params + t.actor.w.n);
+      w[run].insert(w[run].end(), t.critic.w.params, t.critic.w.params + t.critic.w.n);
       ract_trainer_free(&t);
     }
     CHECK(w[0] == w[1]);
@@ -418,8 +418,8 @@ TEST_CASE("resume: interrupted anywhere, a run continues to the same weights, bi
       }
       REQUIRE_MESSAGE(s == RACT_OK, err.msg);
       INFO(preset << " cut after " << cut << " batches, " << total << " batches in all");
-      CHECK(memcmp(a.actor.params, ref.actor.params, sizeof(float) * a.actor.n_params) == 0);
-      CHECK(memcmp(a.critic.params, ref.critic.params, sizeof(float) * a.critic.n_params) == 0);
+      CHECK(memcmp(a.actor.w.params, ref.actor.w.params, sizeof(float) * a.actor.w.n) == 0);
+      CHECK(memcmp(a.critic.w.params, ref.critic.w.params, sizeof(float) * a.critic.w.n) == 0);
       CHECK(a.n_log == ref.n_log);
       for (int k = 0; k < RACT_STAGES; k++) {
         CHECK(a.stage[k].epochs == ref.stage[k].epochs);
