@@ -58,10 +58,8 @@
 //       4 u32       reserved, zero
 //       8           count pairs "key\0value\0"; keys printable ASCII without spaces or '=',
 //                   unique; values without control bytes. The section ends with the last pair.
-//   Conventional keys (written by the trainer, shown by `score --info`): "dataset",
-//   "n_users", "n_items", "n_interactions", "preset", "date" (ISO 8601, UTC),
-//   "test.<metric>" as in RecBole's result keys ("test.ndcg@10", "test.recall@10", ...),
-//   and "converted_from" (added by ract_model_file_convert).
+//   Conventional keys: the RACT_META_* names below (what tools/train writes, `score --info`
+//   shows and `score --meta KEY` reads back through ract_model_meta).
 //
 // Inference files hold exactly what scoring needs (MODEL_LAYOUT.md), H = [h1..hk]:
 //   enc.0.w I x h1 (item-major)   enc.0.b h1
@@ -107,6 +105,22 @@ extern "C" {
 #define RACT_MODEL_FILE_MAX_TENSORS 1024
 #define RACT_MODEL_FILE_MAX_META 1024
 #define RACT_MODEL_FILE_NAME_BYTES 64
+
+// Metadata keys tools/train writes into every weight file and checkpoint (values are text).
+#define RACT_META_DATASET "dataset"                // the dataset's name (file or folder)
+#define RACT_META_PRESET "preset"                  // "recbole", "paper"
+#define RACT_META_DATE "date"                      // ISO 8601 UTC, "2026-12-05T10:00:00Z"
+#define RACT_META_N_USERS "n_users"                // users of the dataset
+#define RACT_META_N_ITEMS "n_items"                // items (the model width)
+#define RACT_META_N_INTERACTIONS "n_interactions"  // user-item pairs: train + valid + test
+#define RACT_META_N_TRAIN_INTERACTIONS "n_train_interactions"  // pairs of the training matrix
+// "test." + a metric key of ract/eval/metrics.h: "test.ndcg@10", "test.recall@10",
+// "test.mrr@10", "test.hit@10", "test.precision@10", "test.recall_paper@10", and the same
+// @K for every cut-off of the run's topk (default 10 and 100). Written with the inference
+// file and the final checkpoint (not into checkpoints written before training ends).
+#define RACT_META_TEST_PREFIX "test."
+// Added by ract_model_file_convert: the source's kind and dtype, "checkpoint fp32".
+#define RACT_META_CONVERTED_FROM "converted_from"
 
 typedef enum ract_file_kind {
   RACT_FILE_INFERENCE = 1,
