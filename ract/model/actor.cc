@@ -1,5 +1,5 @@
 // The actor (Mult-VAE): parameter table, init, forward, loss and hand-written backward.
-// See actor.h for the layout and the call sequence; RACT_SPEC.md section 1 for the maths.
+// See actor.h for the layout and the call sequence; ract/model/README.md, "Actor", for the maths.
 #include "ract/model/actor.h"
 
 #include <math.h>
@@ -27,7 +27,7 @@ int max_hidden(const ract_model_config* c) {
   return m;
 }
 
-// The tensor table in layout order (MODEL_LAYOUT.md). Returns the count; fills `info` when
+// The tensor table in layout order (ract/deploy/FORMAT.md). Returns the count; fills `info` when
 // it is not NULL; *total receives the padded element count.
 int actor_table(const ract_model_config* c, int I, ract_param_info* info, size_t* total) {
   const int k = c->n_hidden, L = ract_model_latent(c);

@@ -1,8 +1,8 @@
-// The actor: a Mult-VAE over a sparse binary history (RACT_SPEC.md section 1), llm.c style.
+// The actor: a Mult-VAE over a sparse binary history (ract/model/README.md, "Actor"), llm.c style.
 //
 // Parameters live in four flat float buffers of equal size (params, grads, Adam m, Adam v)
 // taken from a caller's arena; `p` and `g` are named pointers into params and grads, filled
-// from one table of sizes whose order and names are the file layout of MODEL_LAYOUT.md:
+// from one table of sizes whose order and names are the checkpoint's (ract/deploy/FORMAT.md):
 //   enc.0.w  I x h1 (ITEM-MAJOR, in x out: the sparse input gathers rows)   enc.0.b h1
 //   enc.j.w  h(j+1) x hj (out x in), j = 1..k-1                            enc.j.b
 //   enc.head.w 2L x hk (rows [0,L) mu, [L,2L) logvar)                      enc.head.b 2L
@@ -53,7 +53,7 @@ struct ract_actor_tensors_t {
 
 // One entry of the tensor table (for the weight file and checkpoints).
 typedef struct ract_param_info {
-  char name[32];  // "enc.0.w", "enc.head.b", "dec.out.w", ... (MODEL_LAYOUT.md)
+  char name[32];  // "enc.0.w", "enc.head.b", "dec.out.w", ... (ract/deploy/FORMAT.md)
   int rows;       // a bias is rows = n, cols = 1
   int cols;
   size_t offset;  // in elements, from the start of the flat buffer

@@ -1,5 +1,5 @@
 // The critic: parameter table, init, features, forward, losses, backward and the NDCG target.
-// See critic.h; RACT_SPEC.md section 2.
+// See critic.h; ract/model/README.md, "Critic".
 #include "ract/model/critic.h"
 
 #include <math.h>

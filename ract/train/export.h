@@ -30,7 +30,7 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
 // change of any field's type or order, here or in the nested configs, must bump
 // RACT_TRAIN_STATE_VERSION and update FORMAT.md and the encoder in export.cc together.
 #define RACT_TRAIN_STATE_MAGIC 0x53544352u  // "RCTS" as bytes
-#define RACT_TRAIN_STATE_VERSION 3          // 1, 2: raw struct dumps (refused)
+#define RACT_TRAIN_STATE_VERSION 3          // earlier: raw struct dumps (refused)
 #define RACT_TRAIN_STATE_FIXED_BYTES 3180   // everything before the epoch logs
 #define RACT_TRAIN_STATE_LOG_BYTES 100      // one ract_epoch_log
 
