@@ -24,7 +24,7 @@
  *   for (int i = 0; i < n; i++)
  *     printf("%s %f\n", ract_model_item_token(&model, items[i]), scores[i]);
  *
- * What the scorer computes (the model's evaluation forward, MODEL_LAYOUT.md): for the n
+ * What the scorer computes (ract/model/README.md, "Scoring"): for the n
  * distinct known items S of the history, t_i = s / sqrt(n) for i in S (s: the file's input
  * scale), h = tanh(b0 + sum_{i in S} t_i * enc.0.w[i]), further tanh layers, mu (z = mu),
  * the decoder's tanh layers, and the I output logits. Higher is better. An empty history
@@ -125,7 +125,8 @@ const char* ract_model_item_token(const ract_model* model, int32_t index);
 /* Index of a NUL-terminated token / of len bytes of token; -1 if unknown. O(log I). */
 int32_t ract_model_item_index(const ract_model* model, const char* token);
 int32_t ract_model_item_index_n(const ract_model* model, const char* token, size_t len);
-/* Training metadata ("dataset", "date", "test.ndcg@10", ...): the value or NULL. */
+/* Training metadata ("dataset", "n_users", "test.ndcg@10", ...; the keys are listed in
+ * ract/deploy/FORMAT.md, "Metadata"): the value or NULL. */
 const char* ract_model_meta(const ract_model* model, const char* key);
 
 /* ---- Scoring ---- */

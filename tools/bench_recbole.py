@@ -13,7 +13,7 @@ Optional, outside the build and the tests: needs Debian's python3-torch
 (`apt-get install python3-torch`; run with the system /usr/bin/python3) and, for BLIS's
 AVX-512 kernels and two threads, `BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 OMP_NUM_THREADS=2`.
 
-  D=../shared/data/ml-1m/recbole_split
+  D=$RACT_DATA_DIR/ml-1m/recbole_split   # RecBole's ml-1m split (ract/data/README.md)
   BLIS_ARCH_TYPE=0 BLIS_NUM_THREADS=2 OMP_NUM_THREADS=2 \
     tools/bench_recbole.py --threads=2 --train=$D/train.tsv --valid=$D/valid.tsv \
     --test=$D/test.tsv

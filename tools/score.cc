@@ -3,6 +3,8 @@
 //   score --model F --history 1,50,172 [--k 10] [--no-mask]   top-K for one history
 //   score --model F [--k 10] < histories.txt                   one history per stdin line
 //   score --model F --info                                     header, metadata, tensors
+//   score --model F --meta KEY                                 one metadata value (e.g.
+//                                                              test.ndcg@10), or exit 1
 //   score --model F --convert --dtype=int8 --out=G             re-encode (inference file or
 //                                                              checkpoint -> inference file)
 //   score --model F --bench N [--k 10]                         time load and N top-K calls
@@ -36,7 +38,7 @@
 namespace {
 
 struct Args {
-  std::string model, history, out, dtype = "fp32";
+  std::string model, history, out, dtype = "fp32", meta;
   bool has_history = false, info = false, convert = false, mask = true, eval = false;
   int k = 10;
   int bench = 0;
@@ -50,6 +52,7 @@ void usage() {
   fprintf(stderr,
           "usage: score --model F [--history 1,50,172 | < lines] [--k 10] [--no-mask]\n"
           "       score --model F --info\n"
+          "       score --model F --meta KEY   (keys: ract/deploy/FORMAT.md, \"Metadata\")\n"
           "       score --model F --convert --dtype=fp32|fp16|int8 --out=G\n"
           "       score --model F --bench N [--k 10]\n"
           "       score --model F --eval [data flags] [--topk=10,100] [--batch=256] "
@@ -106,6 +109,8 @@ bool parse(int argc, char** argv, Args* a) {
         fprintf(stderr, "score: --bench must be a positive count\n");
         return false;
       }
+    } else if (take(argc, argv, &i, "--meta", &v)) {
+      a->meta = v;
     } else if (take(argc, argv, &i, "--out", &v)) {
       a->out = v;
     } else if (take(argc, argv, &i, "--dtype", &v)) {
@@ -410,6 +415,18 @@ int main(int argc, char** argv) {
   if (ract_model_load(&model, blob, len, &err) != RACT_OK) {
     free(blob);
     return fail(err);
+  }
+  if (!a.meta.empty()) {  // the value an app reads through ract_model_meta
+    const char* v = ract_model_meta(&model, a.meta.c_str());
+    if (v != nullptr) {
+      printf("%s\n", v);
+    } else {
+      fprintf(stderr, "score: %s has no metadata key '%s' (see --info)\n", a.model.c_str(),
+              a.meta.c_str());
+      rc = 1;
+    }
+    free(blob);
+    return rc;
   }
   std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
   ract_scorer scorer;

@@ -42,7 +42,8 @@ const char* kUsage =
     "  --resume=CKPT                continue an interrupted run exactly: give the same\n"
     "                               flags (any but --threads, --out, --report, --plot,\n"
     "                               --checkpoint*, --quiet that differs is refused)\n"
-    "  --out=FILE                   the inference weight file (default model.ract)\n"
+    "  --out=FILE                   the inference weight file (default model.ract; format and\n"
+    "                               metadata keys: ract/deploy/FORMAT.md)\n"
     "  --dtype=fp32|fp16|int8       its weight type (default fp32)\n"
     "  --checkpoint=FILE            write a checkpoint at the end of every stage (and on\n"
     "                               SIGINT/SIGTERM; default there: OUT.ckpt)\n"
@@ -57,7 +58,8 @@ const char* kUsage =
     "  --mlp_hidden_size=[600] --latent_dimension=N --dropout_prob=0.5\n"
     "  --anneal_cap=0.2 --total_anneal_steps=200000 --critic_layers=[100,100,10]\n"
     "  --metrics_k=100\n"
-    "Model variants (a preset sets them all):\n"
+    "Model variants (a preset sets them all; ract/model/README.md, \"Presets\", explains\n"
+    "each and lists both presets' values):\n"
     "  --head=split|two --dropout_style=keep|inverted --eps_std=X\n"
     "  --critic_loss_with_kl=0|1 --bn_mode=batch|running --ndcg_gain=sqrt|one\n"
     "  --init=xavier_normal|xavier_uniform --anneal_rule=per_loss|per_batch --critic_l2=X\n"
@@ -225,8 +227,8 @@ int main(int argc, char** argv) {
     printf("model: %s\n", line);
   }
 
-  // Provenance for the files written.
-  char date[32], users[32], items[32], pairs[32];
+  // Provenance for the files written: the RACT_META_* keys of ract/deploy/model_file.h.
+  char date[32], users[32], items[32], inters[32], train_inters[32];
   // SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the date, so that the
   // same seed and data give a byte-identical file.
   const char* epoch = getenv("SOURCE_DATE_EPOCH");
@@ -234,12 +236,23 @@ int main(int argc, char** argv) {
   strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now_t));
   snprintf(users, sizeof(users), "%d", ds.n_users);
   snprintf(items, sizeof(items), "%d", ds.n_items);
-  snprintf(pairs, sizeof(pairs), "%lld", (long long)ds.train.nnz);
-  ract_file_kv meta[12] = {
-      {"dataset", ds.name}, {"preset", cfg.preset}, {"users", users},
-      {"items", items},     {"train_pairs", pairs}, {"date", date},
+  snprintf(inters, sizeof(inters), "%lld", (long long)ract_dataset_interactions(&ds));
+  snprintf(train_inters, sizeof(train_inters), "%lld", (long long)ds.train.nnz);
+  // The base keys, then (for the final files) one "test.<metric>@K" per metric and cut-off.
+  static const char* const kTestMetrics[] = {"recall", "mrr",       "ndcg",
+                                             "hit",    "precision", "recall_paper"};
+  const int n_test_metrics = (int)(sizeof(kTestMetrics) / sizeof(kTestMetrics[0]));
+  ract_file_kv meta[7 + 6 * RACT_METRICS_MAX_K] = {
+      {RACT_META_DATASET, ds.name},
+      {RACT_META_PRESET, cfg.preset},
+      {RACT_META_DATE, date},
+      {RACT_META_N_USERS, users},
+      {RACT_META_N_ITEMS, items},
+      {RACT_META_N_INTERACTIONS, inters},
+      {RACT_META_N_TRAIN_INTERACTIONS, train_inters},
   };
-  int n_meta = 6;
+  int n_meta = 7;
+  char test_kv[6 * RACT_METRICS_MAX_K][2][48];
 
   std::string ckpt_default = std::string(out) + ".ckpt";
   Progress prog = {isatty(2), quiet, 0,      nullptr, checkpoint, f.checkpoint_every,
@@ -323,13 +336,19 @@ int main(int argc, char** argv) {
                st->epochs, st->seconds / st->epochs, st->best_epoch + 1);
       }
     }
-    char ndcg10[32], ndcg100[32], recall10[32];
-    snprintf(ndcg10, sizeof(ndcg10), "%.6f", ract_metrics_get(&test, "ndcg@10"));
-    snprintf(ndcg100, sizeof(ndcg100), "%.6f", ract_metrics_get(&test, "ndcg@100"));
-    snprintf(recall10, sizeof(recall10), "%.6f", ract_metrics_get(&test, "recall@10"));
-    meta[n_meta++] = {"test_ndcg@10", ndcg10};
-    meta[n_meta++] = {"test_ndcg@100", ndcg100};
-    meta[n_meta++] = {"test_recall@10", recall10};
+    int n_kv = 0;
+    for (int m = 0; m < n_test_metrics; m++) {
+      for (int j = 0; j < test.n_k; j++) {
+        char* key = test_kv[n_kv][0];
+        char* value = test_kv[n_kv][1];
+        snprintf(key, sizeof(test_kv[0][0]), "%s%s@%d", RACT_META_TEST_PREFIX, kTestMetrics[m],
+                 test.k[j]);
+        snprintf(value, sizeof(test_kv[0][1]), "%.6f",
+                 ract_metrics_get(&test, key + strlen(RACT_META_TEST_PREFIX)));
+        meta[n_meta++] = {key, value};
+        n_kv++;
+      }
+    }
     size_t scratch_bytes = 0;
     void* scratch = ract_trainer_scratch(&t, &scratch_bytes);
     s = ract_export_inference(out, &t, dtype, meta, n_meta, scratch, scratch_bytes, &err);

@@ -417,10 +417,15 @@ static int nonempty_rows(const ract_csr* m) {
   return c;
 }
 
-void ract_dataset_print_counts(FILE* f, const ract_dataset* ds) {
-  uint8_t* seen = (uint8_t*)malloc((size_t)(ds->n_items ? ds->n_items : 1));
+int64_t ract_dataset_interactions(const ract_dataset* ds) {
   int64_t total = ds->train.nnz + ds->valid.truth.nnz + ds->test.truth.nnz;
   if (ds->split == RACT_SPLIT_PAPER) total += ds->valid.input.nnz + ds->test.input.nnz;
+  return total;
+}
+
+void ract_dataset_print_counts(FILE* f, const ract_dataset* ds) {
+  uint8_t* seen = (uint8_t*)malloc((size_t)(ds->n_items ? ds->n_items : 1));
+  const int64_t total = ract_dataset_interactions(ds);
   fprintf(f, "dataset %s (split %s)\n", ds->name, ract_split_kind_name(ds->split));
   fprintf(f, "  users %d, items %d (model width), interactions %lld, density %.4f%%\n", ds->n_users,
           ds->n_items, (long long)total,

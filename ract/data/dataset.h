@@ -112,6 +112,11 @@ ract_status ract_dataset_write_split(const ract_dataset* ds, const char* dir, ra
 // Users, items, interactions per part and density.
 void ract_dataset_print_counts(FILE* f, const ract_dataset* ds);
 
+// Interactions (distinct user-item pairs) of the dataset after filtering: train, valid and
+// test pairs (paper split: the held-out users' fold-in and hidden pairs). The count
+// ract_dataset_print_counts and the weight files' "n_interactions" report.
+int64_t ract_dataset_interactions(const ract_dataset* ds);
+
 void ract_eval_set_free(ract_eval_set* s);
 void ract_dataset_free(ract_dataset* ds);
 

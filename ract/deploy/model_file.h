@@ -3,87 +3,19 @@
 // table, aligned data) and TensorFlow Lite Micro (the file is validated, then used in place:
 // flash, mmap or a static array; no weight is copied). Unlike GGUF it carries a checksum.
 //
-// FORMAT, version 1. Little-endian throughout; offsets are bytes from the start of the file.
+// ract/deploy/FORMAT.md is the specification: every byte of the header, tensor table,
+// item tokens, metadata and training state, the tensor names of inference files and
+// checkpoints, dtypes, the CRC, and the order of the loader's checks. In short:
+// little-endian; a 256-byte header (magic "RACTWGTS", version, file size, kind, dtype,
+// preset, model dims, section offsets, CRC-32 over the file at byte 160); then, each
+// 64-byte aligned, the tensor table (128-byte entries: name, dtype, dims, offset, bytes),
+// the item tokens, the metadata pairs, the training state (checkpoints) and the tensor
+// data. The constants below are that document's numbers.
 //
-//   Header, 256 bytes:
-//     off type      field
-//       0 char[8]   magic "RACTWGTS"
-//       8 u32       format version = 1
-//      12 u32       header size = 256
-//      16 u64       file size (the whole file, in bytes)
-//      24 u32       kind: 1 = inference file, 2 = checkpoint
-//      28 u32       weight dtype of every tensor of 2 or more dims: 0 fp32, 1 fp16, 2 int8
-//                   (checkpoints: fp32 only; 1-dim tensors such as biases are always fp32)
-//      32 u32       preset: 0 = custom, 1 = recbole, 2 = paper
-//      36 u32       n_items I
-//      40 u32       latent L (width of mu and z)
-//      44 u32       n_hidden k, 1..8
-//      48 u32[8]    hidden sizes h1..hk, then zeros
-//      80 f32       input scale s (evaluation input t_i = s / sqrt(n) for the n history items)
-//      84 u32       n_tensors (at most 1024)
-//      88 u64       tensor table offset  (n_tensors entries of 128 bytes)
-//      96 u64,u64   item-token table offset, bytes
-//     112 u64,u64   metadata offset, bytes
-//     128 u64,u64   state blob offset, bytes (checkpoints: the trainer's opaque state; else 0)
-//     144 u64,u64   tensor data offset, bytes
-//     160 u32       CRC-32 (IEEE 802.3, as zlib's crc32) of the whole file [0, file size)
-//                   except these 4 bytes
-//     164 u8[92]    reserved, zero
-//   Sections follow in this order, each starting at a multiple of 64 and not overlapping:
-//   tensor table, tokens, metadata, state, data.
-//
-//   Tensor table entry, 128 bytes:
-//       0 char[64]  name, NUL-terminated and NUL-padded, printable ASCII without spaces
-//      64 u32       dtype (0 fp32, 1 fp16, 2 int8)
-//      68 u32       n_dims, 1..4
-//      72 u64[4]    dims (outermost first; unused dims 0). "Rows" are dims[0], "cols" the
-//                   product of the others.
-//     104 u64       offset of the tensor's bytes (a multiple of 64, inside the data section)
-//     112 u64       bytes: fp32 4*rows*cols; fp16 2*rows*cols; int8 round64(rows*cols) + 4*rows
-//                   (the int8 values, zero padding to a multiple of 64, then one fp32 scale per
-//                   row: W[r][c] = scale[r] * q[r][c], q in [-127, 127])
-//     120 u8[8]     reserved, zero
-//   Tensors are stored in table order, increasing offsets, no overlap.
-//
-//   Item-token table (the app's own item ids, e.g. MovieLens movie ids, as strings):
-//       0 u32       count = n_items
-//       4 u32       chars bytes C
-//       8 u32[I+1]  start of token i in chars (off[0] = 0, off[I] = C, increasing)
-//         u32[I]    item indices sorted by token bytes (strictly increasing: tokens are unique)
-//         char[C]   the tokens, each NUL-terminated: token i is chars[off[i] .. off[i+1] - 1)
-//   A token is non-empty and has no byte below 0x21 (space, control), no ',' and no 0x7f.
-//
-//   Metadata (training provenance: dataset, counts, test metrics, date, ...):
-//       0 u32       count (at most 1024)
-//       4 u32       reserved, zero
-//       8           count pairs "key\0value\0"; keys printable ASCII without spaces or '=',
-//                   unique; values without control bytes. The section ends with the last pair.
-//   Conventional keys (written by the trainer, shown by `score --info`): "dataset",
-//   "n_users", "n_items", "n_interactions", "preset", "date" (ISO 8601, UTC),
-//   "test.<metric>" as in RecBole's result keys ("test.ndcg@10", "test.recall@10", ...),
-//   and "converted_from" (added by ract_model_file_convert).
-//
-// Inference files hold exactly what scoring needs (MODEL_LAYOUT.md), H = [h1..hk]:
-//   enc.0.w I x h1 (item-major)   enc.0.b h1
-//   enc.j.w h(j+1) x hj           enc.j.b h(j+1)          j = 1..k-1
-//   mu.w    L x hk                mu.b    L               (the mu half of enc.head)
-//   dec.0.w hk x L                dec.0.b hk
-//   dec.j.w h(k-j) x h(k-j+1)     dec.j.b h(k-j)          j = 1..k-1
-//   dec.out.w I x h1              dec.out.b I
-// Checkpoints hold any named fp32 tensors (parameters, Adam moments, BatchNorm state, ...)
-// and the state blob; they must contain the actor parameters under their MODEL_LAYOUT names
-// (as above, but enc.head.w 2L x hk and enc.head.b 2L instead of mu.w and mu.b), so that an
-// inference file can be cut from a checkpoint. Other tensors are not interpreted. Both kinds
-// carry the item-token table and the metadata.
-//
-// The loader (ract_model_file_open) checks, in this order and before any tensor is read:
-// buffer alignment (16), magic, version, header size, file size against the buffer, kind,
-// header fields, model dims, section bounds/alignment/order, token table, metadata, every
-// tensor entry (name, dtype, dims, size arithmetic, offset bounds/alignment/order), unique
-// names, the required tensors and their dims, and last the CRC. Each failure has its own
-// status code (RACT_ERR_FILE_*) and a message naming the field. All size arithmetic is
-// overflow-checked. The writer quantises, lays out and checksums; it writes files
-// atomically (temp file, fsync, rename, fsync of the folder).
+// The loader (ract_model_file_open) checks everything before any tensor is read; each
+// failure has its own status code (RACT_ERR_FILE_*) and a message naming the field. All
+// size arithmetic is overflow-checked. The writer quantises, lays out and checksums; it
+// writes files atomically (temp file, fsync, rename, fsync of the folder).
 #ifndef RACT_DEPLOY_MODEL_FILE_H_
 #define RACT_DEPLOY_MODEL_FILE_H_
 
@@ -107,6 +39,23 @@ extern "C" {
 #define RACT_MODEL_FILE_MAX_TENSORS 1024
 #define RACT_MODEL_FILE_MAX_META 1024
 #define RACT_MODEL_FILE_NAME_BYTES 64
+
+// Metadata keys tools/train writes into every weight file and checkpoint (values are text;
+// FORMAT.md, "Metadata").
+#define RACT_META_DATASET "dataset"                // the dataset's name (file or folder)
+#define RACT_META_PRESET "preset"                  // "recbole", "paper"
+#define RACT_META_DATE "date"                      // ISO 8601 UTC, "2026-12-05T10:00:00Z"
+#define RACT_META_N_USERS "n_users"                // users of the dataset
+#define RACT_META_N_ITEMS "n_items"                // items (the model width)
+#define RACT_META_N_INTERACTIONS "n_interactions"  // user-item pairs: train + valid + test
+#define RACT_META_N_TRAIN_INTERACTIONS "n_train_interactions"  // pairs of the training matrix
+// "test." + a metric key of ract/eval/metrics.h: "test.ndcg@10", "test.recall@10",
+// "test.mrr@10", "test.hit@10", "test.precision@10", "test.recall_paper@10", and the same
+// @K for every cut-off of the run's topk (default 10 and 100). Written with the inference
+// file and the final checkpoint (not into checkpoints written before training ends).
+#define RACT_META_TEST_PREFIX "test."
+// Added by ract_model_file_convert: the source's kind and dtype, "checkpoint fp32".
+#define RACT_META_CONVERTED_FROM "converted_from"
 
 typedef enum ract_file_kind {
   RACT_FILE_INFERENCE = 1,
@@ -142,7 +91,7 @@ typedef struct ract_model_dims {
   float input_scale;  // s
 } ract_model_dims;
 
-// The actor tensors a file of `kind` must hold (see above), in file order.
+// The actor tensors a file of `kind` must hold (FORMAT.md, "Tensors"), in file order.
 #define RACT_MODEL_FILE_MAX_REQUIRED (4 * RACT_MODEL_FILE_MAX_HIDDEN + 4)
 typedef struct ract_file_required {
   char name[24];   // "enc.0.w", "mu.b", "enc.head.w", "dec.out.b", ...
@@ -176,7 +125,7 @@ typedef struct ract_file_desc {
   const char* const* tokens;  // n_items item tokens; NULL: the indices "0", "1", ...
   const ract_file_kv* meta;
   int32_t n_meta;
-  const void* state;  // checkpoints: opaque bytes stored as they are; else NULL
+  const void* state;  // checkpoints: the training state (FORMAT.md), stored as it is; else NULL
   size_t state_bytes;
 } ract_file_desc;
 
@@ -236,7 +185,7 @@ typedef struct ract_file_tensor_view {
   uint64_t bytes;
 } ract_file_tensor_view;
 
-// Validates the whole file (see the top of this header) and fills the view.
+// Validates the whole file (FORMAT.md, "Validation") and fills the view.
 ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t len, ract_error* err);
 
 // Tensor i of the table, 0 <= i < n_tensors.

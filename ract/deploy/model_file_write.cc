@@ -441,12 +441,12 @@ ract_status ract_model_file_convert(const char* out_path, const ract_model_file*
     int32_t n_meta = 0;
     for (int32_t i = 0; i < src->n_meta; i++) {
       ract_model_file_meta_at(src, i, &meta[n_meta].key, &meta[n_meta].value);
-      if (strcmp(meta[n_meta].key, "converted_from") != 0) n_meta++;
+      if (strcmp(meta[n_meta].key, RACT_META_CONVERTED_FROM) != 0) n_meta++;
     }
     char from[64];
     snprintf(from, sizeof(from), "%s %s", ract_model_file_kind_name(src->kind),
              ract_model_file_dtype_name(src->dtype));
-    meta[n_meta].key = "converted_from";
+    meta[n_meta].key = RACT_META_CONVERTED_FROM;
     meta[n_meta].value = from;
     n_meta++;
     ract_file_desc d;

@@ -1,5 +1,5 @@
 // The actor (Mult-VAE): parameter table, init, forward, loss and hand-written backward.
-// See actor.h for the layout and the call sequence; ract/model/README.md for the maths.
+// See actor.h for the layout and the call sequence; ract/model/README.md, "Actor", for the maths.
 #include "ract/model/actor.h"
 
 #include <math.h>

@@ -1,8 +1,9 @@
-// The actor: a Mult-VAE over a sparse binary history (ract/model/README.md), llm.c style.
+// The actor: a Mult-VAE over a sparse binary history (ract/model/README.md, "Actor"), llm.c style.
 //
 // Parameters live in four flat float buffers of equal size (params, grads, Adam m, Adam v)
 // taken from a caller's arena; `p` and `g` are named pointers into params and grads. One
-// table (ract/model/table.h) in weight-file order drives sizes, offsets and pointers:
+// table (ract/model/table.h) in weight-file order (ract/deploy/FORMAT.md) drives sizes,
+// offsets and pointers:
 //   enc.0.w  I x h1 (ITEM-MAJOR, in x out: the sparse input gathers rows)   enc.0.b h1
 //   enc.j.w  h(j+1) x hj (out x in), j = 1..k-1                            enc.j.b
 //   enc.head.w 2L x hk (rows [0,L) mu, [L,2L) logvar)                      enc.head.b 2L

@@ -1,4 +1,4 @@
-// Presets and checks of the model configuration (RACT_SPEC.md sections 1-3).
+// Presets and checks of the model configuration (ract/model/README.md, "Presets").
 #include "ract/model/config.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 // The model's hyper-parameters, with RecBole's names, plus the switches that select each
-// variant of RACT_SPEC.md. A preset (`recbole` or `paper`) only sets defaults; every field
+// variant of ract/model/README.md. A preset (`recbole` or `paper`) only sets defaults; every field
 // can be changed afterwards.
 #ifndef RACT_MODEL_CONFIG_H_
 #define RACT_MODEL_CONFIG_H_
@@ -11,7 +11,7 @@
 
 #define RACT_MAX_LAYERS 8
 
-// How the encoder's last layer gives mu and logvar (MODEL_LAYOUT.md: the same 2L x hk
+// How the encoder's last layer gives mu and logvar (ract/deploy/FORMAT.md: the same 2L x hk
 // layer `enc.head`; only L and the init differ).
 typedef enum ract_head_style {
   RACT_HEAD_SPLIT = 0,  // recbole: Linear(hk, latent_dimension) split in halves, L = latent/2
@@ -49,7 +49,7 @@ typedef struct ract_model_config {
   int n_critic_layers;                   // entries of critic_layers (>= 1)
   int critic_layers[RACT_MAX_LAYERS];    // [100, 100, 10]
   int metrics_k;                         // 100: the k of the critic's NDCG target
-  // Variant switches (RACT_SPEC.md tables).
+  // Variant switches (ract/model/README.md, "Presets").
   ract_head_style head;
   ract_dropout_style dropout_style;
   float eps_std;            // std of the reparameterisation noise: recbole 0.01, paper 1
@@ -94,7 +94,7 @@ int ract_model_latent(const ract_model_config* cfg);
 // The input scale at evaluation: 1 - dropout_prob (keep style) or 1 (inverted).
 float ract_model_eval_scale(const ract_model_config* cfg);
 
-// KL annealing (RACT_SPEC.md section 1): beta = min(anneal_cap, steps / total_anneal_steps).
+// KL annealing (ract/model/README.md, "Actor"): beta = min(anneal_cap, steps / total_anneal_steps).
 typedef struct ract_anneal {
   int64_t steps;
 } ract_anneal;

@@ -1,5 +1,5 @@
 // The critic: parameter table, init, features, forward, losses, backward and the NDCG target.
-// See critic.h; ract/model/README.md for the maths.
+// See critic.h; ract/model/README.md, "Critic".
 #include "ract/model/critic.h"
 
 #include <math.h>

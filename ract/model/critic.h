@@ -1,8 +1,8 @@
-// The critic (RACT_SPEC.md section 2): features (seen, unseen, actor loss) per user ->
+// The critic (ract/model/README.md, "Critic"): features (seen, unseen, actor loss) per user ->
 // BatchNorm(3) -> Linear/ReLU ... -> Linear(.,1) -> sigmoid = Q, with its hand-written backward
 // down to the features (so dQ/dloss reaches the actor), the NDCG@k target, the critic loss
 // and the actor-critic loss. Same llm.c layout as the actor: four flat buffers (params, grads,
-// Adam m, v) with named pointers, in the order of MODEL_LAYOUT.md:
+// Adam m, v) with named pointers, in the order of ract/deploy/FORMAT.md ("Checkpoint"):
 //   critic.bn.gamma 3, critic.bn.beta 3 (only with RACT_BN_BATCH: recbole's affine BatchNorm),
 //   critic.j.w out x in, critic.j.b out, for 3 -> critic_layers... -> 1.
 // The BatchNorm running statistics (critic.bn.mean, critic.bn.var, init 0 and 1) are state,
@@ -10,7 +10,7 @@
 //
 // Like the actor, a template over the scalar type (ract_critic = float; double for tests).
 //
-// Stage use (RACT_SPEC.md section 3); `bn_batch` below = use batch statistics:
+// Stage use (ract/model/README.md, "Stages"); `bn_batch` below = use batch statistics:
 //   recbole: critic_pretrain and finetune run ract_critic_forward(bn_batch = 1, update = 1).
 //   paper: actor_pretrain collects running statistics with ract_critic_bn_collect(); later
 //          stages run ract_critic_forward(bn_batch = 0): a fixed affine map.

@@ -1,4 +1,4 @@
-// One training step per stage (RACT_SPEC.md section 3): forward, loss and backward for one
+// One training step per stage (ract/model/README.md, "Stages"): forward, loss and backward for one
 // batch, leaving the gradients of the group(s) the stage trains in their flat `grads` buffers
 // (zeroed first). The trainer then steps Adam on those groups only (a frozen group is simply
 // not stepped). These are the seed's calculate_loss for each train_stage.

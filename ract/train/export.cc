@@ -12,8 +12,6 @@
 
 namespace {
 
-const uint32_t kStateMagic = 0x53544352u;  // "RCTS"
-
 int preset_id(const char* p) {
   if (strcmp(p, "recbole") == 0) return RACT_PRESET_RECBOLE;
   if (strcmp(p, "paper") == 0) return RACT_PRESET_PAPER;
@@ -127,6 +125,384 @@ uint64_t ract_export_data_hash(const ract_csr* m) {
   return h;
 }
 
+// ---------------------------------------------------------------------------------------
+// The training state blob (ract/deploy/FORMAT.md, "Training state"). One visit function per
+// struct walks its fields in the documented order; the same walk drives the encoder
+// (Writer), the decoder (Reader) and the size check (Sizer), so the three cannot disagree.
+
+static_assert(sizeof(int) == 4, "int fields are stored as 32-bit integers");
+static_assert(RACT_MAX_LAYERS == 8 && RACT_METRICS_MAX_K == 8 && RACT_STAGES == 3,
+              "the state format stores 8 layer sizes, 8 cut-offs and 3 stages: another count "
+              "is another RACT_TRAIN_STATE_VERSION");
+
+namespace {
+
+// Counts the bytes a walk covers.
+struct Sizer {
+  size_t at = 0;
+  void u32(uint32_t&) { at += 4; }
+  void i32(int32_t&) { at += 4; }
+  void u64(uint64_t&) { at += 8; }
+  void i64(int64_t&) { at += 8; }
+  void f32(float&) { at += 4; }
+  void f64(double&) { at += 8; }
+  void chars(char*, size_t n) { at += n; }
+  template <typename E>
+  void sw(E&) {
+    at += 4;
+  }
+};
+
+// Little-endian on any host.
+struct Writer {
+  uint8_t* p;
+  size_t at;
+  void put(uint64_t v, int n) {
+    for (int i = 0; i < n; i++) p[at++] = (uint8_t)(v >> (8 * i));
+  }
+  void u32(uint32_t& v) { put(v, 4); }
+  void i32(int32_t& v) { put((uint32_t)v, 4); }
+  void u64(uint64_t& v) { put(v, 8); }
+  void i64(int64_t& v) { put((uint64_t)v, 8); }
+  void f32(float& v) {
+    uint32_t b;
+    memcpy(&b, &v, 4);
+    put(b, 4);
+  }
+  void f64(double& v) {
+    uint64_t b;
+    memcpy(&b, &v, 8);
+    put(b, 8);
+  }
+  void chars(char* s, size_t n) {
+    memcpy(p + at, s, n);
+    at += n;
+  }
+  template <typename E>
+  void sw(E& e) {
+    put((uint32_t)(int32_t)e, 4);
+  }
+};
+
+// The caller has checked that the walk fits in the bytes.
+struct Reader {
+  const uint8_t* p;
+  size_t at;
+  int bad_switch;  // a variant switch held neither 0 nor 1 (left at its zeroed value)
+  uint64_t get(int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v |= (uint64_t)p[at++] << (8 * i);
+    return v;
+  }
+  void u32(uint32_t& v) { v = (uint32_t)get(4); }
+  void i32(int32_t& v) { v = (int32_t)(uint32_t)get(4); }
+  void u64(uint64_t& v) { v = get(8); }
+  void i64(int64_t& v) { v = (int64_t)get(8); }
+  void f32(float& v) {
+    uint32_t b = (uint32_t)get(4);
+    memcpy(&v, &b, 4);
+  }
+  void f64(double& v) {
+    uint64_t b = get(8);
+    memcpy(&v, &b, 8);
+  }
+  void chars(char* s, size_t n) {
+    memcpy(s, p + at, n);
+    at += n;
+  }
+  // Enums are read as the integers they are stored as: loading an enum object that holds
+  // another value is undefined behaviour.
+  template <typename E>
+  void sw(E& e) {
+    const int32_t v = (int32_t)(uint32_t)get(4);
+    if (v == 0 || v == 1) {
+      e = (E)v;
+    } else {
+      bad_switch = 1;
+    }
+  }
+};
+
+template <typename IO>
+void visit_metrics(IO& io, ract_metrics& m) {
+  io.i32(m.n_k);
+  for (int j = 0; j < RACT_METRICS_MAX_K; j++) io.i32(m.k[j]);
+  io.i32(m.users);
+  io.i32(m.finished);
+  double* cols[6] = {m.recall, m.recall_paper, m.mrr, m.ndcg, m.hit, m.precision};
+  for (double* c : cols) {
+    for (int j = 0; j < RACT_METRICS_MAX_K; j++) io.f64(c[j]);
+  }
+}
+
+template <typename IO>
+void visit_log(IO& io, ract_epoch_log& l) {
+  io.i32(l.stage);
+  io.i32(l.epoch);
+  io.i32(l.batches);
+  io.f64(l.loss);
+  io.f64(l.actor_loss);
+  io.f64(l.ce);
+  io.f64(l.kl);
+  io.f64(l.beta);
+  io.f64(l.q);
+  io.f64(l.target);
+  io.f64(l.critic_loss);
+  io.f64(l.valid);
+  io.f64(l.seconds_train);
+  io.f64(l.seconds_valid);
+}
+
+template <typename IO>
+void visit_model(IO& io, ract_model_config& m) {
+  io.i32(m.n_hidden);
+  for (int j = 0; j < RACT_MAX_LAYERS; j++) io.i32(m.mlp_hidden_size[j]);
+  io.i32(m.latent_dimension);
+  io.f32(m.dropout_prob);
+  io.f32(m.anneal_cap);
+  io.i64(m.total_anneal_steps);
+  io.i32(m.n_critic_layers);
+  for (int j = 0; j < RACT_MAX_LAYERS; j++) io.i32(m.critic_layers[j]);
+  io.i32(m.metrics_k);
+  io.sw(m.head);
+  io.sw(m.dropout_style);
+  io.f32(m.eps_std);
+  io.i32(m.critic_loss_with_kl);
+  io.sw(m.bn_mode);
+  io.i32(m.ndcg_gain_sqrt);
+  io.sw(m.init);
+  io.sw(m.anneal_rule);
+  io.f32(m.critic_l2);
+  io.f32(m.bn_eps);
+  io.f32(m.bn_momentum);
+  io.i32(m.finetune_critic);
+}
+
+template <typename IO>
+void visit_config(IO& io, ract_train_config& c) {
+  io.chars(c.preset, sizeof(c.preset));
+  visit_model(io, c.model);
+  for (int s = 0; s < RACT_STAGES; s++) io.i32(c.run_stage[s]);
+  for (int s = 0; s < RACT_STAGES; s++) io.i32(c.stage_epochs[s]);
+  for (int s = 0; s < RACT_STAGES; s++) io.f32(c.stage_lr[s]);
+  for (int s = 0; s < RACT_STAGES; s++) io.i32(c.validate[s]);
+  io.i32(c.stopping_step);
+  io.i32(c.train_batch_size);
+  io.i32(c.drop_last);
+  io.chars(c.valid_metric, sizeof(c.valid_metric));
+  for (int j = 0; j < RACT_METRICS_MAX_K; j++) io.i32(c.topk[j]);
+  io.i32(c.n_topk);
+  io.i32(c.eval_batch);
+  io.i32(c.threads);
+  io.u64(c.seed);
+}
+
+template <typename IO>
+void visit_cursor(IO& io, ract_train_cursor& c) {
+  io.i32(c.stage);
+  io.i32(c.started);
+  io.i32(c.epoch);
+  io.i32(c.batch);
+  io.i32(c.begun);
+  io.f64(c.best);
+  io.i32(c.since_best);
+  visit_log(io, c.log);
+}
+
+template <typename IO>
+void visit_summary(IO& io, ract_stage_summary& s) {
+  io.i32(s.ran);
+  io.i32(s.epochs);
+  io.i32(s.best_epoch);
+  io.f64(s.seconds);
+  visit_metrics(io, s.best_valid);
+  visit_metrics(io, s.test);
+}
+
+// The fixed part: magic, version and its own size, then the state's fields.
+template <typename IO>
+void visit_state(IO& io, uint32_t& magic, uint32_t& fixed_bytes, ract_train_state& st) {
+  io.u32(magic);
+  io.u32(st.version);
+  io.u32(fixed_bytes);
+  io.i32(st.n_log);
+  io.i32(st.rows);
+  io.i32(st.n_items);
+  io.i64(st.train_nnz);
+  io.u64(st.data_hash);
+  io.i64(st.anneal_steps);
+  io.i64(st.adam_actor_t);
+  io.i64(st.adam_critic_t);
+  io.f32(st.adam_actor_lr);
+  io.f32(st.adam_critic_lr);
+  for (int i = 0; i < 4; i++) io.u64(st.rng[i]);
+  visit_config(io, st.cfg);
+  visit_cursor(io, st.cur);
+  for (int s = 0; s < RACT_STAGES; s++) visit_summary(io, st.stage[s]);
+}
+
+size_t fixed_walk_bytes() {
+  Sizer z;
+  uint32_t magic = 0, fixed = 0;
+  ract_train_state st;
+  memset(&st, 0, sizeof(st));
+  visit_state(z, magic, fixed, st);
+  return z.at;
+}
+
+uint32_t le32(const uint8_t* p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+}  // namespace
+
+size_t ract_train_state_bytes(int32_t n_log, int32_t rows) {
+  return (size_t)RACT_TRAIN_STATE_FIXED_BYTES + (size_t)RACT_TRAIN_STATE_LOG_BYTES * (size_t)n_log +
+         sizeof(int32_t) * (size_t)rows;
+}
+
+ract_status ract_train_state_encode(const ract_train_state* st, const ract_epoch_log* logs,
+                                    const int32_t* order, void* out, size_t bytes,
+                                    ract_error* err) {
+  if (st == nullptr || out == nullptr || st->n_log < 0 || st->rows < 0 ||
+      (st->n_log > 0 && logs == nullptr) || (st->rows > 0 && order == nullptr)) {
+    return ract_fail(err, RACT_ERR_ARG, "train state encode: null or negative argument");
+  }
+  if (fixed_walk_bytes() != RACT_TRAIN_STATE_FIXED_BYTES) {  // a field added without the doc
+    return ract_fail(err, RACT_ERR_ARG,
+                     "train state encode: the fixed part is %zu bytes, "
+                     "RACT_TRAIN_STATE_FIXED_BYTES says %d (update it, FORMAT.md and the version)",
+                     fixed_walk_bytes(), RACT_TRAIN_STATE_FIXED_BYTES);
+  }
+  const size_t need = ract_train_state_bytes(st->n_log, st->rows);
+  if (bytes != need) {
+    return ract_fail(err, RACT_ERR_ARG,
+                     "train state encode: %zu bytes given, %d logs and %d rows take %zu", bytes,
+                     st->n_log, st->rows, need);
+  }
+  ract_train_state s = *st;
+  s.version = RACT_TRAIN_STATE_VERSION;
+  uint32_t magic = RACT_TRAIN_STATE_MAGIC, fixed = RACT_TRAIN_STATE_FIXED_BYTES;
+  Writer w = {(uint8_t*)out, 0};
+  visit_state(w, magic, fixed, s);
+  for (int32_t i = 0; i < s.n_log; i++) {
+    ract_epoch_log l = logs[i];
+    visit_log(w, l);
+  }
+  for (int32_t r = 0; r < s.rows; r++) {
+    int32_t v = order[r];
+    w.i32(v);
+  }
+  return RACT_OK;
+}
+
+ract_status ract_train_state_decode(const void* blob, size_t bytes, ract_train_state* st,
+                                    ract_error* err) {
+  if (st == nullptr || (blob == nullptr && bytes > 0)) {
+    return ract_fail(err, RACT_ERR_ARG, "train state decode: null argument");
+  }
+  memset(st, 0, sizeof(*st));
+  const uint8_t* p = (const uint8_t*)blob;
+  if (bytes < 8) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "training state of %zu bytes: truncated before its magic and version", bytes);
+  }
+  if (le32(p) != RACT_TRAIN_STATE_MAGIC) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state does not start with the magic \"RCTS\"");
+  }
+  const uint32_t version = le32(p + 4);
+  if (version != RACT_TRAIN_STATE_VERSION) {
+    return ract_fail(err, RACT_ERR_FILE_VERSION,
+                     "training state version %u, this build reads version %u only (the "
+                     "checkpoint was written by another version of ract: resume it with that "
+                     "build, or start the run again)",
+                     version, (unsigned)RACT_TRAIN_STATE_VERSION);
+  }
+  if (bytes < RACT_TRAIN_STATE_FIXED_BYTES) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "training state of %zu bytes: truncated (version %u has %d bytes before the "
+                     "epoch logs)",
+                     bytes, version, RACT_TRAIN_STATE_FIXED_BYTES);
+  }
+  uint32_t magic = 0, fixed = 0;
+  Reader r = {p, 0, 0};
+  visit_state(r, magic, fixed, *st);
+  if (fixed != RACT_TRAIN_STATE_FIXED_BYTES) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state says its fixed part is %u bytes, version %u has %d", fixed,
+                     version, RACT_TRAIN_STATE_FIXED_BYTES);
+  }
+  if (st->n_log < 0 || st->rows < 0) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state claims %d epoch logs and %d rows (negative)", st->n_log,
+                     st->rows);
+  }
+  const size_t need = ract_train_state_bytes(st->n_log, st->rows);
+  if (bytes != need) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "training state of %zu bytes is %s: %d epoch logs and %d rows take %zu", bytes,
+                     bytes < need ? "truncated" : "oversized", st->n_log, st->rows, need);
+  }
+  const ract_train_cursor* c = &st->cur;
+  if (c->stage < 0 || c->stage > RACT_STAGES || c->epoch < 0 || c->batch < 0) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state's cursor is out of range (stage %d, epoch %d, batch %d)",
+                     c->stage, c->epoch, c->batch);
+  }
+  if (r.bad_switch) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state's model config has an unknown switch value (head, "
+                     "dropout_style, bn_mode, init or anneal_rule)");
+  }
+  if (!memchr(st->cfg.preset, 0, sizeof(st->cfg.preset)) ||
+      !memchr(st->cfg.valid_metric, 0, sizeof(st->cfg.valid_metric)) || st->cfg.n_topk < 1 ||
+      st->cfg.n_topk > RACT_METRICS_MAX_K || st->cfg.threads < 1 || st->cfg.threads > 256) {
+    // Tools print and use the saved config before a trainer checks it.
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state's config is corrupt (preset, valid_metric, topk "
+                     "count %d or threads %d)",
+                     st->cfg.n_topk, st->cfg.threads);
+  }
+  if ((st->rng[0] | st->rng[1] | st->rng[2] | st->rng[3]) == 0) {
+    // xoshiro256** stays at zero from the all-zero state (no seed gives it): every draw
+    // is 0 and ract_rng_below's rejection loop would never end.
+    return ract_fail(err, RACT_ERR_FILE_HEADER,
+                     "the training state's RNG state is all zero (not one a run can reach)");
+  }
+  ract_error why = {};
+  if (ract_model_config_check(&st->cfg.model, &why) != RACT_OK) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER, "the training state's model config: %s", why.msg);
+  }
+  return RACT_OK;
+}
+
+ract_status ract_train_state_decode_tail(const void* blob, size_t bytes, const ract_train_state* st,
+                                         ract_epoch_log* logs, int32_t* order, ract_error* err) {
+  if (st == nullptr || blob == nullptr || st->n_log < 0 || st->rows < 0 ||
+      bytes != ract_train_state_bytes(st->n_log, st->rows)) {
+    return ract_fail(err, RACT_ERR_ARG, "train state decode: not a blob of this state");
+  }
+  Reader r = {(const uint8_t*)blob, RACT_TRAIN_STATE_FIXED_BYTES, 0};
+  for (int32_t i = 0; i < st->n_log; i++) {
+    ract_epoch_log l;
+    memset(&l, 0, sizeof(l));
+    visit_log(r, l);
+    if (logs != nullptr) logs[i] = l;
+  }
+  if (order == nullptr) return RACT_OK;
+  for (int32_t k = 0; k < st->rows; k++) {
+    int32_t v;
+    r.i32(v);
+    if (v < 0 || v >= st->rows) {
+      return ract_fail(err, RACT_ERR_FILE_HEADER, "row order entry %d is %d (rows: %d)", k, v,
+                       st->rows);
+    }
+    order[k] = v;
+  }
+  return RACT_OK;
+}
+
 ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
                                    const ract_file_kv* meta, int n_meta, ract_error* err) {
   const ract_actor* a = &t->actor;
@@ -154,13 +530,9 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   ts.push_back(tensor2("best.critic", (int64_t)c->w.n + 6, 1, t->best_critic));
 
   const int rows = t->data->train.rows;
-  std::vector<uint8_t> blob(sizeof(ract_train_state) + sizeof(ract_epoch_log) * t->n_log +
-                            sizeof(int32_t) * rows);
   ract_train_state st;
   memset(&st, 0, sizeof(st));
-  st.magic = kStateMagic;
-  st.version = 2;
-  st.bytes = sizeof(st);
+  st.version = RACT_TRAIN_STATE_VERSION;
   st.n_log = t->n_log;
   st.rows = rows;
   st.n_items = t->data->n_items;
@@ -175,15 +547,10 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   st.cfg = t->cfg;
   st.cur = t->cur;
   memcpy(st.stage, t->stage, sizeof(st.stage));
-  uint8_t* p = blob.data();
-  memcpy(p, &st, sizeof(st));
-  p += sizeof(st);
-  if (t->n_log > 0) memcpy(p, t->log, sizeof(ract_epoch_log) * t->n_log);
-  p += sizeof(ract_epoch_log) * t->n_log;
-  for (int r = 0; r < rows; r++) {
-    int32_t v = t->order[r];
-    memcpy(p + sizeof(int32_t) * r, &v, sizeof(v));
-  }
+  static_assert(sizeof(*t->order) == sizeof(int32_t), "the row order is stored as int32");
+  std::vector<uint8_t> blob(ract_train_state_bytes(st.n_log, st.rows));
+  RACT_CHECK(ract_train_state_encode(&st, t->log, (const int32_t*)t->order, blob.data(),
+                                     blob.size(), err));
 
   std::vector<const char*> tok = item_tokens(t);
   ract_file_desc d = describe(t, RACT_FILE_CHECKPOINT, ts, tok, meta, n_meta);
@@ -201,24 +568,7 @@ static ract_status load_tensor(const ract_model_file* f, const char* name, int64
   return RACT_OK;
 }
 
-// The variant switches of a config read from a file, as the integers they are stored as:
-// loading an enum object that holds another value is undefined behaviour.
-static bool switch_ok(const void* field) {
-  int32_t v;
-  memcpy(&v, field, sizeof(v));
-  return v == 0 || v == 1;
-}
-
-static bool switches_ok(const ract_model_config* m) {
-  static_assert(sizeof(ract_head_style) == 4 && sizeof(ract_dropout_style) == 4 &&
-                    sizeof(ract_bn_mode) == 4 && sizeof(ract_init_style) == 4 &&
-                    sizeof(ract_anneal_rule) == 4,
-                "switches are stored as 32-bit integers");
-  return switch_ok(&m->head) && switch_ok(&m->dropout_style) && switch_ok(&m->bn_mode) &&
-         switch_ok(&m->init) && switch_ok(&m->anneal_rule);
-}
-
-// Opens path as a checkpoint and checks its state blob; the caller frees *blob.
+// Opens path as a checkpoint and decodes its state blob; the caller frees *blob.
 static ract_status open_checkpoint(const char* path, void** blob, ract_model_file* f,
                                    ract_train_state* st, ract_error* err) {
   size_t len = 0;
@@ -228,54 +578,10 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
   if (s == RACT_OK && f->kind != RACT_FILE_CHECKPOINT) {
     s = ract_fail(err, RACT_ERR_FILE_KIND, "%s: an inference file, not a checkpoint", path);
   }
-  if (s == RACT_OK && f->state_bytes < sizeof(*st)) {
-    s = ract_fail(err, RACT_ERR_FILE_HEADER,
-                  "%s: training state of %zu bytes, expected at least %zu", path, f->state_bytes,
-                  sizeof(*st));
-  }
   if (s == RACT_OK) {
-    memcpy(st, f->state, sizeof(*st));
-    const ract_train_cursor* c = &st->cur;
-    bool ok = st->magic == kStateMagic && st->version == 2 && st->bytes == sizeof(*st) &&
-              st->n_log >= 0 && st->rows >= 0 && c->stage >= 0 && c->stage <= RACT_STAGES &&
-              c->epoch >= 0 && c->batch >= 0;
-    if (!ok) {
-      s = ract_fail(err, RACT_ERR_FILE_HEADER,
-                    "%s: the training state is not one this build wrote (magic, version or "
-                    "layout differ)",
-                    path);
-    } else if (!switches_ok(&st->cfg.model)) {
-      s = ract_fail(err, RACT_ERR_FILE_HEADER,
-                    "%s: the training state's model config has an unknown switch value (head, "
-                    "dropout_style, bn_mode, init or anneal_rule)",
-                    path);
-    } else if (!memchr(st->cfg.preset, 0, sizeof(st->cfg.preset)) ||
-               !memchr(st->cfg.valid_metric, 0, sizeof(st->cfg.valid_metric)) ||
-               st->cfg.n_topk < 1 || st->cfg.n_topk > RACT_METRICS_MAX_K || st->cfg.threads < 1 ||
-               st->cfg.threads > 256) {
-      // Tools print and use the saved config before a trainer checks it.
-      s = ract_fail(err, RACT_ERR_FILE_HEADER,
-                    "%s: the training state's config is corrupt (preset, valid_metric, topk "
-                    "count %d or threads %d)",
-                    path, st->cfg.n_topk, st->cfg.threads);
-    } else if ((st->rng[0] | st->rng[1] | st->rng[2] | st->rng[3]) == 0) {
-      // xoshiro256** stays at zero from the all-zero state (no seed gives it): every draw
-      // is 0 and ract_rng_below's rejection loop would never end.
-      s = ract_fail(err, RACT_ERR_FILE_HEADER,
-                    "%s: the training state's RNG state is all zero (not one a run can reach)",
-                    path);
-    } else if (ract_model_config_check(&st->cfg.model, err) != RACT_OK) {
-      char why[sizeof(err->msg)];
-      memcpy(why, err ? err->msg : "", err ? sizeof(why) : 1);
-      s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: the training state's model config: %s", path,
-                    why);
-    } else if (f->state_bytes != sizeof(*st) + sizeof(ract_epoch_log) * (size_t)st->n_log +
-                                     sizeof(int32_t) * (size_t)st->rows) {
-      s = ract_fail(err, RACT_ERR_FILE_HEADER,
-                    "%s: training state of %zu bytes does not hold "
-                    "%d epoch logs and %d rows",
-                    path, f->state_bytes, st->n_log, st->rows);
-    }
+    ract_error why = {};
+    s = ract_train_state_decode(f->state, f->state_bytes, st, &why);
+    if (s != RACT_OK) s = ract_fail(err, s, "%s: %s", path, why.msg);
   }
   if (s != RACT_OK) {
     free(*blob);
@@ -346,19 +652,11 @@ ract_status ract_import_checkpoint(ract_trainer* t, const char* path, int resume
       memcpy(t->rng.s, st.rng, sizeof(st.rng));
       t->cur = st.cur;
       memcpy(t->stage, st.stage, sizeof(t->stage));
-      const uint8_t* p = (const uint8_t*)f.state + sizeof(st);
       t->n_log = st.n_log;
-      if (st.n_log > 0) memcpy(t->log, p, sizeof(ract_epoch_log) * st.n_log);
-      p += sizeof(ract_epoch_log) * st.n_log;
-      for (int r = 0; r < st.rows; r++) {
-        int32_t v;
-        memcpy(&v, p + sizeof(int32_t) * r, sizeof(v));
-        if (v < 0 || v >= st.rows) {
-          s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: row order entry %d is %d", path, r, v);
-          break;
-        }
-        t->order[r] = v;
-      }
+      ract_error why = {};
+      s = ract_train_state_decode_tail(f.state, f.state_bytes, &st, t->log, (int32_t*)t->order,
+                                       &why);
+      if (s != RACT_OK) s = ract_fail(err, s, "%s: %s", path, why.msg);
     }
   }
   if (s == RACT_OK && state != nullptr) *state = st;

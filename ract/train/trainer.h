@@ -1,4 +1,4 @@
-// The trainer: RaCT's three stages over a dataset (RACT_SPEC.md section 3).
+// The trainer: RaCT's three stages over a dataset (ract/model/README.md, "Stages").
 //
 //   actor_pretrain -> critic_pretrain -> finetune
 //

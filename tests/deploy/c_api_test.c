@@ -36,7 +36,7 @@ static void fill(float* v, int n, double a, double b) {
   for (i = 0; i < n; i++) v[i] = (float)(0.6 * sin(a * i + b));
 }
 
-/* The evaluation forward of MODEL_LAYOUT.md for history items in S (distinct, valid). */
+/* The evaluation forward (ract/model/README.md, "Scoring") for history items in S. */
 static void reference(const int* S, int n, double scale, double* logits) {
   double h[H], z[L], d[H];
   int i, j, c;

@@ -1,4 +1,4 @@
-// Test fixture: a random actor with the MODEL_LAYOUT.md tensors, written to aligned
+// Test fixture: a random actor with the tensors of ract/deploy/FORMAT.md, written to aligned
 // buffers, and a plain-loop reference forward (double accumulators) written from the
 // layout, independent of the scorer's kernels.
 #ifndef TESTS_DEPLOY_FIXTURE_H_
@@ -58,8 +58,8 @@ using Weights = std::map<std::string, std::vector<float>>;
 Weights weights_of(const Model& m);
 Weights weights_of(const ract_model_file& f);
 
-// Reference evaluation forward (MODEL_LAYOUT.md) of an inference model's weights for a
-// history of item indices (duplicates and out-of-range ignored), all I logits.
+// Reference evaluation forward (ract/model/README.md, "Scoring") of an inference model's
+// weights for a history of item indices (duplicates and out-of-range ignored), all I logits.
 std::vector<double> reference_scores(const ract_model_dims& d, const Weights& w,
                                      const std::vector<int32_t>& history);
 

@@ -164,7 +164,7 @@ TEST_CASE("actor: annealing counters of both presets") {
   CHECK(ract_anneal_beta_at(&p, 20000) == doctest::Approx(0.1));
 }
 
-TEST_CASE("actor: tensor table follows MODEL_LAYOUT.md") {
+TEST_CASE("actor: tensor table follows ract/deploy/FORMAT.md") {
   for (int deep = 0; deep < 2; deep++) {
     ract_model_config c = tiny_config("recbole", deep);
     OwnedArena ar(ract_actor_bytes(&c, 7));

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tools/train end to end on the shipped MovieLens latest-small (a few epochs): the weight
-# file, the report's keys, the plot, --seed, single stages from a checkpoint, and the error
-# paths of bad flags. Prints doctest's counter line so CI counts the checks.
+# file, its metadata keys, the report's keys, the plot, --seed, single stages from a
+# checkpoint, and the error paths of bad flags. Prints doctest's counter line so CI counts the checks.
 TRAIN="$1"
 SCORE="$2"
 . tests/check.sh
@@ -23,6 +23,38 @@ check "report is valid JSON" python3 -c "import json,sys; json.load(open('$T/a.j
 check "plot is an SVG" grep -q "^<svg " "$T/a.svg"
 check "plot has the critic panel" grep -q "critic on" "$T/a.svg"
 check "no temporary files left" test "$(ls "$T" | grep -c tmp)" -eq 0
+
+# Every metadata key of ract/deploy/FORMAT.md ("Metadata"), read back from the file train
+# wrote through ract_model_meta (`score --meta`), and the same keys in the checkpoint.
+keys=(dataset preset date n_users n_items n_interactions n_train_interactions)
+for m in recall mrr ndcg hit precision recall_paper; do keys+=("test.$m@10" "test.$m@100"); done
+for key in "${keys[@]}"; do
+  check "metadata $key" "$SCORE" --model "$T/a.ract" --meta "$key"
+  check "checkpoint metadata $key" bash -c "'$SCORE' --model '$T/a.ckpt' --info | grep -q '^  $key '"
+done
+"$SCORE" --model "$T/a.ract" --info > "$T/a.info"
+check "exactly the documented keys (${#keys[@]})" grep -q "^metadata: ${#keys[@]}$" "$T/a.info"
+check "preset value" test "$("$SCORE" --model "$T/a.ract" --meta preset)" = paper
+check "date value (SOURCE_DATE_EPOCH)" \
+  test "$("$SCORE" --model "$T/a.ract" --meta date)" = 2023-11-14T22:13:20Z
+check "n_users value (latest-small, ratings >= 4, users >= 5)" \
+  test "$("$SCORE" --model "$T/a.ract" --meta n_users)" = 603
+check "n_items is the model width" grep -q "^dims:     n_items $("$SCORE" --model "$T/a.ract" \
+  --meta n_items)," "$T/a.info"
+ndcg=$("$SCORE" --model "$T/a.ract" --meta test.ndcg@10)
+check "test.ndcg@10 is the test table's ndcg@10" \
+  grep -q "ndcg@10 : $(printf '%.4f' "$ndcg")" <(sed -n '/^test result/,$p' "$T/a.txt")
+check "n_train_interactions <= n_interactions" test \
+  "$("$SCORE" --model "$T/a.ract" --meta n_train_interactions)" -le \
+  "$("$SCORE" --model "$T/a.ract" --meta n_interactions)"
+"$SCORE" --model "$T/a.ract" --meta no.such.key > /dev/null 2> "$T/meta.err"
+check "an absent key: exit 1" test $? -eq 1
+check "  ... and says so" grep -q "no metadata key 'no.such.key'" "$T/meta.err"
+"$SCORE" --model "$T/a.ckpt" --convert --dtype=int8 --out="$T/a8.ract" 2> /dev/null
+check "converted_from" test "$("$SCORE" --model "$T/a8.ract" --meta converted_from)" = \
+  "checkpoint fp32"
+check "  ... and the trainer's keys carried over" \
+  test "$("$SCORE" --model "$T/a8.ract" --meta test.ndcg@10)" = "$ndcg"
 
 # Same seed: the same file; another seed: another one.
 "$TRAIN" "${short[@]}" --out="$T/b.ract" > /dev/null 2>&1

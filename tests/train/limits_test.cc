@@ -1,6 +1,8 @@
 // Resource limits of the trainer and of checkpoint import (issue 7 item 5): sizes that
 // come from a config or from a checkpoint's state blob are checked before anything is
-// allocated, and fail with a status and a message, never a crash or the OOM killer.
+// allocated, and fail with a status and a message, never a crash or the OOM killer. Then
+// the state blob's format (issue 13): every field round-trips at its documented offset,
+// another version and a truncated or oversized blob are refused.
 #include <doctest/doctest.h>
 #include <limits.h>
 #include <stdio.h>
@@ -92,6 +94,12 @@ void fix_crc(std::string* b) {
   crc = ract_crc32(crc, p + 164, b->size() - 164);
   memcpy(p + 160, &crc, 4);
 }
+
+// Byte offsets in the training state blob, as ract/deploy/FORMAT.md ("Training state")
+// documents them (the round-trip test below checks them against the encoder).
+constexpr size_t kStateNLog = 12, kStateRows = 16, kStateRng = 72, kStatePreset = 104,
+                 kStateModel = 120, kStateValidMetric = 324, kStateNTopk = 388, kStateThreads = 396,
+                 kStateCursor = 408;
 
 // Offset of the state blob in a checkpoint file.
 size_t state_offset(const std::string& file) {
@@ -202,11 +210,11 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     size_t field;
     int32_t value;
   } cases[] = {
-      {"n_log 10^9", offsetof(ract_train_state, n_log), 1000000000},
-      {"n_log INT_MAX", offsetof(ract_train_state, n_log), INT_MAX},
-      {"n_log -1", offsetof(ract_train_state, n_log), -1},
-      {"rows 10^9", offsetof(ract_train_state, rows), 1000000000},
-      {"rows -5", offsetof(ract_train_state, rows), -5},
+      {"n_log 10^9", kStateNLog, 1000000000},
+      {"n_log INT_MAX", kStateNLog, INT_MAX},
+      {"n_log -1", kStateNLog, -1},
+      {"rows 10^9", kStateRows, 1000000000},
+      {"rows -5", kStateRows, -5},
   };
   for (const Case& k : cases) {
     CAPTURE(k.what);
@@ -225,30 +233,25 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     size_t field;
     int32_t value;
   } cfg_cases[] = {
-      {"n_topk 1000", offsetof(ract_train_config, n_topk), 1000},
-      {"n_topk 0", offsetof(ract_train_config, n_topk), 0},
-      {"threads 10^9", offsetof(ract_train_config, threads), 1000000000},
-      {"n_hidden 10^9", offsetof(ract_train_config, model) + offsetof(ract_model_config, n_hidden),
-       1000000000},
-      {"n_critic_layers -1",
-       offsetof(ract_train_config, model) + offsetof(ract_model_config, n_critic_layers), -1},
+      {"n_topk 1000", kStateNTopk, 1000},
+      {"n_topk 0", kStateNTopk, 0},
+      {"threads 10^9", kStateThreads, 1000000000},
+      {"n_hidden 10^9", kStateModel + 0, 1000000000},
+      {"n_critic_layers -1", kStateModel + 56, -1},
       // Found by //tools/fuzz:checkpoint (corpus file bad_head_switch): head = 256 reached
       // ract_model_config_check as an enum holding no enumerator (UBSan: invalid load).
-      {"head 256", offsetof(ract_train_config, model) + offsetof(ract_model_config, head), 256},
-      {"bn_mode -1", offsetof(ract_train_config, model) + offsetof(ract_model_config, bn_mode), -1},
-      {"anneal_rule 2",
-       offsetof(ract_train_config, model) + offsetof(ract_model_config, anneal_rule), 2},
-      {"preset unterminated", offsetof(ract_train_config, preset) + 12, 0x41414141},
-      {"valid_metric unterminated", offsetof(ract_train_config, valid_metric) + 28, 0x41414141},
+      {"head 256", kStateModel + 96, 256},
+      {"bn_mode -1", kStateModel + 112, -1},
+      {"anneal_rule 2", kStateModel + 124, 2},
+      {"preset unterminated", kStatePreset, 16},
+      {"valid_metric unterminated", kStateValidMetric, 32},
   };
   for (const CfgCase& k : cfg_cases) {
     CAPTURE(k.what);
     std::string bad = good;
-    size_t at = st + offsetof(ract_train_state, cfg) + k.field;
+    const size_t at = st + k.field;
     if (strstr(k.what, "unterminated")) {  // fill the whole string field
-      size_t len =
-          strstr(k.what, "preset") ? sizeof(state.cfg.preset) : sizeof(state.cfg.valid_metric);
-      memset(&bad[at - (len - 4)], 'A', len);
+      memset(&bad[at], 'A', (size_t)k.value);
     } else {
       memcpy(&bad[at], &k.value, 4);
     }
@@ -264,7 +267,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
   // resumed run looped for ever in ract_rng_below's rejection loop.
   {
     std::string bad = good;
-    memset(&bad[st + offsetof(ract_train_state, rng)], 0, sizeof(state.rng));
+    memset(&bad[st + kStateRng], 0, 32);
     fix_crc(&bad);
     write_all(path, bad);
     ract_error e = {};
@@ -275,8 +278,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
   // The stage cursor out of range.
   std::string bad = good;
   int32_t stage = RACT_STAGES + 1;
-  memcpy(&bad[st + offsetof(ract_train_state, cur) + offsetof(ract_train_cursor, stage)], &stage,
-         4);
+  memcpy(&bad[st + kStateCursor], &stage, 4);
   fix_crc(&bad);
   write_all(path, bad);
   CHECK(ract_read_checkpoint_state(path.c_str(), &state, &err) == RACT_ERR_FILE_HEADER);
@@ -301,5 +303,300 @@ TEST_CASE("limits: a checkpoint with more epoch logs than the run has epochs is 
   REQUIRE(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_OK);
   CHECK(ract_import_checkpoint(&t, path.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_HEADER);
   CHECK(std::string(err.msg).find("4 epoch logs") != std::string::npos);
+  ract_trainer_free(&t);
+}
+
+// ---------------------------------------------------------------------------------------
+// The training state blob's format (ract/deploy/FORMAT.md, "Training state").
+
+namespace {
+
+uint32_t rd32(const std::vector<uint8_t>& b, size_t at) {
+  return (uint32_t)b[at] | (uint32_t)b[at + 1] << 8 | (uint32_t)b[at + 2] << 16 |
+         (uint32_t)b[at + 3] << 24;
+}
+
+uint64_t rd64(const std::vector<uint8_t>& b, size_t at) {
+  return (uint64_t)rd32(b, at) | (uint64_t)rd32(b, at + 4) << 32;
+}
+
+// Distinct values for every field of a state that the decoder accepts; `flip` varies the
+// variant switches (0 or 1 each) between calls.
+struct StateFill {
+  int n = 100;
+  int i() { return n++; }
+  float f() { return 0.25f + (float)(n++); }
+  double d() { return 0.5 + (double)(n++); }
+  void metrics(ract_metrics* m) {
+    m->n_k = 3;
+    for (int j = 0; j < RACT_METRICS_MAX_K; j++) m->k[j] = i();
+    m->users = i();
+    m->finished = 1;
+    double* cols[6] = {m->recall, m->recall_paper, m->mrr, m->ndcg, m->hit, m->precision};
+    for (double* c : cols) {
+      for (int j = 0; j < RACT_METRICS_MAX_K; j++) c[j] = d();
+    }
+  }
+  void log(ract_epoch_log* l) {
+    l->stage = i();
+    l->epoch = i();
+    l->batches = i();
+    double* v[] = {&l->loss,         &l->actor_loss,
+                   &l->ce,           &l->kl,
+                   &l->beta,         &l->q,
+                   &l->target,       &l->critic_loss,
+                   &l->valid,        &l->seconds_train,
+                   &l->seconds_valid};
+    for (double* x : v) *x = d();
+  }
+  void state(ract_train_state* st, int flip) {
+    memset(st, 0, sizeof(*st));
+    st->n_log = 3;
+    st->rows = 5;
+    st->n_items = i();
+    st->train_nnz = 5000000000LL + i();
+    st->data_hash = 0x1122334455667788ull;
+    st->anneal_steps = 6000000000LL + i();
+    st->adam_actor_t = 7000000000LL + i();
+    st->adam_critic_t = 8000000000LL + i();
+    st->adam_actor_lr = f();
+    st->adam_critic_lr = f();
+    for (int k = 0; k < 4; k++) st->rng[k] = 0x0101010101010101ull * (uint64_t)(k + 1) + i();
+    ract_train_config* c = &st->cfg;
+    snprintf(c->preset, sizeof(c->preset), "%s", flip ? "paper" : "recbole");
+    ract_model_config* m = &c->model;
+    m->n_hidden = 7;
+    for (int j = 0; j < RACT_MAX_LAYERS; j++) m->mlp_hidden_size[j] = i();
+    m->head = flip ? RACT_HEAD_SPLIT : RACT_HEAD_TWO;
+    m->latent_dimension = 2 * i();  // even: valid with either head
+    m->dropout_prob = 0.125f;
+    m->anneal_cap = 0.375f;
+    m->total_anneal_steps = 9000000000LL + i();
+    m->n_critic_layers = 6;
+    for (int j = 0; j < RACT_MAX_LAYERS; j++) m->critic_layers[j] = i();
+    m->metrics_k = i();
+    m->dropout_style = flip ? RACT_DROPOUT_KEEP : RACT_DROPOUT_INVERTED;
+    m->eps_std = 0.625f;
+    m->critic_loss_with_kl = flip ? 0 : 1;
+    m->bn_mode = flip ? RACT_BN_RUNNING : RACT_BN_BATCH;
+    m->ndcg_gain_sqrt = flip ? 1 : 0;
+    m->init = flip ? RACT_INIT_XAVIER_NORMAL : RACT_INIT_XAVIER_UNIFORM;
+    m->anneal_rule = flip ? RACT_ANNEAL_PER_BATCH : RACT_ANNEAL_PER_LOSS;
+    m->critic_l2 = 0.875f;
+    m->bn_eps = 0.0625f;
+    m->bn_momentum = 0.1875f;
+    m->finetune_critic = flip ? 0 : 1;
+    for (int s = 0; s < RACT_STAGES; s++) c->run_stage[s] = i();
+    for (int s = 0; s < RACT_STAGES; s++) c->stage_epochs[s] = i();
+    for (int s = 0; s < RACT_STAGES; s++) c->stage_lr[s] = f();
+    for (int s = 0; s < RACT_STAGES; s++) c->validate[s] = i();
+    c->stopping_step = i();
+    c->train_batch_size = i();
+    c->drop_last = i();
+    snprintf(c->valid_metric, sizeof(c->valid_metric), "ndcg@%d", i());
+    for (int j = 0; j < RACT_METRICS_MAX_K; j++) c->topk[j] = i();
+    c->n_topk = 5;
+    c->eval_batch = i();
+    c->threads = 200 + flip;
+    c->seed = 0xfedcba9876543210ull;
+    ract_train_cursor* u = &st->cur;
+    u->stage = 2;
+    u->started = i();
+    u->epoch = i();
+    u->batch = i();
+    u->begun = i();
+    u->best = d();
+    u->since_best = i();
+    log(&u->log);
+    for (int s = 0; s < RACT_STAGES; s++) {
+      ract_stage_summary* y = &st->stage[s];
+      y->ran = i();
+      y->epochs = i();
+      y->best_epoch = i();
+      y->seconds = d();
+      metrics(&y->best_valid);
+      metrics(&y->test);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("state: every field round-trips, at the offsets FORMAT.md documents") {
+  for (int flip = 0; flip < 2; flip++) {
+    CAPTURE(flip);
+    StateFill fill;
+    fill.n = 100 + 1000 * flip;
+    ract_train_state st;
+    fill.state(&st, flip);
+    ract_epoch_log logs[3];
+    memset(logs, 0, sizeof(logs));
+    for (ract_epoch_log& l : logs) fill.log(&l);
+    const int32_t order[5] = {3, 0, 4, 1, 2};
+    ract_error err = {};
+    const size_t bytes = ract_train_state_bytes(3, 5);
+    REQUIRE(bytes == RACT_TRAIN_STATE_FIXED_BYTES + 3 * RACT_TRAIN_STATE_LOG_BYTES + 5 * 4);
+    REQUIRE(RACT_TRAIN_STATE_FIXED_BYTES == 3168);
+    REQUIRE(RACT_TRAIN_STATE_LOG_BYTES == 100);
+    std::vector<uint8_t> b(bytes);
+    REQUIRE_MESSAGE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK,
+                    err.msg);
+    // The documented offsets (little-endian).
+    CHECK(memcmp(b.data(), "RCTS", 4) == 0);
+    CHECK(rd32(b, 4) == RACT_TRAIN_STATE_VERSION);
+    CHECK(rd32(b, 8) == 3168);
+    CHECK(rd32(b, kStateNLog) == 3);
+    CHECK(rd32(b, kStateRows) == 5);
+    CHECK(rd32(b, 20) == (uint32_t)st.n_items);
+    CHECK(rd64(b, 24) == (uint64_t)st.train_nnz);
+    CHECK(rd64(b, 32) == st.data_hash);
+    CHECK(rd64(b, 40) == (uint64_t)st.anneal_steps);
+    CHECK(rd64(b, kStateRng) == st.rng[0]);
+    CHECK(rd64(b, kStateRng + 24) == st.rng[3]);
+    CHECK(memcmp(&b[kStatePreset], st.cfg.preset, 16) == 0);
+    CHECK(rd32(b, kStateModel) == 7);
+    CHECK(rd32(b, kStateModel + 96) == (uint32_t)st.cfg.model.head);
+    CHECK(rd32(b, kStateModel + 140) == (uint32_t)st.cfg.model.finetune_critic);
+    CHECK(memcmp(&b[kStateValidMetric], st.cfg.valid_metric, 32) == 0);
+    CHECK(rd32(b, kStateNTopk) == 5);
+    CHECK(rd32(b, kStateThreads) == (uint32_t)st.cfg.threads);
+    CHECK(rd64(b, 400) == st.cfg.seed);
+    CHECK(rd32(b, kStateCursor) == 2);
+    CHECK(rd32(b, 440) == (uint32_t)st.cur.log.stage);
+    CHECK(rd32(b, 540) == (uint32_t)st.stage[0].ran);
+    CHECK(rd32(b, 540 + 2 * 876) == (uint32_t)st.stage[2].ran);
+    CHECK(rd32(b, 3168) == (uint32_t)logs[0].stage);
+    CHECK(rd32(b, 3168 + 200) == (uint32_t)logs[2].stage);
+    CHECK(rd32(b, 3468) == 3);  // order[0]
+    CHECK(rd32(b, 3484) == 2);  // order[4]
+    double best;
+    uint64_t bits = rd64(b, 428);
+    memcpy(&best, &bits, 8);
+    CHECK(best == st.cur.best);
+
+    ract_train_state back;
+    REQUIRE_MESSAGE(ract_train_state_decode(b.data(), b.size(), &back, &err) == RACT_OK, err.msg);
+    st.version = RACT_TRAIN_STATE_VERSION;
+    CHECK(memcmp(&back, &st, sizeof(st)) == 0);  // both zeroed first: padding compares equal
+    CHECK(back.cfg.model.total_anneal_steps == st.cfg.model.total_anneal_steps);
+    CHECK(back.stage[2].test.precision[7] == st.stage[2].test.precision[7]);
+    ract_epoch_log logs_back[3];
+    memset(logs_back, 0, sizeof(logs_back));
+    int32_t order_back[5] = {};
+    REQUIRE(ract_train_state_decode_tail(b.data(), b.size(), &back, logs_back, order_back, &err) ==
+            RACT_OK);
+    CHECK(memcmp(logs_back, logs, sizeof(logs)) == 0);
+    CHECK(memcmp(order_back, order, sizeof(order)) == 0);
+    // Encoding what was decoded gives the same bytes.
+    std::vector<uint8_t> again(bytes);
+    REQUIRE(ract_train_state_encode(&back, logs_back, order_back, again.data(), again.size(),
+                                    &err) == RACT_OK);
+    CHECK(again == b);
+  }
+}
+
+TEST_CASE("state: a blob of another version is refused, naming both versions") {
+  StateFill fill;
+  ract_train_state st;
+  fill.state(&st, 0);
+  ract_epoch_log logs[3] = {};
+  const int32_t order[5] = {0, 1, 2, 3, 4};
+  std::vector<uint8_t> b(ract_train_state_bytes(3, 5));
+  ract_error err = {};
+  REQUIRE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK);
+  for (uint32_t v : {1u, 2u, 4u, 0xffffffffu}) {
+    CAPTURE(v);
+    std::vector<uint8_t> o = b;
+    for (int k = 0; k < 4; k++) o[4 + k] = (uint8_t)(v >> (8 * k));
+    ract_train_state back;
+    ract_error e = {};
+    CHECK(ract_train_state_decode(o.data(), o.size(), &back, &e) == RACT_ERR_FILE_VERSION);
+    CHECK(e.status == RACT_ERR_FILE_VERSION);
+    CHECK(std::string(e.msg).find("version " + std::to_string(v)) != std::string::npos);
+    CHECK(std::string(e.msg).find("reads version " + std::to_string(RACT_TRAIN_STATE_VERSION)) !=
+          std::string::npos);
+  }
+  // Another magic is not a training state at all.
+  std::vector<uint8_t> o = b;
+  o[0] = 'X';
+  ract_train_state back;
+  CHECK(ract_train_state_decode(o.data(), o.size(), &back, &err) == RACT_ERR_FILE_HEADER);
+  CHECK(std::string(err.msg).find("magic") != std::string::npos);
+}
+
+TEST_CASE("state: truncated and oversized blobs are refused before use") {
+  StateFill fill;
+  ract_train_state st;
+  fill.state(&st, 1);
+  ract_epoch_log logs[3] = {};
+  const int32_t order[5] = {4, 3, 2, 1, 0};
+  const size_t full = ract_train_state_bytes(3, 5);
+  std::vector<uint8_t> b(full + 1, 0);
+  ract_error err = {};
+  REQUIRE(ract_train_state_encode(&st, logs, order, b.data(), full, &err) == RACT_OK);
+  // The encoder itself refuses a buffer of another size.
+  CHECK(ract_train_state_encode(&st, logs, order, b.data(), full + 1, &err) == RACT_ERR_ARG);
+  for (size_t n : {(size_t)0, (size_t)3, (size_t)8, (size_t)RACT_TRAIN_STATE_FIXED_BYTES - 1,
+                   (size_t)RACT_TRAIN_STATE_FIXED_BYTES, full - 4, full - 1}) {
+    CAPTURE(n);
+    ract_train_state back;
+    ract_error e = {};
+    CHECK(ract_train_state_decode(b.data(), n, &back, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(std::string(e.msg).find("truncated") != std::string::npos);
+  }
+  ract_train_state back;
+  CHECK(ract_train_state_decode(b.data(), full + 1, &back, &err) == RACT_ERR_FILE_HEADER);
+  CHECK(std::string(err.msg).find("oversized") != std::string::npos);
+  REQUIRE(ract_train_state_decode(b.data(), full, &back, &err) == RACT_OK);
+  // A row order entry out of range.
+  b[full - 4] = 5;
+  int32_t order_back[5];
+  CHECK(ract_train_state_decode_tail(b.data(), full, &back, nullptr, order_back, &err) ==
+        RACT_ERR_FILE_HEADER);
+  CHECK(std::string(err.msg).find("row order entry 4 is 5") != std::string::npos);
+}
+
+TEST_CASE("state: a checkpoint file with a short state or another state version is refused") {
+  Data d;
+  ract_train_config c = small_config();
+  ract_trainer t;
+  ract_error err = {};
+  REQUIRE_MESSAGE(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_OK, err.msg);
+  REQUIRE(ract_trainer_run_stage(&t, RACT_STAGE_ACTOR_PRETRAIN, nullptr, &err) == RACT_OK);
+  std::string path = tmp_path("state.ckpt");
+  REQUIRE(ract_export_checkpoint(path.c_str(), &t, nullptr, 0, &err) == RACT_OK);
+  const std::string good = read_all(path);
+  const size_t st = state_offset(good);
+  ract_train_state state;
+  REQUIRE(ract_read_checkpoint_state(path.c_str(), &state, &err) == RACT_OK);
+  CHECK(state.version == RACT_TRAIN_STATE_VERSION);
+  // The header's state length (bytes 136..143) one short: the blob ends inside the order.
+  {
+    std::string bad = good;
+    uint64_t len;
+    memcpy(&len, &bad[136], 8);
+    CHECK(len == ract_train_state_bytes(state.n_log, state.rows));
+    len -= 1;
+    memcpy(&bad[136], &len, 8);
+    fix_crc(&bad);
+    write_all(path, bad);
+    ract_error e = {};
+    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(std::string(e.msg).find("truncated") != std::string::npos);
+    CHECK(std::string(e.msg).find(path) != std::string::npos);
+    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, nullptr, &e) == RACT_ERR_FILE_HEADER);
+  }
+  // A state of version 2 (the raw struct dumps of earlier builds put it at the same place).
+  {
+    std::string bad = good;
+    bad[st + 4] = 2;
+    fix_crc(&bad);
+    write_all(path, bad);
+    ract_error e = {};
+    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_VERSION);
+    CHECK(std::string(e.msg).find("training state version 2, this build reads version 3") !=
+          std::string::npos);
+    CHECK(ract_import_checkpoint(&t, path.c_str(), 0, nullptr, &e) == RACT_ERR_FILE_VERSION);
+  }
   ract_trainer_free(&t);
 }
