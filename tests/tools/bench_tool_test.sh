@@ -28,7 +28,8 @@ else
 fi
 # Three stages with a ratio each, and sizes that make sense: int8 < fp16 < fp32 bytes.
 check "three stages" test "$(grep -c '"floor_seconds_per_epoch"' "$R")" = 3
-sizes=$(sed -n 's/.*"weight_bytes": {"fp32": \([0-9]*\), "fp16": \([0-9]*\), "int8": \([0-9]*\)}.*/\1 \2 \3/p' "$R")
+n='\([0-9]*\)'
+sizes=$(sed -n "s/.*\"weight_bytes\": {\"fp32\": $n, \"fp16\": $n, \"int8\": $n}.*/\1 \2 \3/p" "$R")
 read -r f32 f16 i8 <<< "$sizes"
 check "weight bytes int8 < fp16 < fp32 ($sizes)" \
   test -n "$f32" -a "${i8:-0}" -lt "${f16:-0}" -a "${f16:-0}" -lt "${f32:-0}"
