@@ -15,8 +15,9 @@
 // trained model is written as fp32, fp16 and int8 weight files (ract/train/export.h),
 // loaded through ract.h, and each of --score_users histories is scored (history set +
 // top-10): per-user latency p50/p99, against the floor of one sgemv of the last decoder
-// layer (ract_gemv on BLIS). Also peak RSS, the weight-file sizes and the BLIS kernel
-// family. Nothing here asserts a speed.
+// layer (ract_gemv on BLIS). Also the seconds the dataset took to load (reading, filtering,
+// splitting, CSR and eval sets; --load_only stops there), peak RSS, the weight-file sizes
+// and the BLIS kernel family. Nothing here asserts a speed.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ const char* kUsage =
     "  --stages=LIST               stages to time (default actor_pretrain,critic_pretrain,"
     "finetune)\n"
     "  --score_users=N             users scored per dtype (default 1000)\n"
+    "  --load_only                 time the dataset load only (report: threads, dataset)\n"
     "  --synthetic=U,I,P           synthetic data: U users, I items, P items per user\n"
     "                              (Zipf-like popularity; 80/10/10 per user)\n"
     "  --mlp_hidden_size=[600] --latent_dimension=N --train_batch_size=N --eval_batch=N\n\n";
@@ -333,6 +335,14 @@ long peak_rss_kb() {
   return ru.ru_maxrss;
 }
 
+// The report's "dataset" object (no newline).
+void dataset_json(char* out, size_t size, const ract_dataset& ds, double load_s) {
+  snprintf(out, size,
+           "{\"name\": \"%s\", \"users\": %d, \"items\": %d, \"train_pairs\": %lld, "
+           "\"load_seconds\": %.6f}",
+           ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, load_s);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -350,7 +360,7 @@ int main(int argc, char** argv) {
   ract_data_flags flags;
   ract_data_flags_init(&flags);
   const char* report = nullptr;
-  int epochs = 3, score_users = 1000, threads = 1;
+  int epochs = 3, score_users = 1000, threads = 1, load_only = 0;
   int syn[3] = {0, 0, 0}, n_syn = 0;
   int run[RACT_STAGES] = {1, 1, 1};
   for (int i = 1; i < argc; i++) {
@@ -363,6 +373,8 @@ int main(int argc, char** argv) {
       printf("%s%s", kUsage, ract_data_flags_usage());
       return 0;
     } else if (ract_flag_value(a, "preset")) {
+    } else if (!strcmp(a, "--load_only")) {
+      load_only = 1;
     } else if ((v = ract_flag_value(a, "threads"))) {
       if (!ract_flag_int(v, 1, 256, &threads)) return fprintf(stderr, "bench: %s: 1..256\n", a), 2;
     } else if ((v = ract_flag_value(a, "report"))) {
@@ -383,7 +395,7 @@ int main(int argc, char** argv) {
       // Every key of the training config (ract/train/config.h), as tools/train takes them.
       std::string key(a + 2, strchr(a, '=') - (a + 2));
       if (ract_train_config_set(&cfg, key.c_str(), strchr(a, '=') + 1, &err) != RACT_OK) {
-        fprintf(stderr, "bench: --%s (see --help)\n", err.msg);
+        fprintf(stderr, "bench: %s: %s (see --help)\n", a, err.msg);
         return 2;
       }
     } else {
@@ -396,27 +408,47 @@ int main(int argc, char** argv) {
 
   ract_dataset ds;
   memset(&ds, 0, sizeof(ds));
-  const double t_load = ract_clock_seconds();
   ract_status s;
+  double t_load;
   if (n_syn == 3) {
     if (syn[0] < 2 || syn[1] < 2 || syn[2] < 1) {
       fprintf(stderr, "bench: --synthetic: at least 2 users, 2 items, 1 item per user\n");
       return 2;
     }
+    t_load = ract_clock_seconds();
     s = synthetic(&ds, syn[0], syn[1], syn[2], flags.opt.seed, &err);
   } else {
     if (ract_data_flags_finish(&flags, argv[0], &err) != RACT_OK) return fail(&err);
+    t_load = ract_clock_seconds();
     s = ract_dataset_load(&ds, &flags.opt, &err);
   }
+  const double load_s = ract_clock_seconds() - t_load;
   if (s != RACT_OK) {
     ract_dataset_free(&ds);
     return fail(&err);
   }
   const long rss_data_kb = peak_rss_kb();
   printf("dataset %s: %d users, %d items, %lld train pairs (%.2f s); BLIS %s, %d thread(s)\n",
-         ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, ract_clock_seconds() - t_load,
-         ract_blas_kernel(), threads);
+         ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, load_s, ract_blas_kernel(),
+         threads);
   fflush(stdout);
+  char ds_json[1024];
+  dataset_json(ds_json, sizeof(ds_json), ds, load_s);
+  if (load_only) {
+    char buf[2048];
+    int n = snprintf(
+        buf, sizeof(buf),
+        "{\n  \"threads\": %d,\n  \"dataset\": %s,\n  \"peak_rss_mb_after_load\": %.1f\n}\n",
+        threads, ds_json, rss_data_kb / 1024.0);
+    fputs(buf, stdout);
+    int rc = 0;
+    if (report != nullptr &&
+        ract_atomic_write(report, buf, std::min((size_t)n, sizeof(buf) - 1), &err) != RACT_OK) {
+      rc = fail(&err);
+    }
+    ract_dataset_free(&ds);
+    return rc;
+  }
 
   // Training: no validation inside the timed epochs.
   for (int st = 0; st < RACT_STAGES; st++) {
@@ -547,8 +579,7 @@ int main(int argc, char** argv) {
       if (w > 0) n = std::min(sizeof(buf) - 1, n + (size_t)w);
     };
     add("{\n  \"threads\": %d,\n  \"blis_kernel\": \"%s\",\n", threads, ract_blas_kernel());
-    add("  \"dataset\": {\"name\": \"%s\", \"users\": %d, \"items\": %d, \"train_pairs\": %lld},\n",
-        ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz);
+    add("  \"dataset\": %s,\n", ds_json);
     add("  \"model\": {\"preset\": \"%s\", \"hidden\": %d, \"latent\": %d, \"batch\": %d},\n",
         cfg.preset, cfg.model.mlp_hidden_size[0], t.actor.latent, cfg.train_batch_size);
     add("  \"train\": {");

@@ -70,7 +70,7 @@ ract_status ract_train_flags_parse(ract_train_flags* f, int argc, char** argv, r
       std::string key(a + 2, strchr(a, '=') - (a + 2));
       ract_error e = {};
       if (ract_train_config_set(cfg, key.c_str(), strchr(a, '=') + 1, &e) != RACT_OK) {
-        return ract_fail(err, RACT_ERR_ARG, "--%s (see --help)", e.msg);
+        return ract_fail(err, RACT_ERR_ARG, "%s: %s (see --help)", a, e.msg);
       }
     } else {
       return ract_fail(err, RACT_ERR_ARG, "unknown flag %s (see --help)", a);

@@ -21,6 +21,7 @@
 #include "ract/model/actor.h"
 #include "ract/ract.h"
 #include "ract/train/adam.h"
+#include "tests/data_dir.h"
 #include "tests/deploy/actor_export.h"
 
 namespace {
@@ -72,15 +73,12 @@ double test_ndcg10(const ract_dataset& ds, ract_eval_model_fn fn, void* ctx, rac
 
 }  // namespace
 
-TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_DIR)") {
-  const char* dir = getenv("RACT_DATA_DIR");
-  if (dir == nullptr || *dir == '\0') {
-    MESSAGE("RACT_DATA_DIR is unset: skipped the quantisation quality check");
-    return;
-  }
+TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_DIR)" *
+          doctest::skip(!ract_test_have_data())) {
+  const std::string dir = ract_test_data_dir();
   const char* name = getenv("RACT_QUANT_DATASET") ? getenv("RACT_QUANT_DATASET") : "ml-100k";
   int epochs = getenv("RACT_QUANT_EPOCHS") ? atoi(getenv("RACT_QUANT_EPOCHS")) : 12;
-  std::string base = std::string(dir) + "/" + name + "/recbole_split/";
+  std::string base = dir + "/" + name + "/recbole_split/";
   std::string f[3] = {base + "train.tsv", base + "valid.tsv", base + "test.tsv"};
   ract_data_options o = ract_data_options_default();
   o.train = f[0].c_str();

@@ -6,8 +6,8 @@ SCORE="$2"
 TRAIN="$3"
 . tests/check.sh
 
-"$MAKE" "$T/m.ract" inference 200 || exit 1
-"$MAKE" "$T/c.ckpt" checkpoint 200 || exit 1
+check "make_model: inference file" "$MAKE" "$T/m.ract" inference 200 || { finish; exit 1; }
+check "make_model: checkpoint" "$MAKE" "$T/c.ckpt" checkpoint 200 || { finish; exit 1; }
 
 "$SCORE" --model "$T/m.ract" --info > "$T/info.txt"
 check "info exit code" test $? -eq 0
@@ -24,29 +24,36 @@ check "history masked" bash -c "! cut -f2 '$T/top.txt' | grep -qx -e 1 -e 4 -e 7
 check "scores sorted" bash -c "cut -f3 '$T/top.txt' | sort -g -r -c"
 
 echo "1 4,7" | "$SCORE" --model "$T/m.ract" --k=5 > "$T/stdin.txt"
+check "stdin exit code" test $? -eq 0
 check "stdin gives the same top-k" cmp -s "$T/top.txt" "$T/stdin.txt"
 
 "$SCORE" --model "$T/m.ract" --history 1,4,7,nope,123456 --k 5 > "$T/unk.txt" 2> "$T/unk.err"
+check "unknown ids: exit code" test $? -eq 0
 check "unknown ids are not fatal" cmp -s "$T/top.txt" "$T/unk.txt"
 check "unknown ids reported" grep -q "2 unknown item id(s) skipped: nope 123456" "$T/unk.err"
 
 printf '1,4,7\n10\n' | "$SCORE" --model "$T/m.ract" --k 2 > "$T/multi.txt"
+check "several stdin lines: exit code" test $? -eq 0
 check "one block per stdin line" test "$(cut -f1 "$T/multi.txt" | tr '\n' ' ')" = "1 1 2 2 "
 
 "$SCORE" --model "$T/m.ract" --convert --dtype=int8 --out="$T/m8.ract" 2> "$T/conv.err"
 check "convert exit code" test $? -eq 0
 "$SCORE" --model "$T/m8.ract" --info > "$T/info8.txt"
+check "converted info exit code" test $? -eq 0
 check "converted dtype" grep -q "^dtype: *int8" "$T/info8.txt"
 check "converted_from" grep -q "converted_from *inference fp32" "$T/info8.txt"
 "$SCORE" --model "$T/m8.ract" --history 1,4,7 --k 5 > "$T/top8.txt"
+check "int8 top-k exit code" test $? -eq 0
 check "int8 top-1 equals fp32 top-1" test "$(head -1 "$T/top8.txt" | cut -f2)" = "$(head -1 "$T/top.txt" | cut -f2)"
 
 "$SCORE" --model "$T/c.ckpt" --history 1 > /dev/null 2> "$T/ck.err"
 check "a checkpoint is not scored" test $? -eq 1
 check "kind error named" grep -q "RACT_ERR_FILE_KIND" "$T/ck.err"
 "$SCORE" --model "$T/c.ckpt" --info > "$T/ckinfo.txt"
+check "checkpoint info exit code" test $? -eq 0
 check "checkpoint info" grep -q "^kind: *checkpoint" "$T/ckinfo.txt"
 "$SCORE" --model "$T/c.ckpt" --convert --dtype fp16 --out "$T/c16.ract" 2> /dev/null
+check "checkpoint convert exit code" test $? -eq 0
 check "checkpoint converts" "$SCORE" --model "$T/c16.ract" --history 1,4 --k 3 > /dev/null
 
 head -c 1000 "$T/m.ract" > "$T/short.ract"
@@ -58,6 +65,7 @@ check "missing file" test $? -eq 1
 "$SCORE" --history 1 2> /dev/null
 check "usage error" test $? -eq 2
 "$SCORE" --model "$T/m.ract" --convert --dtype=int4 --out="$T/x" 2> "$T/dt.err"
+check "bad dtype: non-zero exit" test $? -ne 0
 check "bad dtype" grep -q "expected fp32, fp16 or int8" "$T/dt.err"
 
 # --eval: a split whose answers follow from the scorer's own rankings. Train: u1 has item 1,
@@ -65,7 +73,9 @@ check "bad dtype" grep -q "expected fp32, fp16 or int8" "$T/dt.err"
 # dense ids different from the file's). u1: valid = its rank-3 item, test = its rank-1 item
 # (a hit once valid is masked); u2: valid = its rank-2 item, test = its rank-199 item.
 "$SCORE" --model "$T/m.ract" --history 1 --k 3 > "$T/r1.txt"
+check "eval fixture: top-3 of u1 (exit code)" test $? -eq 0
 "$SCORE" --model "$T/m.ract" --history 4 --k 199 > "$T/r4.txt"
+check "eval fixture: top-199 of u2 (exit code)" test $? -eq 0
 u1_valid=$(sed -n 3p "$T/r1.txt" | cut -f2)
 u1_test=$(sed -n 1p "$T/r1.txt" | cut -f2)
 u2_valid=$(sed -n 2p "$T/r4.txt" | cut -f2)

@@ -242,10 +242,95 @@ TEST_CASE("scorer: the arena size query is exact enough and checked, any alignme
   CHECK(ract_scorer_init(&s, &model, arena.data(), need - 64 - 1, &err) == RACT_ERR_NOMEM);
   CHECK(std::string(err.msg).find(std::to_string(need)) != std::string::npos);
   CHECK(ract_scorer_init(&s, &model, nullptr, 100, &err) == RACT_ERR_ARG);
-  // Scorer state stays in the arena: scoring writes nowhere else (checked by ASan too).
-  int32_t h[] = {4, 8};
-  REQUIRE(ract_scorer_init(&s, &model, arena.data() + 3, need, &err) == RACT_OK);
-  REQUIRE(ract_scorer_set_history(&s, h, 2, nullptr, nullptr) == RACT_OK);
+}
+
+TEST_CASE("scorer: state stays in its arena slice, outputs in their slots, the blob unchanged") {
+  // The arena slice [3 + kPad, 3 + kPad + need) of a bigger buffer whose other bytes hold a
+  // position-dependent canary; the output arrays carry canary slots past what the call may
+  // write. The slice itself starts as 0xFF bytes (NaN as floats): the results must equal
+  // those of a scorer on a zeroed arena, so nothing is read before it is written.
+  const size_t kPad = 256;
+  const int kGuard = 16;
+  auto canary = [](size_t i) { return (uint8_t)(0x5A ^ (i * 131) ^ (i >> 8)); };
+  fixture::Model m = fixture::make_model(77, {9, 5}, 3, 0.5f, RACT_FILE_INFERENCE, 17);
+  for (ract_file_dtype dt : {RACT_FILE_F32, RACT_FILE_F16, RACT_FILE_I8}) {
+    CAPTURE(ract_model_file_dtype_name(dt));
+    Blob b = fixture::write(m, RACT_FILE_INFERENCE, dt);
+    const std::vector<uint8_t> blob_before(b.data(), b.data() + b.size);
+    ract_model model;
+    REQUIRE(ract_model_load(&model, b.data(), b.size, nullptr) == RACT_OK);
+    const size_t need = ract_scorer_arena_bytes(&model);
+    const size_t lo = kPad + 3, hi = lo + need;
+    std::vector<uint8_t> buf(hi + kPad);
+    for (size_t i = 0; i < buf.size(); i++) buf[i] = canary(i);
+    memset(buf.data() + lo, 0xFF, need);
+    ract_scorer s;
+    REQUIRE(ract_scorer_init(&s, &model, buf.data() + lo, need, nullptr) == RACT_OK);
+    // Every piece of state the scorer laid out lies inside the slice.
+    auto inside = [&](const void* p, size_t bytes) {
+      const uint8_t* q = (const uint8_t*)p;
+      return q >= buf.data() + lo && q + bytes <= buf.data() + hi;
+    };
+    CHECK(inside(s.history_bits, sizeof(uint32_t) * ((77 + 31) / 32)));
+    for (int j = 0; j < model.n_hidden; j++) {
+      CHECK(inside(s.enc_act[j], sizeof(float) * model.hidden[j]));
+      CHECK(inside(s.dec_act[j], sizeof(float) * model.hidden[model.n_hidden - 1 - j]));
+    }
+    CHECK(inside(s.mu, sizeof(float) * model.latent));
+    CHECK(inside(s.block, sizeof(float) * RACT_SCORER_BLOCK));
+
+    // The same calls on a second scorer with a zeroed arena give the reference answers.
+    std::vector<uint8_t> zero(need, 0);
+    ract_scorer z;
+    REQUIRE(ract_scorer_init(&z, &model, zero.data(), need, nullptr) == RACT_OK);
+
+    const int32_t h[] = {4, 8, 60, 8};
+    const char* const toks[] = {"13", "181", "nope"};  // items 4 and 60 (token 3i + 1)
+    const int32_t pick[] = {0, 13, 76};
+    const int k = 10;
+    for (int round = 0; round < 2; round++) {
+      CAPTURE(round);
+      ract_scorer* both[2] = {&s, &z};
+      std::vector<int32_t> items[2];
+      std::vector<float> scores[2], pred[2], full[2];
+      for (int w = 0; w < 2; w++) {
+        int unknown = -1;
+        if (round == 0) {
+          REQUIRE(ract_scorer_set_history(both[w], h, 4, &unknown, nullptr) == RACT_OK);
+        } else {
+          REQUIRE(ract_scorer_set_history_tokens(both[w], toks, 3, &unknown, nullptr) == RACT_OK);
+        }
+        CHECK(unknown == round);
+        items[w].assign(k + kGuard, -7);
+        scores[w].assign(k + kGuard, -7.0f);
+        pred[w].assign(3 + kGuard, -7.0f);
+        full[w].assign(77 + kGuard, -7.0f);
+        int n = 0;
+        REQUIRE(ract_scorer_topk(both[w], k, 1, items[w].data(), scores[w].data(), &n, nullptr) ==
+                RACT_OK);
+        CHECK(n == k);
+        REQUIRE(ract_scorer_predict(both[w], pick, 3, pred[w].data(), nullptr) == RACT_OK);
+        REQUIRE(ract_scorer_full_sort_predict(both[w], full[w].data(), nullptr) == RACT_OK);
+        for (int g = 0; g < kGuard; g++) {
+          CHECK(items[w][k + g] == -7);
+          CHECK(scores[w][k + g] == -7.0f);
+          CHECK(pred[w][3 + g] == -7.0f);
+          CHECK(full[w][77 + g] == -7.0f);
+        }
+      }
+      CHECK(items[0] == items[1]);
+      CHECK(memcmp(scores[0].data(), scores[1].data(), sizeof(float) * k) == 0);
+      CHECK(memcmp(pred[0].data(), pred[1].data(), sizeof(float) * 3) == 0);
+      CHECK(memcmp(full[0].data(), full[1].data(), sizeof(float) * 77) == 0);
+    }
+
+    size_t bad = 0;
+    for (size_t i = 0; i < buf.size(); i++) {
+      if ((i < lo || i >= hi) && buf[i] != canary(i)) bad++;
+    }
+    CHECK_MESSAGE(bad == 0, bad << " canary bytes around the arena slice were written");
+    CHECK(std::vector<uint8_t>(b.data(), b.data() + b.size) == blob_before);
+  }
 }
 
 TEST_CASE("scorer: a checkpoint is refused with RACT_ERR_FILE_KIND") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ract/eval/popularity.h"
+#include "tests/data_dir.h"
 
 namespace {
 
@@ -185,15 +186,12 @@ TEST_CASE("popularity: train counts as scores, same row for every user") {
   ract_csr_free(&train);
 }
 
-TEST_CASE("popularity baseline on RecBole's ml-100k split (RACT_DATA_DIR)") {
-  const char* d = getenv("RACT_DATA_DIR");
-  if (!d || !*d) {
-    MESSAGE("RACT_DATA_DIR is unset: skipped the ml-100k popularity check");
-    return;
-  }
+TEST_CASE("popularity baseline on RecBole's ml-100k split (RACT_DATA_DIR)" *
+          doctest::skip(!ract_test_have_data())) {
+  const std::string d = ract_test_data_dir();
   std::string f[3];
   const char* names[3] = {"train", "valid", "test"};
-  for (int k = 0; k < 3; k++) f[k] = std::string(d) + "/ml-100k/recbole_split/" + names[k] + ".tsv";
+  for (int k = 0; k < 3; k++) f[k] = d + "/ml-100k/recbole_split/" + names[k] + ".tsv";
   ract_data_options o = ract_data_options_default();
   o.train = f[0].c_str();
   o.valid = f[1].c_str();

@@ -57,9 +57,14 @@ check "  ... and the trainer's keys carried over" \
   test "$("$SCORE" --model "$T/a8.ract" --meta test.ndcg@10)" = "$ndcg"
 
 # Same seed: the same file; another seed: another one.
-"$TRAIN" "${short[@]}" --out="$T/b.ract" > /dev/null 2>&1
-"$TRAIN" "${short[@]}" --out="$T/c.ract" --seed=7 > /dev/null 2>&1
+"$TRAIN" "${short[@]}" --out="$T/b.ract" > "$T/b.txt" 2>&1
+rc=$?
+check "same seed: exit code (got $rc)" test $rc -eq 0 || cat "$T/b.txt"
+"$TRAIN" "${short[@]}" --out="$T/c.ract" --seed=7 > "$T/c.txt" 2>&1
+rc=$?
+check "another seed: exit code (got $rc)" test $rc -eq 0 || cat "$T/c.txt"
 check "same seed, byte-identical weight file" cmp -s "$T/a.ract" "$T/b.ract"
+check "another seed, a weight file" test -s "$T/c.ract"
 check "another seed, other weights" bash -c "! cmp -s '$T/a.ract' '$T/c.ract'"
 
 # A single stage from a checkpoint.
