@@ -36,6 +36,7 @@
 #include "ract/data/dataset.h"
 #include "ract/data/vocab.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/math/gemm.h"
 #include "ract/ract.h"
 #include "ract/train/export.h"
@@ -262,7 +263,7 @@ ract_status bench_scorer(const char* path, const ract_eval_set* set, int users, 
                          ract_error* err) {
   void* blob = nullptr;
   size_t len = 0;
-  RACT_CHECK(ract_model_file_read(path, &blob, &len, err));  // as tools/score loads it
+  RACT_CHECK(ract_file_read(path, &blob, &len, err));  // as tools/score loads it
   out->bytes = len;
   ract_model model;
   ract_status s = ract_model_load(&model, blob, len, err);
@@ -404,7 +405,7 @@ int main(int argc, char** argv) {
     }
   }
   cfg.threads = threads;
-  ract_blas_set_threads(threads);
+  ract_gemm_set_threads(threads);
 
   ract_dataset ds;
   memset(&ds, 0, sizeof(ds));
@@ -429,7 +430,7 @@ int main(int argc, char** argv) {
   }
   const long rss_data_kb = peak_rss_kb();
   printf("dataset %s: %d users, %d items, %lld train pairs (%.2f s); BLIS %s, %d thread(s)\n",
-         ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, load_s, ract_blas_kernel(),
+         ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, load_s, ract_gemm_kernel(),
          threads);
   fflush(stdout);
   char ds_json[1024];
@@ -578,7 +579,7 @@ int main(int argc, char** argv) {
       int w = snprintf(buf + n, sizeof(buf) - n, fmt, args...);
       if (w > 0) n = std::min(sizeof(buf) - 1, n + (size_t)w);
     };
-    add("{\n  \"threads\": %d,\n  \"blis_kernel\": \"%s\",\n", threads, ract_blas_kernel());
+    add("{\n  \"threads\": %d,\n  \"blis_kernel\": \"%s\",\n", threads, ract_gemm_kernel());
     add("  \"dataset\": %s,\n", ds_json);
     add("  \"model\": {\"preset\": \"%s\", \"hidden\": %d, \"latent\": %d, \"batch\": %d},\n",
         cfg.preset, cfg.model.mlp_hidden_size[0], t.actor.latent, cfg.train_batch_size);

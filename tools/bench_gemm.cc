@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  ract_blas_set_threads(threads);
-  printf("BLIS kernel family: %s, threads: %d\n", ract_blas_kernel(), ract_blas_threads());
+  ract_gemm_set_threads(threads);
+  printf("BLIS kernel family: %s, threads: %d\n", ract_gemm_kernel(), ract_gemm_threads());
   const int shapes[][3] = {{500, 1682, 600}, {500, 600, 1682}, {4096, 3706, 600}, {1, 600, 3706}};
   ract_rng rng;
   ract_rng_seed(&rng, 1, 0);

@@ -29,6 +29,7 @@
 #include "ract/core/atomic_file.h"
 #include "ract/data/dataset.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/eval/evaluator.h"
 #include "ract/eval/metrics.h"
 #include "ract/ract.h"
@@ -167,31 +168,31 @@ std::string dims_str(const ract_file_tensor_view& t) {
   return s;
 }
 
-void print_info(const char* path, const ract_model_file& f) {
-  const ract_model_dims& d = f.dims;
+void print_info(const char* path, const ract_file& f) {
+  const ract_file_dims& d = f.dims;
   printf("file:     %s\n", path);
   printf("format:   version %d, %zu bytes, crc32 %08x\n", f.version, f.size, f.crc);
-  printf("kind:     %s\n", ract_model_file_kind_name(f.kind));
-  printf("dtype:    %s\n", ract_model_file_dtype_name(f.dtype));
-  printf("preset:   %s\n", ract_model_file_preset_name(d.preset));
+  printf("kind:     %s\n", ract_file_kind_name(f.kind));
+  printf("dtype:    %s\n", ract_file_dtype_name(f.dtype));
+  printf("preset:   %s\n", ract_file_preset_name(d.preset));
   printf("dims:     n_items %d, hidden [", d.n_items);
   for (int j = 0; j < d.n_hidden; j++) printf("%s%d", j ? ", " : "", d.hidden[j]);
   printf("], latent %d, input scale %g\n", d.latent, (double)d.input_scale);
-  printf("tokens:   %d (first: %s, last: %s)\n", d.n_items, ract_model_file_token(&f, 0),
-         ract_model_file_token(&f, d.n_items - 1));
+  printf("tokens:   %d (first: %s, last: %s)\n", d.n_items, ract_file_token(&f, 0),
+         ract_file_token(&f, d.n_items - 1));
   printf("state:    %zu bytes\n", f.state_bytes);
   printf("metadata: %d\n", f.n_meta);
   for (int i = 0; i < f.n_meta; i++) {
     const char *k, *v;
-    ract_model_file_meta_at(&f, i, &k, &v);
+    ract_file_meta_at(&f, i, &k, &v);
     printf("  %-24s %s\n", k, v);
   }
   printf("tensors:  %d\n", f.n_tensors);
   printf("  %-28s %-5s %-18s %12s %12s\n", "name", "dtype", "dims", "offset", "bytes");
   for (int i = 0; i < f.n_tensors; i++) {
     ract_file_tensor_view t;
-    ract_model_file_tensor_at(&f, i, &t, nullptr);
-    printf("  %-28s %-5s %-18s %12llu %12llu\n", t.name, ract_model_file_dtype_name(t.dtype),
+    ract_file_tensor_at(&f, i, &t, nullptr);
+    printf("  %-28s %-5s %-18s %12llu %12llu\n", t.name, ract_file_dtype_name(t.dtype),
            dims_str(t).c_str(), (unsigned long long)t.offset, (unsigned long long)t.bytes);
   }
 }
@@ -275,7 +276,7 @@ int bench(const void* blob, size_t len, const Args& a) {
     t_topk += now_us() - t2;
   }
   printf("model: %s, %zu bytes, I=%d, hidden[0]=%d, L=%d, arena %zu bytes\n",
-         ract_model_file_dtype_name(model.dtype), len, model.n_items, model.hidden[0], model.latent,
+         ract_file_dtype_name(model.dtype), len, model.n_items, model.hidden[0], model.latent,
          arena.size());
   printf("load (validate + CRC): %.0f us\n", t_load);
   printf("per user (20 items, top-%d): set_history %.1f us + topk %.1f us = %.1f us\n", a.k,
@@ -321,8 +322,7 @@ int eval(const char* argv0, const ract_model* model, const char* path, Args* a) 
     map[j] = ract_model_item_index(model, ract_vocab_token(&ds.items, j));
     missing += map[j] < 0;
   }
-  printf("model:   %s (%s, %d items)\n", path, ract_model_file_dtype_name(model->dtype),
-         model->n_items);
+  printf("model:   %s (%s, %d items)\n", path, ract_file_dtype_name(model->dtype), model->n_items);
   printf("dataset: %s (%d users, %d items; %d of them unknown to the model, scored -inf)\n",
          ds.name, ds.n_users, ds.n_items, missing);
   std::vector<uint8_t> sarena(ract_scorer_arena_bytes(model));
@@ -331,8 +331,7 @@ int eval(const char* argv0, const ract_model* model, const char* path, Args* a) 
   ract_arena arena;
   int rc = 0;
   std::string json = "{\"model\": \"" + std::string(path) + "\", \"dtype\": \"" +
-                     ract_model_file_dtype_name(model->dtype) + "\", \"dataset\": \"" + ds.name +
-                     "\"";
+                     ract_file_dtype_name(model->dtype) + "\", \"dataset\": \"" + ds.name + "\"";
   if (ract_scorer_init(&scorer, model, sarena.data(), sarena.size(), &err) != RACT_OK ||
       ract_arena_create(&arena,
                         ract_eval_bytes(ds.n_items, a->batch, ract_metrics_max_k(&metrics), 1),
@@ -377,23 +376,23 @@ int main(int argc, char** argv) {
   ract_error err{};
   void* blob = nullptr;
   size_t len = 0;
-  if (ract_model_file_read(a.model.c_str(), &blob, &len, &err) != RACT_OK) return fail(err);
+  if (ract_file_read(a.model.c_str(), &blob, &len, &err) != RACT_OK) return fail(err);
   int rc = 0;
-  ract_model_file f;
+  ract_file f;
   if (a.info || a.convert) {
-    if (ract_model_file_open(&f, blob, len, &err) != RACT_OK) {
+    if (ract_file_open(&f, blob, len, &err) != RACT_OK) {
       rc = fail(err);
     } else if (a.info) {
       print_info(a.model.c_str(), f);
     } else {
       ract_file_dtype dt;
-      if (ract_model_file_parse_dtype(a.dtype.c_str(), &dt, &err) != RACT_OK ||
-          ract_model_file_convert(a.out.c_str(), &f, dt, &err) != RACT_OK) {
+      if (ract_file_parse_dtype(a.dtype.c_str(), &dt, &err) != RACT_OK ||
+          ract_file_convert(a.out.c_str(), &f, dt, &err) != RACT_OK) {
         rc = fail(err);
       } else {
         void* out = nullptr;
         size_t out_len = 0;
-        if (ract_model_file_read(a.out.c_str(), &out, &out_len, &err) != RACT_OK) {
+        if (ract_file_read(a.out.c_str(), &out, &out_len, &err) != RACT_OK) {
           rc = fail(err);
         } else {
           fprintf(stderr, "score: wrote %s: %s inference file, %zu bytes (%.1f%% of %zu)\n",

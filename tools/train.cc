@@ -21,6 +21,7 @@
 #include "ract/core/clock.h"
 #include "ract/data/dataset.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/eval/metrics.h"
 #include "ract/math/gemm.h"
 #include "ract/train/export.h"
@@ -207,23 +208,23 @@ int main(int argc, char** argv) {
   if (resume != nullptr) {
     // "The same command" (README): a checkpoint of another run is refused, not continued
     // under the checkpoint's configuration whatever the flags say.
-    if (ract_read_checkpoint_state(resume, &state, &err) != RACT_OK) return fail(&err);
+    if (ract_export_read_state(resume, &state, &err) != RACT_OK) return fail(&err);
     if (ract_train_config_same_run(&state.cfg, &cfg, &err) != RACT_OK) {
       fprintf(stderr, "train: --resume=%s: %s; resume with the interrupted run's flags\n", resume,
               err.msg);
       return 2;
     }
   }
-  ract_blas_set_threads(cfg.threads);
+  ract_gemm_set_threads(cfg.threads);
   double t0 = ract_clock_seconds();
   ract_dataset ds;
   if (ract_dataset_load(&ds, &flags.opt, &err) != RACT_OK) return fail(&err);
   if (!quiet) {
     ract_dataset_print_counts(stdout, &ds);
     printf("loaded in %.2f s; preset %s, BLIS %s, %d thread(s)\n", ract_clock_seconds() - t0,
-           cfg.preset, ract_blas_kernel(), cfg.threads);
+           cfg.preset, ract_gemm_kernel(), cfg.threads);
     char line[1024];
-    ract_model_config_format(&cfg.model, line, sizeof(line));
+    ract_hparams_format(&cfg.model, line, sizeof(line));
     printf("model: %s\n", line);
   }
 
@@ -276,9 +277,9 @@ int main(int argc, char** argv) {
   t.stop = &g_stop;
   ract_train_callbacks cb = {&prog, on_batch, on_epoch, on_stage_end};
   ract_status s = RACT_OK;
-  if (init_from != nullptr) s = ract_import_checkpoint(&t, init_from, 0, nullptr, &err);
+  if (init_from != nullptr) s = ract_export_restore(&t, init_from, 0, nullptr, &err);
   if (resume != nullptr) {
-    s = ract_import_checkpoint(&t, resume, 1, nullptr, &err);
+    s = ract_export_restore(&t, resume, 1, nullptr, &err);
     if (s == RACT_OK && !quiet) {
       printf("resuming %s at %s, epoch %d, batch %d\n", resume,
              t.cur.stage < RACT_STAGES ? ract_stage_name((ract_stage)t.cur.stage) : "the end",
@@ -352,7 +353,7 @@ int main(int argc, char** argv) {
     size_t scratch_bytes = 0;
     void* scratch = ract_trainer_scratch(&t, &scratch_bytes);
     s = ract_export_inference(out, &t, dtype, meta, n_meta, scratch, scratch_bytes, &err);
-    if (s == RACT_OK) printf("wrote %s (%s)\n", out, ract_model_file_dtype_name(dtype));
+    if (s == RACT_OK) printf("wrote %s (%s)\n", out, ract_file_dtype_name(dtype));
     if (s == RACT_OK && checkpoint != nullptr) {
       s = ract_export_checkpoint(checkpoint, &t, meta, n_meta, &err);
       if (s == RACT_OK) printf("wrote %s (checkpoint)\n", checkpoint);

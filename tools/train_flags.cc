@@ -62,7 +62,7 @@ ract_status ract_train_flags_parse(ract_train_flags* f, int argc, char** argv, r
         return bad(err, a, "a batch count >= 0");
       }
     } else if ((v = ract_flag_value(a, "dtype"))) {
-      if (ract_model_file_parse_dtype(v, &f->dtype, nullptr) != RACT_OK) {
+      if (ract_file_parse_dtype(v, &f->dtype, nullptr) != RACT_OK) {
         return bad(err, a, "fp32, fp16 or int8");
       }
     } else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') != nullptr) {

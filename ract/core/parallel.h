@@ -1,5 +1,5 @@
 // The library's thread count for its own parallel passes (element-wise ops, per-user rows,
-// top-K, Adam). BLIS has its own setting; ract_blas_set_threads (ract/math/gemm.h) sets both.
+// top-K, Adam). BLIS has its own setting; ract_gemm_set_threads (ract/math/gemm.h) sets both.
 // Default 1: nothing runs on more threads than the caller asked for.
 //
 // Every parallel pass splits its work into static, thread-count-independent pieces (rows,
@@ -14,13 +14,13 @@
 // by passes that need per-thread scratch).
 #define RACT_MAX_THREADS 8
 
-void ract_set_threads(int threads);  // clamped to >= 1
-int ract_threads(void);
+void ract_parallel_set_threads(int threads);  // clamped to >= 1
+int ract_parallel_threads(void);
 
-// Threads a pass of `work` elements uses: ract_threads(), or 1 below the grain (waking the
+// Threads a pass of `work` elements uses: ract_parallel_threads(), or 1 below the grain (waking the
 // threads costs more than a small pass). Default grain 32768; tests set 1 to run every pass
 // on every thread.
-void ract_set_parallel_grain(size_t work);
-int ract_threads_for(size_t work);
+void ract_parallel_set_grain(size_t work);
+int ract_parallel_threads_for(size_t work);
 
 #endif  // RACT_CORE_PARALLEL_H_

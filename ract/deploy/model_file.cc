@@ -133,7 +133,7 @@ void layer_prefix(char* buf, const char* part, int j) {
 }  // namespace
 
 // The actor tensors an inference file (mu.*) or checkpoint (enc.head.*) must hold.
-extern "C" int32_t ract_model_file_required(const ract_model_dims* d, int32_t kind, Required* out) {
+extern "C" int32_t ract_file_required_of(const ract_file_dims* d, int32_t kind, Required* out) {
   int n = 0, k = d->n_hidden;
   const int32_t* h = d->hidden;
   char prefix[8];
@@ -174,7 +174,7 @@ int token_cmp(const char* tok, const char* s, size_t len) {
   return tok[len] == 0 ? 0 : 1;
 }
 
-ract_status check_tokens(ract_model_file* f, const uint8_t* p, uint64_t bytes, ract_error* err) {
+ract_status check_tokens(ract_file* f, const uint8_t* p, uint64_t bytes, ract_error* err) {
   const uint64_t I = (uint64_t)f->dims.n_items;
   if (bytes < 8) {
     return ract_fail(err, RACT_ERR_FILE_TOKENS, "%s: token table is %llu bytes, less than 8", kFile,
@@ -246,15 +246,15 @@ ract_status check_tokens(ract_model_file* f, const uint8_t* p, uint64_t bytes, r
 bool key_byte_ok(uint8_t c) { return c > 0x20 && c < 0x7f && c != '='; }
 bool value_byte_ok(uint8_t c) { return c >= 0x20 && c != 0x7f; }
 
-ract_status check_meta(ract_model_file* f, const uint8_t* p, uint64_t bytes, ract_error* err) {
+ract_status check_meta(ract_file* f, const uint8_t* p, uint64_t bytes, ract_error* err) {
   if (bytes < 8) {
     return ract_fail(err, RACT_ERR_FILE_META, "%s: metadata section is %llu bytes, less than 8",
                      kFile, (unsigned long long)bytes);
   }
   uint32_t count = rd32(p);
-  if (count > RACT_MODEL_FILE_MAX_META) {
+  if (count > RACT_FILE_MAX_META) {
     return ract_fail(err, RACT_ERR_FILE_META, "%s: metadata count %u exceeds %d", kFile, count,
-                     RACT_MODEL_FILE_MAX_META);
+                     RACT_FILE_MAX_META);
   }
   if (rd32(p + 4) != 0) {
     return ract_fail(err, RACT_ERR_FILE_META, "%s: metadata reserved field is not zero", kFile);
@@ -314,8 +314,8 @@ ract_status check_meta(ract_model_file* f, const uint8_t* p, uint64_t bytes, rac
 ract_status check_name(const uint8_t* e, int32_t i, ract_error* err) {
   const uint8_t* name = e + kEntName;
   int len = 0;
-  while (len < RACT_MODEL_FILE_NAME_BYTES && name[len] != 0) len++;
-  if (len == 0 || len == RACT_MODEL_FILE_NAME_BYTES) {
+  while (len < RACT_FILE_NAME_BYTES && name[len] != 0) len++;
+  if (len == 0 || len == RACT_FILE_NAME_BYTES) {
     return ract_fail(err, RACT_ERR_FILE_TENSOR, "%s: tensor %d has an empty or unterminated name",
                      kFile, i);
   }
@@ -325,7 +325,7 @@ ract_status check_name(const uint8_t* e, int32_t i, ract_error* err) {
                        (unsigned)name[c]);
     }
   }
-  for (int c = len; c < RACT_MODEL_FILE_NAME_BYTES; c++) {
+  for (int c = len; c < RACT_FILE_NAME_BYTES; c++) {
     if (name[c] != 0) {
       return ract_fail(err, RACT_ERR_FILE_TENSOR, "%s: tensor %d ('%s') name padding is not zero",
                        kFile, i, (const char*)name);
@@ -354,13 +354,13 @@ bool tensor_bytes(int32_t dtype, uint64_t rows, uint64_t cols, uint64_t* bytes) 
 }
 
 // Fills a view of entry i (already validated).
-void entry_view(const ract_model_file* f, int32_t i, ract_file_tensor_view* t) {
-  const uint8_t* e = f->table + (size_t)i * RACT_MODEL_FILE_ENTRY_BYTES;
+void entry_view(const ract_file* f, int32_t i, ract_file_tensor_view* t) {
+  const uint8_t* e = f->table + (size_t)i * RACT_FILE_ENTRY_BYTES;
   t->name = (const char*)e + kEntName;
   t->dtype = (int32_t)rd32(e + kEntDtype);
   t->n_dims = (int32_t)rd32(e + kEntNDims);
   t->cols = 1;
-  for (int d = 0; d < RACT_MODEL_FILE_MAX_DIMS; d++) {
+  for (int d = 0; d < RACT_FILE_MAX_DIMS; d++) {
     t->dims[d] = (int64_t)rd64(e + kEntDims + 8 * d);
     if (d >= 1 && d < t->n_dims) t->cols *= t->dims[d];
   }
@@ -374,11 +374,10 @@ void entry_view(const ract_model_file* f, int32_t i, ract_file_tensor_view* t) {
   }
 }
 
-ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_bytes,
-                          ract_error* err) {
+ract_status check_entries(ract_file* f, uint64_t data_off, uint64_t data_bytes, ract_error* err) {
   uint64_t prev_end = data_off, data_end = data_off + data_bytes;
   for (int32_t i = 0; i < f->n_tensors; i++) {
-    const uint8_t* e = f->table + (size_t)i * RACT_MODEL_FILE_ENTRY_BYTES;
+    const uint8_t* e = f->table + (size_t)i * RACT_FILE_ENTRY_BYTES;
     RACT_CHECK(check_name(e, i, err));
     const char* name = (const char*)e;
     uint32_t dtype = rd32(e + kEntDtype);
@@ -387,19 +386,19 @@ ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_b
                        name, dtype);
     }
     uint32_t n_dims = rd32(e + kEntNDims);
-    if (n_dims < 1 || n_dims > RACT_MODEL_FILE_MAX_DIMS) {
+    if (n_dims < 1 || n_dims > RACT_FILE_MAX_DIMS) {
       return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: tensor '%s' has n_dims %u, must be 1..%d",
-                       kFile, name, n_dims, RACT_MODEL_FILE_MAX_DIMS);
+                       kFile, name, n_dims, RACT_FILE_MAX_DIMS);
     }
     uint32_t want_dtype = n_dims == 1 ? (uint32_t)RACT_FILE_F32 : (uint32_t)f->dtype;
     if (dtype != want_dtype) {
-      return ract_fail(
-          err, RACT_ERR_FILE_DTYPE, "%s: tensor '%s' (%u dims) is %s, this file's %s must be %s",
-          kFile, name, n_dims, ract_model_file_dtype_name((int)dtype),
-          n_dims == 1 ? "vectors" : "matrices", ract_model_file_dtype_name((int)want_dtype));
+      return ract_fail(err, RACT_ERR_FILE_DTYPE,
+                       "%s: tensor '%s' (%u dims) is %s, this file's %s must be %s", kFile, name,
+                       n_dims, ract_file_dtype_name((int)dtype),
+                       n_dims == 1 ? "vectors" : "matrices", ract_file_dtype_name((int)want_dtype));
     }
     uint64_t rows = 0, cols = 1;
-    for (uint32_t d = 0; d < RACT_MODEL_FILE_MAX_DIMS; d++) {
+    for (uint32_t d = 0; d < RACT_FILE_MAX_DIMS; d++) {
       uint64_t v = rd64(e + kEntDims + 8 * d);
       if (d < n_dims && (v < 1 || v > (uint64_t)INT64_MAX)) {
         return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: tensor '%s' dim %u is %llu", kFile, name, d,
@@ -429,10 +428,10 @@ ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_b
                        (unsigned long long)bytes, (unsigned long long)want_bytes);
     }
     uint64_t off = rd64(e + kEntOffset);
-    if (off % RACT_MODEL_FILE_ALIGN != 0) {
+    if (off % RACT_FILE_ALIGN != 0) {
       return ract_fail(err, RACT_ERR_FILE_ALIGN,
                        "%s: tensor '%s' offset %llu is not a multiple of %d", kFile, name,
-                       (unsigned long long)off, RACT_MODEL_FILE_ALIGN);
+                       (unsigned long long)off, RACT_FILE_ALIGN);
     }
     uint64_t end;
     if (off < prev_end || !add_ok(off, bytes, &end) || end > data_end) {
@@ -452,10 +451,10 @@ ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_b
   }
   // Unique names.
   for (int32_t i = 0; i < f->n_tensors; i++) {
-    const char* a = (const char*)f->table + (size_t)i * RACT_MODEL_FILE_ENTRY_BYTES;
+    const char* a = (const char*)f->table + (size_t)i * RACT_FILE_ENTRY_BYTES;
     for (int32_t j = i + 1; j < f->n_tensors; j++) {
-      const char* b = (const char*)f->table + (size_t)j * RACT_MODEL_FILE_ENTRY_BYTES;
-      if (memcmp(a, b, RACT_MODEL_FILE_NAME_BYTES) == 0) {
+      const char* b = (const char*)f->table + (size_t)j * RACT_FILE_ENTRY_BYTES;
+      if (memcmp(a, b, RACT_FILE_NAME_BYTES) == 0) {
         return ract_fail(err, RACT_ERR_FILE_TENSOR, "%s: tensor '%s' appears twice (%d and %d)",
                          kFile, a, i, j);
       }
@@ -468,7 +467,7 @@ ract_status check_entries(ract_model_file* f, uint64_t data_off, uint64_t data_b
 
 extern "C" {
 
-const char* ract_model_file_dtype_name(int dtype) {
+const char* ract_file_dtype_name(int dtype) {
   switch (dtype) {
     case RACT_FILE_F32:
       return "fp32";
@@ -480,7 +479,7 @@ const char* ract_model_file_dtype_name(int dtype) {
   return "unknown";
 }
 
-const char* ract_model_file_kind_name(int kind) {
+const char* ract_file_kind_name(int kind) {
   switch (kind) {
     case RACT_FILE_INFERENCE:
       return "inference";
@@ -490,7 +489,7 @@ const char* ract_model_file_kind_name(int kind) {
   return "unknown";
 }
 
-const char* ract_model_file_preset_name(int preset) {
+const char* ract_file_preset_name(int preset) {
   switch (preset) {
     case RACT_PRESET_CUSTOM:
       return "custom";
@@ -502,10 +501,10 @@ const char* ract_model_file_preset_name(int preset) {
   return "unknown";
 }
 
-ract_status ract_model_file_parse_dtype(const char* s, ract_file_dtype* out, ract_error* err) {
+ract_status ract_file_parse_dtype(const char* s, ract_file_dtype* out, ract_error* err) {
   static const ract_file_dtype all[] = {RACT_FILE_F32, RACT_FILE_F16, RACT_FILE_I8};
   for (ract_file_dtype d : all) {
-    if (s != nullptr && strcmp(s, ract_model_file_dtype_name(d)) == 0) {
+    if (s != nullptr && strcmp(s, ract_file_dtype_name(d)) == 0) {
       *out = d;
       return RACT_OK;
     }
@@ -527,8 +526,7 @@ uint32_t ract_crc32(uint32_t crc, const void* data, size_t n) {
   return ~crc;
 }
 
-ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t len,
-                                 ract_error* err) {
+ract_status ract_file_open(ract_file* f, const void* blob, size_t len, ract_error* err) {
   if (f == nullptr || (blob == nullptr && len != 0)) {
     return ract_fail(err, RACT_ERR_ARG, "%s: null view or buffer", kFile);
   }
@@ -539,33 +537,33 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
                      kFile);
   }
   const uint8_t* p = (const uint8_t*)blob;
-  if ((uintptr_t)p % RACT_MODEL_FILE_BLOB_ALIGN != 0) {
+  if ((uintptr_t)p % RACT_FILE_BLOB_ALIGN != 0) {
     return ract_fail(err, RACT_ERR_FILE_ALIGN,
                      "%s: buffer at %p is not %d-byte aligned (use alignas(64), mmap or malloc)",
-                     kFile, blob, RACT_MODEL_FILE_BLOB_ALIGN);
+                     kFile, blob, RACT_FILE_BLOB_ALIGN);
   }
   if (len < 8) {
     return ract_fail(err, RACT_ERR_FILE_TRUNCATED, "%s: %zu bytes, shorter than the magic", kFile,
                      len);
   }
-  if (memcmp(p + kOffMagic, RACT_MODEL_FILE_MAGIC, 8) != 0) {
+  if (memcmp(p + kOffMagic, RACT_FILE_MAGIC, 8) != 0) {
     return ract_fail(err, RACT_ERR_FILE_MAGIC, "%s: magic is not \"%s\": not a ract weight file",
-                     kFile, RACT_MODEL_FILE_MAGIC);
+                     kFile, RACT_FILE_MAGIC);
   }
   if (len < 16) {
     return ract_fail(err, RACT_ERR_FILE_TRUNCATED, "%s: %zu bytes, shorter than the header", kFile,
                      len);
   }
   uint32_t version = rd32(p + kOffVersion);
-  if (version != RACT_MODEL_FILE_VERSION) {
+  if (version != RACT_FILE_VERSION) {
     return ract_fail(err, RACT_ERR_FILE_VERSION,
                      "%s: format version %u, this build reads version %d", kFile, version,
-                     RACT_MODEL_FILE_VERSION);
+                     RACT_FILE_VERSION);
   }
   uint32_t header_size = rd32(p + kOffHeaderSize);
-  if (header_size != RACT_MODEL_FILE_HEADER_BYTES) {
+  if (header_size != RACT_FILE_HEADER_BYTES) {
     return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: header size %u, version 1 has %d", kFile,
-                     header_size, RACT_MODEL_FILE_HEADER_BYTES);
+                     header_size, RACT_FILE_HEADER_BYTES);
   }
   if (len < header_size) {
     return ract_fail(err, RACT_ERR_FILE_TRUNCATED, "%s: %zu bytes, shorter than the %u-byte header",
@@ -598,7 +596,7 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   }
   if (kind == RACT_FILE_CHECKPOINT && dtype != RACT_FILE_F32) {
     return ract_fail(err, RACT_ERR_FILE_DTYPE, "%s: a checkpoint must be fp32, header says %s",
-                     kFile, ract_model_file_dtype_name((int)dtype));
+                     kFile, ract_file_dtype_name((int)dtype));
   }
   f->dtype = (int32_t)dtype;
   uint32_t preset = rd32(p + kOffPreset);
@@ -611,7 +609,7 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
     return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: input scale %g must be finite and > 0", kFile,
                      (double)scale);
   }
-  for (int b = kOffReserved; b < RACT_MODEL_FILE_HEADER_BYTES; b++) {
+  for (int b = kOffReserved; b < RACT_FILE_HEADER_BYTES; b++) {
     if (p[b] != 0) {
       return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: reserved header byte %d is not zero", kFile,
                        b);
@@ -619,7 +617,7 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   }
 
   // Dims.
-  ract_model_dims* d = &f->dims;
+  ract_file_dims* d = &f->dims;
   d->preset = (int32_t)preset;
   d->input_scale = scale;
   uint32_t n_items = rd32(p + kOffItems), latent = rd32(p + kOffLatent);
@@ -630,14 +628,14 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   if (latent < 1 || latent > INT32_MAX / 2) {
     return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: latent %u out of range", kFile, latent);
   }
-  if (n_hidden < 1 || n_hidden > RACT_MODEL_FILE_MAX_HIDDEN) {
+  if (n_hidden < 1 || n_hidden > RACT_FILE_MAX_HIDDEN) {
     return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: n_hidden %u, must be 1..%d", kFile, n_hidden,
-                     RACT_MODEL_FILE_MAX_HIDDEN);
+                     RACT_FILE_MAX_HIDDEN);
   }
   d->n_items = (int32_t)n_items;
   d->latent = (int32_t)latent;
   d->n_hidden = (int32_t)n_hidden;
-  for (uint32_t j = 0; j < RACT_MODEL_FILE_MAX_HIDDEN; j++) {
+  for (uint32_t j = 0; j < RACT_FILE_MAX_HIDDEN; j++) {
     uint32_t h = rd32(p + kOffHidden + 4 * j);
     if (j < n_hidden && (h < 1 || h > INT32_MAX)) {
       return ract_fail(err, RACT_ERR_FILE_DIMS, "%s: hidden[%u] = %u out of range", kFile, j, h);
@@ -651,13 +649,13 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
 
   // Sections: aligned, inside the file, in order, not overlapping.
   uint32_t n_tensors = rd32(p + kOffNTensors);
-  if (n_tensors > RACT_MODEL_FILE_MAX_TENSORS) {
+  if (n_tensors > RACT_FILE_MAX_TENSORS) {
     return ract_fail(err, RACT_ERR_FILE_HEADER, "%s: n_tensors %u exceeds %d", kFile, n_tensors,
-                     RACT_MODEL_FILE_MAX_TENSORS);
+                     RACT_FILE_MAX_TENSORS);
   }
   uint64_t sec_off[5], sec_bytes[5];
   sec_off[0] = rd64(p + kOffTable);
-  sec_bytes[0] = (uint64_t)n_tensors * RACT_MODEL_FILE_ENTRY_BYTES;
+  sec_bytes[0] = (uint64_t)n_tensors * RACT_FILE_ENTRY_BYTES;
   const int field[4] = {kOffTokens, kOffMeta, kOffState, kOffData};
   for (int s = 1; s < 5; s++) {
     sec_off[s] = rd64(p + field[s - 1]);
@@ -665,10 +663,9 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   }
   uint64_t prev_end = header_size;
   for (int s = 0; s < 5; s++) {
-    if (sec_off[s] % RACT_MODEL_FILE_ALIGN != 0) {
+    if (sec_off[s] % RACT_FILE_ALIGN != 0) {
       return ract_fail(err, RACT_ERR_FILE_ALIGN, "%s: %s offset %llu is not a multiple of %d",
-                       kFile, kSectionName[s], (unsigned long long)sec_off[s],
-                       RACT_MODEL_FILE_ALIGN);
+                       kFile, kSectionName[s], (unsigned long long)sec_off[s], RACT_FILE_ALIGN);
     }
     uint64_t end;
     if (sec_off[s] < prev_end || !add_ok(sec_off[s], sec_bytes[s], &end) || end > size) {
@@ -694,11 +691,11 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   RACT_CHECK(check_entries(f, sec_off[4], sec_bytes[4], err));
 
   // The actor tensors, with their dims.
-  Required req[RACT_MODEL_FILE_MAX_REQUIRED];
-  int n_req = ract_model_file_required(d, f->kind, req);
+  Required req[RACT_FILE_MAX_REQUIRED];
+  int n_req = ract_file_required_of(d, f->kind, req);
   for (int r = 0; r < n_req; r++) {
     ract_file_tensor_view t;
-    RACT_CHECK(ract_model_file_find(f, req[r].name, req[r].n_dims, req[r].dims, &t, err));
+    RACT_CHECK(ract_file_find(f, req[r].name, req[r].n_dims, req[r].dims, &t, err));
   }
 
   uint32_t stored = rd32(p + kOffCrc);
@@ -712,8 +709,8 @@ ract_status ract_model_file_open(ract_model_file* f, const void* blob, size_t le
   return RACT_OK;
 }
 
-ract_status ract_model_file_tensor_at(const ract_model_file* f, int32_t i, ract_file_tensor_view* t,
-                                      ract_error* err) {
+ract_status ract_file_tensor_at(const ract_file* f, int32_t i, ract_file_tensor_view* t,
+                                ract_error* err) {
   if (f == nullptr || t == nullptr || i < 0 || i >= f->n_tensors) {
     return ract_fail(err, RACT_ERR_ARG, "%s: tensor index %d out of range", kFile, i);
   }
@@ -721,14 +718,14 @@ ract_status ract_model_file_tensor_at(const ract_model_file* f, int32_t i, ract_
   return RACT_OK;
 }
 
-ract_status ract_model_file_find(const ract_model_file* f, const char* name, int32_t n_dims,
-                                 const int64_t* dims, ract_file_tensor_view* t, ract_error* err) {
+ract_status ract_file_find(const ract_file* f, const char* name, int32_t n_dims,
+                           const int64_t* dims, ract_file_tensor_view* t, ract_error* err) {
   if (f == nullptr || name == nullptr || t == nullptr) {
     return ract_fail(err, RACT_ERR_ARG, "%s: null argument", kFile);
   }
   for (int32_t i = 0; i < f->n_tensors; i++) {
-    const char* n = (const char*)f->table + (size_t)i * RACT_MODEL_FILE_ENTRY_BYTES;
-    if (strncmp(n, name, RACT_MODEL_FILE_NAME_BYTES) != 0) continue;
+    const char* n = (const char*)f->table + (size_t)i * RACT_FILE_ENTRY_BYTES;
+    if (strncmp(n, name, RACT_FILE_NAME_BYTES) != 0) continue;
     entry_view(f, i, t);
     bool same = n_dims <= 0 || t->n_dims == n_dims;
     for (int32_t k = 0; same && k < n_dims; k++) same = t->dims[k] == dims[k];
@@ -752,9 +749,9 @@ ract_status ract_model_file_find(const ract_model_file* f, const char* name, int
   return ract_fail(err, RACT_ERR_FILE_TENSOR, "%s: tensor '%s' is missing", kFile, name);
 }
 
-int64_t ract_model_file_tensor_size(const ract_file_tensor_view* t) { return t->rows * t->cols; }
+int64_t ract_file_tensor_size(const ract_file_tensor_view* t) { return t->rows * t->cols; }
 
-void ract_model_file_tensor_f32(const ract_file_tensor_view* t, float* out) {
+void ract_file_tensor_f32(const ract_file_tensor_view* t, float* out) {
   int64_t n = t->rows * t->cols;
   if (t->dtype == RACT_FILE_F32) {
     memcpy(out, t->data, (size_t)n * sizeof(float));
@@ -771,12 +768,12 @@ void ract_model_file_tensor_f32(const ract_file_tensor_view* t, float* out) {
   }
 }
 
-const char* ract_model_file_token(const ract_model_file* f, int32_t i) {
+const char* ract_file_token(const ract_file* f, int32_t i) {
   if (f == nullptr || f->tok_off == nullptr || i < 0 || i >= f->dims.n_items) return nullptr;
   return f->tok_chars + f->tok_off[i];
 }
 
-int32_t ract_model_file_token_index(const ract_model_file* f, const char* token, size_t len) {
+int32_t ract_file_token_index(const ract_file* f, const char* token, size_t len) {
   if (f == nullptr || f->tok_off == nullptr || token == nullptr) return -1;
   int32_t lo = 0, hi = f->dims.n_items;  // search [lo, hi)
   while (lo < hi) {
@@ -793,8 +790,7 @@ int32_t ract_model_file_token_index(const ract_model_file* f, const char* token,
   return -1;
 }
 
-ract_status ract_model_file_meta_at(const ract_model_file* f, int32_t i, const char** key,
-                                    const char** value) {
+ract_status ract_file_meta_at(const ract_file* f, int32_t i, const char** key, const char** value) {
   if (f == nullptr || i < 0 || i >= f->n_meta) return RACT_ERR_ARG;
   const char* s = f->meta;
   for (int32_t j = 0; j < i; j++) {
@@ -806,7 +802,7 @@ ract_status ract_model_file_meta_at(const ract_model_file* f, int32_t i, const c
   return RACT_OK;
 }
 
-const char* ract_model_file_meta_get(const ract_model_file* f, const char* key) {
+const char* ract_file_meta_get(const ract_file* f, const char* key) {
   if (f == nullptr || key == nullptr) return nullptr;
   const char* s = f->meta;
   for (int32_t j = 0; j < f->n_meta; j++) {

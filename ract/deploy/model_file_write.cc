@@ -14,6 +14,7 @@
 #include "ract/core/atomic_file.h"
 #include "ract/deploy/kernels.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 
 namespace {
 
@@ -89,7 +90,7 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
   }
   if (d->kind == RACT_FILE_CHECKPOINT && dtype != RACT_FILE_F32) {
     return ract_fail(err, RACT_ERR_ARG, "%s: checkpoints are fp32, not %s", kWriter,
-                     ract_model_file_dtype_name(dtype));
+                     ract_file_dtype_name(dtype));
   }
   if (d->kind == RACT_FILE_INFERENCE && d->state_bytes != 0) {
     return ract_fail(err, RACT_ERR_ARG, "%s: an inference file takes no state blob", kWriter);
@@ -97,9 +98,9 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
   if (d->state_bytes != 0 && d->state == nullptr) {
     return ract_fail(err, RACT_ERR_ARG, "%s: null state blob", kWriter);
   }
-  const ract_model_dims* m = &d->dims;
+  const ract_file_dims* m = &d->dims;
   if (m->n_items < 1 || m->latent < 1 || m->latent > INT32_MAX / 2 || m->n_hidden < 1 ||
-      m->n_hidden > RACT_MODEL_FILE_MAX_HIDDEN) {
+      m->n_hidden > RACT_FILE_MAX_HIDDEN) {
     return ract_fail(err, RACT_ERR_ARG, "%s: bad dims (n_items %d, latent %d, n_hidden %d)",
                      kWriter, m->n_items, m->latent, m->n_hidden);
   }
@@ -108,15 +109,14 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
       return ract_fail(err, RACT_ERR_ARG, "%s: hidden[%d] = %d", kWriter, j, m->hidden[j]);
     }
   }
-  if (d->n_tensors < 0 || d->n_tensors > RACT_MODEL_FILE_MAX_TENSORS ||
+  if (d->n_tensors < 0 || d->n_tensors > RACT_FILE_MAX_TENSORS ||
       (d->n_tensors > 0 && d->tensors == nullptr)) {
     return ract_fail(err, RACT_ERR_ARG, "%s: %d tensors (at most %d)", kWriter, d->n_tensors,
-                     RACT_MODEL_FILE_MAX_TENSORS);
+                     RACT_FILE_MAX_TENSORS);
   }
-  if (d->n_meta < 0 || d->n_meta > RACT_MODEL_FILE_MAX_META ||
-      (d->n_meta > 0 && d->meta == nullptr)) {
+  if (d->n_meta < 0 || d->n_meta > RACT_FILE_MAX_META || (d->n_meta > 0 && d->meta == nullptr)) {
     return ract_fail(err, RACT_ERR_ARG, "%s: %d metadata pairs (at most %d)", kWriter, d->n_meta,
-                     RACT_MODEL_FILE_MAX_META);
+                     RACT_FILE_MAX_META);
   }
 
   uint64_t I = (uint64_t)m->n_items;
@@ -144,12 +144,11 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
   uint64_t data = 0;
   for (int32_t i = 0; i < d->n_tensors; i++) {
     const ract_file_tensor* t = &d->tensors[i];
-    if (t->name == nullptr || strlen(t->name) == 0 ||
-        strlen(t->name) >= RACT_MODEL_FILE_NAME_BYTES) {
+    if (t->name == nullptr || strlen(t->name) == 0 || strlen(t->name) >= RACT_FILE_NAME_BYTES) {
       return ract_fail(err, RACT_ERR_ARG, "%s: tensor %d name is empty or longer than %d", kWriter,
-                       i, RACT_MODEL_FILE_NAME_BYTES - 1);
+                       i, RACT_FILE_NAME_BYTES - 1);
     }
-    if (t->n_dims < 1 || t->n_dims > RACT_MODEL_FILE_MAX_DIMS || t->data == nullptr) {
+    if (t->n_dims < 1 || t->n_dims > RACT_FILE_MAX_DIMS || t->data == nullptr) {
       return ract_fail(err, RACT_ERR_ARG, "%s: tensor '%s' has n_dims %d or no data", kWriter,
                        t->name, t->n_dims);
     }
@@ -165,8 +164,8 @@ ract_status plan(const ract_file_desc* d, ract_file_dtype dtype, Layout* L, ract
     }
     data += round64(bytes);
   }
-  L->table = RACT_MODEL_FILE_HEADER_BYTES;
-  L->tokens = round64(L->table + (uint64_t)d->n_tensors * RACT_MODEL_FILE_ENTRY_BYTES);
+  L->table = RACT_FILE_HEADER_BYTES;
+  L->tokens = round64(L->table + (uint64_t)d->n_tensors * RACT_FILE_ENTRY_BYTES);
   L->tokens_bytes = 8 + 4 * (I + 1) + 4 * I + L->chars;
   L->meta = round64(L->tokens + L->tokens_bytes);
   L->meta_bytes = meta;
@@ -227,30 +226,30 @@ ract_status put_tensor(uint8_t* p, const ract_file_tensor* t, int32_t dtype, uin
 
 extern "C" {
 
-ract_status ract_model_file_bytes(const ract_file_desc* d, ract_file_dtype dtype, size_t* bytes,
-                                  ract_error* err) {
+ract_status ract_file_bytes(const ract_file_desc* d, ract_file_dtype dtype, size_t* bytes,
+                            ract_error* err) {
   Layout L;
   RACT_CHECK(plan(d, dtype, &L, err));
   if (bytes != nullptr) *bytes = (size_t)L.size;
   return RACT_OK;
 }
 
-ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_desc* d,
-                                         ract_file_dtype dtype, size_t* written, ract_error* err) {
+ract_status ract_file_write_buffer(void* buf, size_t len, const ract_file_desc* d,
+                                   ract_file_dtype dtype, size_t* written, ract_error* err) {
   Layout L;
   RACT_CHECK(plan(d, dtype, &L, err));
-  if (buf == nullptr || len < L.size || (uintptr_t)buf % RACT_MODEL_FILE_BLOB_ALIGN != 0) {
+  if (buf == nullptr || len < L.size || (uintptr_t)buf % RACT_FILE_BLOB_ALIGN != 0) {
     return ract_fail(err, RACT_ERR_ARG, "%s: buffer of %zu bytes (need %llu, %d-byte aligned)",
-                     kWriter, len, (unsigned long long)L.size, RACT_MODEL_FILE_BLOB_ALIGN);
+                     kWriter, len, (unsigned long long)L.size, RACT_FILE_BLOB_ALIGN);
   }
   uint8_t* p = (uint8_t*)buf;
   memset(p, 0, (size_t)L.size);
-  const ract_model_dims* m = &d->dims;
+  const ract_file_dims* m = &d->dims;
 
   // Header.
-  memcpy(p, RACT_MODEL_FILE_MAGIC, 8);
-  wr32(p + 8, RACT_MODEL_FILE_VERSION);
-  wr32(p + 12, RACT_MODEL_FILE_HEADER_BYTES);
+  memcpy(p, RACT_FILE_MAGIC, 8);
+  wr32(p + 8, RACT_FILE_VERSION);
+  wr32(p + 12, RACT_FILE_HEADER_BYTES);
   wr64(p + 16, L.size);
   wr32(p + 24, (uint32_t)d->kind);
   wr32(p + 28, (uint32_t)dtype);
@@ -275,7 +274,7 @@ ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_
   uint64_t off = L.data;
   for (int32_t i = 0; i < d->n_tensors; i++) {
     const ract_file_tensor* t = &d->tensors[i];
-    uint8_t* e = p + L.table + (uint64_t)i * RACT_MODEL_FILE_ENTRY_BYTES;
+    uint8_t* e = p + L.table + (uint64_t)i * RACT_FILE_ENTRY_BYTES;
     uint64_t rows, cols, bytes;
     desc_tensor_bytes(t, dtype, &rows, &cols, &bytes);
     int32_t tdtype = t->n_dims == 1 ? RACT_FILE_F32 : dtype;
@@ -338,28 +337,28 @@ ract_status ract_model_file_write_buffer(void* buf, size_t len, const ract_file_
 
   // The reader checks what the writer did not (required tensors and their dims, token and
   // key bytes, unique names), so a bad description never reaches a file.
-  ract_model_file check;
-  RACT_CHECK(ract_model_file_open(&check, p, (size_t)L.size, err));
+  ract_file check;
+  RACT_CHECK(ract_file_open(&check, p, (size_t)L.size, err));
   if (written != nullptr) *written = (size_t)L.size;
   return RACT_OK;
 }
 
-ract_status ract_model_file_write(const char* path, const ract_file_desc* d, ract_file_dtype dtype,
-                                  ract_error* err) {
+ract_status ract_file_write(const char* path, const ract_file_desc* d, ract_file_dtype dtype,
+                            ract_error* err) {
   size_t bytes = 0;
-  RACT_CHECK(ract_model_file_bytes(d, dtype, &bytes, err));
-  void* buf = aligned_alloc(RACT_MODEL_FILE_ALIGN, (size_t)round64(bytes));
+  RACT_CHECK(ract_file_bytes(d, dtype, &bytes, err));
+  void* buf = aligned_alloc(RACT_FILE_ALIGN, (size_t)round64(bytes));
   if (buf == nullptr) {
     return ract_fail(err, RACT_ERR_NOMEM, "%s: cannot allocate %zu bytes for %s", kWriter, bytes,
                      path);
   }
-  ract_status s = ract_model_file_write_buffer(buf, bytes, d, dtype, nullptr, err);
+  ract_status s = ract_file_write_buffer(buf, bytes, d, dtype, nullptr, err);
   if (s == RACT_OK) s = ract_atomic_write(path, buf, bytes, err);
   free(buf);
   return s;
 }
 
-ract_status ract_model_file_read(const char* path, void** blob, size_t* len, ract_error* err) {
+ract_status ract_file_read(const char* path, void** blob, size_t* len, ract_error* err) {
   *blob = nullptr;
   *len = 0;
   FILE* f = fopen(path, "rb");
@@ -375,7 +374,7 @@ ract_status ract_model_file_read(const char* path, void** blob, size_t* len, rac
   const size_t huge = (size_t)2 << 20;
   const bool big = (uint64_t)n >= huge;
   const size_t cap = big ? ((size_t)n + huge) / huge * huge : (size_t)round64((uint64_t)n + 1);
-  void* buf = aligned_alloc(big ? huge : RACT_MODEL_FILE_ALIGN, cap);
+  void* buf = aligned_alloc(big ? huge : RACT_FILE_ALIGN, cap);
   if (buf == nullptr) {
     fclose(f);
     return ract_fail(err, RACT_ERR_NOMEM, "%s: cannot allocate %ld bytes", path, n);
@@ -394,16 +393,16 @@ ract_status ract_model_file_read(const char* path, void** blob, size_t* len, rac
   return RACT_OK;
 }
 
-ract_status ract_model_file_convert(const char* out_path, const ract_model_file* src,
-                                    ract_file_dtype dtype, ract_error* err) {
+ract_status ract_file_convert(const char* out_path, const ract_file* src, ract_file_dtype dtype,
+                              ract_error* err) {
   if (src == nullptr || src->blob == nullptr) {
     return ract_fail(err, RACT_ERR_ARG, "convert: the source is not open");
   }
-  const ract_model_dims* m = &src->dims;
-  ract_file_required want[RACT_MODEL_FILE_MAX_REQUIRED];
-  int32_t n = ract_model_file_required(m, RACT_FILE_INFERENCE, want);
-  ract_file_tensor tensors[RACT_MODEL_FILE_MAX_REQUIRED];
-  float* bufs[RACT_MODEL_FILE_MAX_REQUIRED] = {nullptr};
+  const ract_file_dims* m = &src->dims;
+  ract_file_required want[RACT_FILE_MAX_REQUIRED];
+  int32_t n = ract_file_required_of(m, RACT_FILE_INFERENCE, want);
+  ract_file_tensor tensors[RACT_FILE_MAX_REQUIRED];
+  float* bufs[RACT_FILE_MAX_REQUIRED] = {nullptr};
   const char** tokens = nullptr;
   ract_file_kv* meta = nullptr;
   ract_status s = RACT_OK;
@@ -414,15 +413,15 @@ ract_status ract_model_file_convert(const char* out_path, const ract_model_file*
     bool mu = src->kind == RACT_FILE_CHECKPOINT && strncmp(from, "mu.", 3) == 0;
     if (mu) from = want[i].name[3] == 'w' ? "enc.head.w" : "enc.head.b";
     ract_file_tensor_view v;
-    s = ract_model_file_find(src, from, 0, nullptr, &v, err);
+    s = ract_file_find(src, from, 0, nullptr, &v, err);
     if (s != RACT_OK) break;
-    int64_t size = ract_model_file_tensor_size(&v);
+    int64_t size = ract_file_tensor_size(&v);
     bufs[i] = (float*)malloc((size_t)size * sizeof(float));
     if (bufs[i] == nullptr) {
       s = ract_fail(err, RACT_ERR_NOMEM, "convert: cannot allocate tensor '%s'", from);
       break;
     }
-    ract_model_file_tensor_f32(&v, bufs[i]);
+    ract_file_tensor_f32(&v, bufs[i]);
     tensors[i].name = want[i].name;
     tensors[i].n_dims = want[i].n_dims;
     memset(tensors[i].dims, 0, sizeof(tensors[i].dims));
@@ -437,15 +436,15 @@ ract_status ract_model_file_convert(const char* out_path, const ract_model_file*
       s = ract_fail(err, RACT_ERR_NOMEM, "convert: out of memory");
   }
   if (s == RACT_OK) {
-    for (int32_t i = 0; i < m->n_items; i++) tokens[i] = ract_model_file_token(src, i);
+    for (int32_t i = 0; i < m->n_items; i++) tokens[i] = ract_file_token(src, i);
     int32_t n_meta = 0;
     for (int32_t i = 0; i < src->n_meta; i++) {
-      ract_model_file_meta_at(src, i, &meta[n_meta].key, &meta[n_meta].value);
+      ract_file_meta_at(src, i, &meta[n_meta].key, &meta[n_meta].value);
       if (strcmp(meta[n_meta].key, RACT_META_CONVERTED_FROM) != 0) n_meta++;
     }
     char from[64];
-    snprintf(from, sizeof(from), "%s %s", ract_model_file_kind_name(src->kind),
-             ract_model_file_dtype_name(src->dtype));
+    snprintf(from, sizeof(from), "%s %s", ract_file_kind_name(src->kind),
+             ract_file_dtype_name(src->dtype));
     meta[n_meta].key = RACT_META_CONVERTED_FROM;
     meta[n_meta].value = from;
     n_meta++;
@@ -458,7 +457,7 @@ ract_status ract_model_file_convert(const char* out_path, const ract_model_file*
     d.tokens = tokens;
     d.meta = meta;
     d.n_meta = n_meta;
-    s = ract_model_file_write(out_path, &d, dtype, err);
+    s = ract_file_write(out_path, &d, dtype, err);
   }
   for (int32_t i = 0; i < n; i++) free(bufs[i]);
   free(tokens);

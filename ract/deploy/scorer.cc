@@ -10,7 +10,7 @@
 #include "ract/math/topk.h"
 #include "ract/ract.h"
 
-static_assert(RACT_MAX_HIDDEN == RACT_MODEL_FILE_MAX_HIDDEN, "one limit for both headers");
+static_assert(RACT_MAX_HIDDEN == RACT_FILE_MAX_HIDDEN, "one limit for both headers");
 // ract_topk works on int indices; the API speaks int32_t. Same size on every target we
 // build for (int32_t is int on Linux/glibc, musl, Android, Darwin).
 static_assert(sizeof(int) == sizeof(int32_t), "int must be 32 bits");
@@ -92,7 +92,7 @@ void dense(float* y, const ract_layer* l, const float* x, bool tanh_act) {
 }
 
 // The part of a model_file view the token look-up reads.
-void token_view(const ract_model* m, ract_model_file* f) {
+void token_view(const ract_model* m, ract_file* f) {
   memset(f, 0, sizeof(*f));
   f->dims.n_items = m->n_items;
   f->tok_off = m->tok_off;
@@ -156,22 +156,22 @@ extern "C" {
 ract_status ract_model_load(ract_model* model, const void* blob, size_t len, ract_error* err) {
   if (model == nullptr) return ract_fail(err, RACT_ERR_ARG, "ract_model_load: null model");
   memset(model, 0, sizeof(*model));
-  ract_model_file f;
-  RACT_CHECK(ract_model_file_open(&f, blob, len, err));
+  ract_file f;
+  RACT_CHECK(ract_file_open(&f, blob, len, err));
   if (f.kind != RACT_FILE_INFERENCE) {
     return ract_fail(err, RACT_ERR_FILE_KIND,
                      "weight file: a %s, the scorer needs an inference file (tools/score "
                      "--convert makes one)",
-                     ract_model_file_kind_name(f.kind));
+                     ract_file_kind_name(f.kind));
   }
-  const ract_model_dims* d = &f.dims;
-  ract_file_required req[RACT_MODEL_FILE_MAX_REQUIRED];
-  int32_t n = ract_model_file_required(d, RACT_FILE_INFERENCE, req);
-  ract_file_tensor_view t[RACT_MODEL_FILE_MAX_REQUIRED];
+  const ract_file_dims* d = &f.dims;
+  ract_file_required req[RACT_FILE_MAX_REQUIRED];
+  int32_t n = ract_file_required_of(d, RACT_FILE_INFERENCE, req);
+  ract_file_tensor_view t[RACT_FILE_MAX_REQUIRED];
   for (int32_t i = 0; i < n; i++) {
-    RACT_CHECK(ract_model_file_find(&f, req[i].name, req[i].n_dims, req[i].dims, &t[i], err));
+    RACT_CHECK(ract_file_find(&f, req[i].name, req[i].n_dims, req[i].dims, &t[i], err));
   }
-  // Order of ract_model_file_required: enc.* (k layers), mu, dec.* (k), dec.out.
+  // Order of ract_file_required_of: enc.* (k layers), mu, dec.* (k), dec.out.
   int k = d->n_hidden;
   for (int j = 0; j < k; j++) bind(&model->enc[j], &t[2 * j], &t[2 * j + 1]);
   bind(&model->mu, &t[2 * k], &t[2 * k + 1]);
@@ -201,16 +201,16 @@ int32_t ract_model_n_items(const ract_model* model) {
 
 const char* ract_model_item_token(const ract_model* model, int32_t index) {
   if (model == nullptr || model->tok_off == nullptr) return nullptr;
-  ract_model_file f;
+  ract_file f;
   token_view(model, &f);
-  return ract_model_file_token(&f, index);
+  return ract_file_token(&f, index);
 }
 
 int32_t ract_model_item_index_n(const ract_model* model, const char* token, size_t len) {
   if (model == nullptr || model->tok_off == nullptr) return -1;
-  ract_model_file f;
+  ract_file f;
   token_view(model, &f);
-  return ract_model_file_token_index(&f, token, len);
+  return ract_file_token_index(&f, token, len);
 }
 
 int32_t ract_model_item_index(const ract_model* model, const char* token) {

@@ -70,7 +70,7 @@ ract_status ract_eval_run(ract_metrics* m, const ract_eval_job* job, ract_arena*
   int kmax = ract_metrics_max_k(m);
   if (kmax > n_items) kmax = n_items;
   if (kmax < 1) kmax = 1;
-  int nt = ract_threads();
+  int nt = ract_parallel_threads();
   if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
   size_t mark = ract_arena_mark(scratch);
   float* scores =
@@ -102,7 +102,7 @@ ract_status ract_eval_run(ract_metrics* m, const ract_eval_job* job, ract_arena*
     ract_tensor t = ract_tensor_make(scores, b, n_items);
     s = fn(job->ctx, ract_sparse_rows(input, r0, b), t, err);
     if (s != RACT_OK) break;
-    const int nthr = ract_threads_for((size_t)b * n_items) > 1 ? nt : 1;
+    const int nthr = ract_parallel_threads_for((size_t)b * n_items) > 1 ? nt : 1;
 #pragma omp parallel for num_threads(nthr) schedule(static) if (nthr > 1)
     for (int i = 0; i < b; i++) {
       slot* sl = &slots[nthr > 1 ? omp_get_thread_num() : 0];

@@ -5,7 +5,7 @@
 // Rows are handed to the model in contiguous batches of eval_set.input. All scratch (the
 // score block, the top-K buffers, the truth flags) comes from an arena sized by
 // ract_eval_bytes; nothing is allocated per user. The masking and top-K of a batch's rows run
-// on ract_threads() threads (ract/core/parallel.h); the metrics are summed in row order
+// on ract_parallel_threads() threads (ract/core/parallel.h); the metrics are summed in row order
 // afterwards, so the result does not depend on the thread count. The score block the model
 // callback fills is masked in place (the model may write its scores straight into it).
 #ifndef RACT_EVAL_EVALUATOR_H_

@@ -50,7 +50,7 @@ static void select_kernels() {
 #endif
 }
 
-void ract_blas_init(void) {
+void ract_gemm_init(void) {
   static std::once_flag once;
   std::call_once(once, [] {
     select_kernels();
@@ -59,19 +59,19 @@ void ract_blas_init(void) {
   });
 }
 
-const char* ract_blas_kernel(void) {
-  ract_blas_init();
+const char* ract_gemm_kernel(void) {
+  ract_gemm_init();
   return bli_arch_string(bli_arch_query_id());
 }
 
-void ract_blas_set_threads(int threads) {
-  ract_blas_init();
+void ract_gemm_set_threads(int threads) {
+  ract_gemm_init();
   g_threads = threads < 1 ? 1 : threads;
   bli_thread_set_num_threads(g_threads);
-  ract_set_threads(g_threads);
+  ract_parallel_set_threads(g_threads);
 }
 
-int ract_blas_threads(void) { return g_threads; }
+int ract_gemm_threads(void) { return g_threads; }
 
 // op(t) dims: rows and cols after the optional transpose.
 static inline int op_rows(ract_tensor t, ract_trans tr) { return tr ? t.cols : t.rows; }
@@ -90,7 +90,7 @@ ract_status ract_gemm(ract_tensor c, ract_trans ta, ract_tensor a, ract_trans tb
                       float alpha, float beta) {
   RACT_CHECK(check_gemm(c, ta, a, tb, b));
   if (c.rows == 0 || c.cols == 0) return RACT_OK;
-  ract_blas_init();
+  ract_gemm_init();
   if (g_trace) trace_add(ta, tb, c.rows, c.cols, op_cols(a, ta), beta == 0.0f);
   bli_sgemm(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
             c.rows, c.cols, op_cols(a, ta), &alpha, a.data, a.stride, 1, b.data, b.stride, 1, &beta,
@@ -102,7 +102,7 @@ ract_status ract_gemv(float* y, ract_trans ta, ract_tensor a, const float* x, fl
                       float beta) {
   if (a.stride < a.cols) return RACT_ERR_SHAPE;
   if (op_rows(a, ta) == 0) return RACT_OK;
-  ract_blas_init();
+  ract_gemm_init();
   // BLIS 0.9's gemv takes the dims of A as stored, not of transa(A) as its docs say.
   bli_sgemv(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, BLIS_NO_CONJUGATE, a.rows, a.cols, &alpha,
             a.data, a.stride, 1, (float*)x, 1, &beta, y, 1);

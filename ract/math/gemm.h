@@ -33,13 +33,13 @@ void ract_gemm_f64(double* c, bool ta, const double* a, bool tb, const double* b
                    int K, double beta);
 
 // Initialises BLIS (selecting the kernel family) if it is not yet; later calls are free.
-void ract_blas_init(void);
+void ract_gemm_init(void);
 // The kernel family in use, e.g. "skx", "haswell", "generic".
-const char* ract_blas_kernel(void);
+const char* ract_gemm_kernel(void);
 // Threads for the following products (>= 1): BLIS's and the library's own parallel passes
 // (ract/core/parallel.h).
-void ract_blas_set_threads(int threads);
-int ract_blas_threads(void);
+void ract_gemm_set_threads(int threads);
+int ract_gemm_threads(void);
 
 // Shape recording for benchmarks (tools/bench measures the GEMM floor of a training epoch
 // by replaying the shapes it made): while a trace is set, every ract_gemm call adds its

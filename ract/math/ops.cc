@@ -36,7 +36,7 @@ inline float sparse_val(ract_sparse x, int64_t e) { return x.val ? x.val[e] : 1.
 
 // Parallel passes: the library's thread count (ract/core/parallel.h), only for work big
 // enough to pay for waking the threads.
-inline int par_threads(size_t work) { return ract_threads_for(work); }
+inline int par_threads(size_t work) { return ract_parallel_threads_for(work); }
 
 // Chunks of n for the threads, multiples of 16 elements.
 template <typename F>
@@ -66,7 +66,7 @@ void broadcast_rows(T* out, const T* b, int B, int O) {
 }  // namespace
 
 template <typename T>
-void ract_zero(T* p, size_t n) {
+void ract_ops_zero(T* p, size_t n) {
   par_chunks(n, [&](size_t a, size_t m) { memset(p + a, 0, sizeof(T) * m); });
 }
 
@@ -550,7 +550,7 @@ void ract_mse_backward(T* dpred, T dloss, const T* pred, const T* target, int n)
   template void ract_kl_backward<T>(T*, T*, const T*, const T*, const T*, int, int, int);         \
   template void ract_reparam_forward<T>(T*, const T*, const T*, const T*, int, int, int);         \
   template void ract_reparam_backward<T>(T*, T*, const T*, const T*, const T*, int, int, int);    \
-  template void ract_zero<T>(T*, size_t);                                                         \
+  template void ract_ops_zero<T>(T*, size_t);                                                     \
   template void ract_normal_fill<T>(T*, size_t, float, ract_rng*);                                \
   template T ract_mse_forward<T>(const T*, const T*, int);                                        \
   template void ract_mse_backward<T>(T*, T, const T*, const T*, int);

@@ -18,7 +18,7 @@
 
 // ---- p[0..n) = 0, on the library's threads (the gradient buffers before a backward)
 template <typename T>
-void ract_zero(T* p, size_t n);
+void ract_ops_zero(T* p, size_t n);
 
 // ---- dense linear: out = inp @ w^T + b
 // out (B,O), inp (B,C), w (O,C), b (O) or NULL

@@ -19,7 +19,7 @@ inline float sparse_val(ract_sparse x, int64_t e) { return x.val ? x.val[e] : 1.
 // as many blocks as a multiple of the thread count.
 template <typename F>
 void for_col_blocks(ract_sparse x, int O, F f) {
-  const int nt = ract_threads_for((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
+  const int nt = ract_parallel_threads_for((size_t)(x.ptr[x.rows] - x.ptr[0]) * O);
   int n = (O + 63) / 64;
   if (nt > 1) n = (n + nt - 1) / nt * nt;
   const int w = ((O + n - 1) / n + 15) / 16 * 16;

@@ -12,13 +12,13 @@
 namespace {
 
 // Dims of the decoder layer j (in, out) and of the encoder layer j (in, out).
-void dec_dims(const ract_model_config* c, int L, int j, int* in, int* out) {
+void dec_dims(const ract_hparams* c, int L, int j, int* in, int* out) {
   const int k = c->n_hidden;
   *in = j == 0 ? L : c->mlp_hidden_size[k - j];
   *out = c->mlp_hidden_size[k - 1 - j];
 }
 
-int max_hidden(const ract_model_config* c) {
+int max_hidden(const ract_hparams* c) {
   int m = 0;
   for (int j = 0; j < c->n_hidden; j++) m = c->mlp_hidden_size[j] > m ? c->mlp_hidden_size[j] : m;
   return m;
@@ -30,8 +30,8 @@ typedef ract_actor_tensors_t<float> tensors;
 #define FIELD_AT(m, j) (offsetof(tensors, m) + (size_t)(j) * sizeof(float*))
 
 // The tensor table in weight-file order.
-void actor_table(const ract_model_config* c, int I, ract_param_table* t) {
-  const int k = c->n_hidden, L = ract_model_latent(c);
+void actor_table(const ract_hparams* c, int I, ract_param_table* t) {
+  const int k = c->n_hidden, L = ract_hparams_latent(c);
   const int* h = c->mlp_hidden_size;
   memset(t, 0, sizeof(*t));
   char name[32];
@@ -72,33 +72,33 @@ void init_layer(T* w, size_t n, T* b, int nb, double fan_in, double fan_out, rac
 
 }  // namespace
 
-size_t ract_actor_param_count(const ract_model_config* cfg, int n_items) {
+size_t ract_actor_param_count(const ract_hparams* cfg, int n_items) {
   ract_param_table t;
   actor_table(cfg, n_items, &t);
   return t.total;
 }
 
-size_t ract_actor_bytes(const ract_model_config* cfg, int n_items, size_t elem) {
+size_t ract_actor_bytes(const ract_hparams* cfg, int n_items, size_t elem) {
   return 4 * ract_arena_round(ract_actor_param_count(cfg, n_items) * elem);
 }
 
 template <typename T>
-ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, int n_items,
+ract_status ract_actor_create(ract_actor_t<T>* a, const ract_hparams* cfg, int n_items,
                               ract_arena* arena, ract_error* err) {
   if (!a || !cfg || !arena) return ract_fail(err, RACT_ERR_ARG, "actor_create: null argument");
-  RACT_CHECK(ract_model_config_check(cfg, err));
+  RACT_CHECK(ract_hparams_check(cfg, err));
   if (n_items < 1) return ract_fail(err, RACT_ERR_ARG, "actor_create: n_items = %d", n_items);
   memset(a, 0, sizeof(*a));
   a->cfg = *cfg;
   a->n_items = n_items;
-  a->latent = ract_model_latent(cfg);
+  a->latent = ract_hparams_latent(cfg);
   actor_table(cfg, n_items, &a->w.table);
   return ract_params_alloc(&a->w, &a->p, &a->g, arena, "actor parameters", err);
 }
 
 template <typename T>
 void ract_actor_init_params(ract_actor_t<T>* a, ract_rng* rng) {
-  const ract_model_config* c = &a->cfg;
+  const ract_hparams* c = &a->cfg;
   const int k = c->n_hidden, L = a->latent, I = a->n_items;
   const int* h = c->mlp_hidden_size;
   for (int j = 0; j < k; j++) {
@@ -131,10 +131,9 @@ namespace {
 
 // The activation slots of a batch of B users and nnz stored entries, T of `elem` bytes.
 template <typename T>
-void acts_table(const ract_model_config* c, int I, int max_batch, int64_t max_nnz,
-                ract_slot_table* t) {
+void acts_table(const ract_hparams* c, int I, int max_batch, int64_t max_nnz, ract_slot_table* t) {
   const size_t elem = sizeof(T);
-  const size_t B = (size_t)max_batch, L = (size_t)ract_model_latent(c), nnz = (size_t)max_nnz;
+  const size_t B = (size_t)max_batch, L = (size_t)ract_hparams_latent(c), nnz = (size_t)max_nnz;
   const size_t H = (size_t)max_hidden(c);
   memset(t, 0, sizeof(*t));
   ract_table_slot(t, SLOT(in_ptr), B + 1, sizeof(int64_t), 0);
@@ -170,8 +169,8 @@ void acts_table(const ract_model_config* c, int I, int max_batch, int64_t max_nn
 
 }  // namespace
 
-size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_batch,
-                             int64_t max_nnz, size_t elem) {
+size_t ract_actor_acts_bytes(const ract_hparams* cfg, int n_items, int max_batch, int64_t max_nnz,
+                             size_t elem) {
   ract_slot_table t;
   if (elem == sizeof(double)) {
     acts_table<double>(cfg, n_items, max_batch, max_nnz, &t);
@@ -203,7 +202,7 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
 template <typename T>
 ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                                ract_mode mode, ract_rng* rng, ract_error* err) {
-  const ract_model_config* c = &a->cfg;
+  const ract_hparams* c = &a->cfg;
   const int B = x.rows, I = a->n_items, L = a->latent, k = c->n_hidden;
   const int* h = c->mlp_hidden_size;
   if (x.cols != I) {
@@ -237,7 +236,7 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   if (mode == RACT_MODE_EVAL) {
     memset(acts->keep, 1, (size_t)nnz);
     ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x,
-                              ract_model_eval_scale(c), inv);
+                              ract_hparams_eval_scale(c), inv);
   } else {
     const float scale = ract_dropout_scale(p, c->dropout_style == RACT_DROPOUT_INVERTED);
     if (mode == RACT_MODE_TRAIN) {
@@ -337,7 +336,7 @@ void ract_actor_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* ac
 template <typename T>
 ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                                 const T* dlogits, const T* dkl, ract_error* err) {
-  const ract_model_config* c = &a->cfg;
+  const ract_hparams* c = &a->cfg;
   const int B = acts->batch, I = a->n_items, L = a->latent, k = c->n_hidden;
   const int* h = c->mlp_hidden_size;
   if (x.rows != B || x.cols != I) {
@@ -348,23 +347,23 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
   // Output layer: dlogits (B,I) -> d dec_h[k-1] (B,h1).
   T* da = acts->d_a;
   T* db = acts->d_b;
-  ract_zero(da, (size_t)B * h[0]);
+  ract_ops_zero(da, (size_t)B * h[0]);
   ract_linear_backward(da, a->g.out_w, a->g.out_b, dlogits, acts->dec_h[k - 1], a->p.out_w, B, h[0],
                        I);
   // Decoder layers, last to first: da holds d(dec_h[j]).
   for (int j = k - 1; j >= 0; j--) {
     int din, dout;
     dec_dims(c, L, j, &din, &dout);
-    ract_zero(db, (size_t)B * dout);
+    ract_ops_zero(db, (size_t)B * dout);
     ract_tanh_backward(db, da, acts->dec_h[j], (size_t)B * dout);  // d pre-activation
     T* dprev = j == 0 ? acts->d_z : da;
-    ract_zero(dprev, (size_t)B * din);
+    ract_ops_zero(dprev, (size_t)B * din);
     ract_linear_backward(dprev, a->g.dec_w[j], a->g.dec_b[j], db,
                          j == 0 ? acts->z : acts->dec_h[j - 1], a->p.dec_w[j], B, din, dout);
   }
   // z -> mu, logvar; plus the KL term.
   T* dh = acts->d_head;
-  ract_zero(dh, (size_t)B * 2 * L);
+  ract_ops_zero(dh, (size_t)B * 2 * L);
   const T* mu = acts->head;
   const T* logvar = acts->head + L;
   if (acts->mode == RACT_MODE_EVAL) {
@@ -376,18 +375,18 @@ ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, 
   }
   if (dkl) ract_kl_backward(dh, dh + L, dkl, mu, logvar, B, L, 2 * L);
   // Head: d_head (B,2L) -> d enc_h[k-1].
-  ract_zero(da, (size_t)B * h[k - 1]);
+  ract_ops_zero(da, (size_t)B * h[k - 1]);
   ract_linear_backward(da, a->g.head_w, a->g.head_b, dh, acts->enc_h[k - 1], a->p.head_w, B,
                        h[k - 1], 2 * L);
   // Encoder, last to first.
   for (int j = k - 1; j >= 1; j--) {
-    ract_zero(db, (size_t)B * h[j]);
+    ract_ops_zero(db, (size_t)B * h[j]);
     ract_tanh_backward(db, da, acts->enc_h[j], (size_t)B * h[j]);
-    ract_zero(da, (size_t)B * h[j - 1]);
+    ract_ops_zero(da, (size_t)B * h[j - 1]);
     ract_linear_backward(da, a->g.enc_w[j], a->g.enc_b[j], db, acts->enc_h[j - 1], a->p.enc_w[j], B,
                          h[j - 1], h[j]);
   }
-  ract_zero(db, (size_t)B * h[0]);
+  ract_ops_zero(db, (size_t)B * h[0]);
   ract_tanh_backward(db, da, acts->enc_h[0], (size_t)B * h[0]);
   ract_sparse in = {B, I, acts->in_ptr, acts->in_idx, acts->in_val};
   ract_sparse_linear_backward(a->g.enc_w[0], a->g.enc_b[0], db, in, h[0]);
@@ -434,7 +433,7 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
 }
 
 #define RACT_ACTOR_INSTANTIATE(T)                                                                 \
-  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_model_config*, int,      \
+  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_hparams*, int,           \
                                             ract_arena*, ract_error*);                            \
   template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                           \
   template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*,   \

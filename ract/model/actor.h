@@ -41,7 +41,7 @@
 #include "ract/core/rng.h"
 #include "ract/core/status.h"
 #include "ract/core/tensor.h"
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 #include "ract/model/table.h"
 
 // Named pointers into one flat buffer (params or grads). k = cfg.n_hidden.
@@ -59,7 +59,7 @@ struct ract_actor_tensors_t {
 
 template <typename T>
 struct ract_actor_t {
-  ract_model_config cfg;
+  ract_hparams cfg;
   int n_items;                // I
   int latent;                 // L
   ract_params_t<T> w;         // the table and the four flat buffers (params, grads, Adam m, v)
@@ -69,13 +69,13 @@ struct ract_actor_t {
 typedef ract_actor_t<float> ract_actor;
 
 // Number of parameters / bytes ract_actor_create takes from its arena (4 flat buffers).
-size_t ract_actor_param_count(const ract_model_config* cfg, int n_items);
-size_t ract_actor_bytes(const ract_model_config* cfg, int n_items, size_t elem = sizeof(float));
+size_t ract_actor_param_count(const ract_hparams* cfg, int n_items);
+size_t ract_actor_bytes(const ract_hparams* cfg, int n_items, size_t elem = sizeof(float));
 
 // Checks cfg, takes the 4 buffers from the arena (zeroed) and fills the named pointers.
 // ract_actor_bytes(cfg, n_items, sizeof(T)) is what it takes.
 template <typename T>
-ract_status ract_actor_create(ract_actor_t<T>* a, const ract_model_config* cfg, int n_items,
+ract_status ract_actor_create(ract_actor_t<T>* a, const ract_hparams* cfg, int n_items,
                               ract_arena* arena, ract_error* err);
 
 // Initial weights per cfg.init (Xavier-normal/zero bias or Xavier-uniform/trunc-normal bias).
@@ -129,8 +129,8 @@ struct ract_actor_acts_t {
 };
 typedef ract_actor_acts_t<float> ract_actor_acts;
 
-size_t ract_actor_acts_bytes(const ract_model_config* cfg, int n_items, int max_batch,
-                             int64_t max_nnz, size_t elem = sizeof(float));
+size_t ract_actor_acts_bytes(const ract_hparams* cfg, int n_items, int max_batch, int64_t max_nnz,
+                             size_t elem = sizeof(float));
 template <typename T>
 ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_t<T>* a,
                                    int max_batch, int64_t max_nnz, ract_arena* arena,

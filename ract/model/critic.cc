@@ -16,7 +16,7 @@
 
 namespace {
 
-void critic_dims(const ract_model_config* c, int* dims, int* n_layers) {
+void critic_dims(const ract_hparams* c, int* dims, int* n_layers) {
   dims[0] = RACT_CRITIC_FEATURES;
   for (int j = 0; j < c->n_critic_layers; j++) dims[j + 1] = c->critic_layers[j];
   dims[c->n_critic_layers + 1] = 1;
@@ -29,7 +29,7 @@ typedef ract_critic_tensors_t<float> tensors;
 #define FIELD_AT(m, j) (offsetof(tensors, m) + (size_t)(j) * sizeof(float*))
 
 // The tensor table in weight-file order.
-void critic_table(const ract_model_config* c, ract_param_table* t) {
+void critic_table(const ract_hparams* c, ract_param_table* t) {
   int dims[RACT_MAX_LAYERS + 2], nl;
   critic_dims(c, dims, &nl);
   memset(t, 0, sizeof(*t));
@@ -46,7 +46,7 @@ void critic_table(const ract_model_config* c, ract_param_table* t) {
   }
 }
 
-int max_width(const ract_model_config* c) {
+int max_width(const ract_hparams* c) {
   int m = RACT_CRITIC_FEATURES;
   for (int j = 0; j < c->n_critic_layers; j++)
     m = c->critic_layers[j] > m ? c->critic_layers[j] : m;
@@ -55,21 +55,21 @@ int max_width(const ract_model_config* c) {
 
 }  // namespace
 
-size_t ract_critic_param_count(const ract_model_config* cfg) {
+size_t ract_critic_param_count(const ract_hparams* cfg) {
   ract_param_table t;
   critic_table(cfg, &t);
   return t.total;
 }
 
-size_t ract_critic_bytes(const ract_model_config* cfg, size_t elem) {
+size_t ract_critic_bytes(const ract_hparams* cfg, size_t elem) {
   return 4 * ract_arena_round(ract_critic_param_count(cfg) * elem);
 }
 
 template <typename T>
-ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg, ract_arena* arena,
+ract_status ract_critic_create(ract_critic_t<T>* c, const ract_hparams* cfg, ract_arena* arena,
                                ract_error* err) {
   if (!c || !cfg || !arena) return ract_fail(err, RACT_ERR_ARG, "critic_create: null argument");
-  RACT_CHECK(ract_model_config_check(cfg, err));
+  RACT_CHECK(ract_hparams_check(cfg, err));
   memset(c, 0, sizeof(*c));
   c->cfg = *cfg;
   critic_dims(cfg, c->dims, &c->n_layers);
@@ -93,7 +93,7 @@ void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng) {
         c->p.w[j][i] = (T)((2.0 * ract_rng_uniform_double(rng) - 1.0) * sqrt(6.0 / fan));
       }
     }
-    ract_zero(c->p.b[j], (size_t)out);
+    ract_ops_zero(c->p.b[j], (size_t)out);
   }
   if (c->p.bn_gamma) {
     for (int f = 0; f < RACT_CRITIC_FEATURES; f++) {
@@ -116,7 +116,7 @@ namespace {
 
 // The activation slots for B users, T of `elem` bytes; q is the last layer's slot.
 template <typename T>
-void acts_table(const ract_model_config* c, int max_batch, ract_slot_table* t) {
+void acts_table(const ract_hparams* c, int max_batch, ract_slot_table* t) {
   const size_t elem = sizeof(T);
   int dims[RACT_MAX_LAYERS + 2], nl;
   critic_dims(c, dims, &nl);
@@ -134,7 +134,7 @@ void acts_table(const ract_model_config* c, int max_batch, ract_slot_table* t) {
 
 }  // namespace
 
-size_t ract_critic_acts_bytes(const ract_model_config* cfg, int max_batch, size_t elem) {
+size_t ract_critic_acts_bytes(const ract_hparams* cfg, int max_batch, size_t elem) {
   ract_slot_table t;
   if (elem == sizeof(double)) {
     acts_table<double>(cfg, max_batch, &t);
@@ -217,7 +217,7 @@ template <typename T>
 T ract_critic_loss(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca) {
   const int B = ca->batch;
   double loss = ract_mse_forward(ca->q, ca->target, B);
-  ract_zero(ca->dq, (size_t)B);
+  ract_ops_zero(ca->dq, (size_t)B);
   ract_mse_backward(ca->dq, (T)1, ca->q, ca->target, B);
   const double coef = c->cfg.critic_l2;
   if (coef > 0) {
@@ -253,20 +253,20 @@ ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
   T* da = ca->d_a;
   T* db = ca->d_b;
   // sigmoid: d pre = dq * q (1 - q)
-  ract_zero(db, (size_t)B);
+  ract_ops_zero(db, (size_t)B);
   ract_sigmoid_backward(db, ca->dq, ca->q, (size_t)B);
   for (int j = c->n_layers - 1; j >= 0; j--) {
     const int in = c->dims[j], out = c->dims[j + 1];
-    ract_zero(da, (size_t)B * in);
+    ract_ops_zero(da, (size_t)B * in);
     ract_linear_backward(da, param_grads ? c->g.w[j] : nullptr, param_grads ? c->g.b[j] : nullptr,
                          db, j == 0 ? ca->bn_out : ca->h[j - 1], c->p.w[j], B, in, out);
     if (j > 0) {
-      ract_zero(db, (size_t)B * in);
+      ract_ops_zero(db, (size_t)B * in);
       ract_relu_backward(db, da, ca->h[j - 1], (size_t)B * in);
     }
   }
   // da = d bn_out (B,3)
-  ract_zero(ca->dfeat, (size_t)B * 3);
+  ract_ops_zero(ca->dfeat, (size_t)B * 3);
   T* dg = param_grads ? c->g.bn_gamma : nullptr;
   T* dbeta = param_grads ? c->g.bn_beta : nullptr;
   if (ca->bn_batch) {
@@ -299,7 +299,7 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
     return ract_fail(err, RACT_ERR_SHAPE, "critic_target: input %d x %d, forward was %d x %d",
                      x.rows, x.cols, B, I);
   }
-  int nt = ract_threads_for((size_t)B * I);
+  int nt = ract_parallel_threads_for((size_t)B * I);
   if (nt > RACT_MAX_THREADS) nt = RACT_MAX_THREADS;
   const size_t mark = ract_arena_mark(scratch);
   struct slot {
@@ -370,8 +370,8 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
 }
 
 #define RACT_CRITIC_INSTANTIATE(T)                                                                 \
-  template ract_status ract_critic_create<T>(ract_critic_t<T>*, const ract_model_config*,          \
-                                             ract_arena*, ract_error*);                            \
+  template ract_status ract_critic_create<T>(ract_critic_t<T>*, const ract_hparams*, ract_arena*,  \
+                                             ract_error*);                                         \
   template void ract_critic_init_params<T>(ract_critic_t<T>*, ract_rng*);                          \
   template ract_status ract_critic_acts_create<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*, \
                                                   int, ract_arena*, ract_error*);                  \

@@ -28,7 +28,7 @@
 #include "ract/core/rng.h"
 #include "ract/core/status.h"
 #include "ract/model/actor.h"
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 
 #define RACT_CRITIC_FEATURES 3
 
@@ -42,7 +42,7 @@ struct ract_critic_tensors_t {
 
 template <typename T>
 struct ract_critic_t {
-  ract_model_config cfg;
+  ract_hparams cfg;
   int n_layers;                   // n_critic_layers + 1 linear layers
   int dims[RACT_MAX_LAYERS + 2];  // 3, critic_layers..., 1
   ract_params_t<T> w;             // the table and the four flat buffers (params, grads, m, v)
@@ -53,10 +53,10 @@ struct ract_critic_t {
 };
 typedef ract_critic_t<float> ract_critic;
 
-size_t ract_critic_param_count(const ract_model_config* cfg);
-size_t ract_critic_bytes(const ract_model_config* cfg, size_t elem = sizeof(float));
+size_t ract_critic_param_count(const ract_hparams* cfg);
+size_t ract_critic_bytes(const ract_hparams* cfg, size_t elem = sizeof(float));
 template <typename T>
-ract_status ract_critic_create(ract_critic_t<T>* c, const ract_model_config* cfg, ract_arena* arena,
+ract_status ract_critic_create(ract_critic_t<T>* c, const ract_hparams* cfg, ract_arena* arena,
                                ract_error* err);
 // Xavier weights per cfg.init, zero biases, gamma 1, beta 0, running mean 0, var 1.
 template <typename T>
@@ -81,8 +81,7 @@ struct ract_critic_acts_t {
 };
 typedef ract_critic_acts_t<float> ract_critic_acts;
 
-size_t ract_critic_acts_bytes(const ract_model_config* cfg, int max_batch,
-                              size_t elem = sizeof(float));
+size_t ract_critic_acts_bytes(const ract_hparams* cfg, int max_batch, size_t elem = sizeof(float));
 template <typename T>
 ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
                                     int max_batch, ract_arena* arena, ract_error* err);
@@ -127,7 +126,7 @@ ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
 // logits are WRITTEN: with T = float each row is masked in place and restored before
 // returning (no copy of the B x I block); they come back unchanged. Scratch from `scratch`
 // (released before returning): ract_critic_target_bytes(I, k), room for RACT_MAX_THREADS
-// rows. Rows run on ract_threads() threads (same targets for any count).
+// rows. Rows run on ract_parallel_threads() threads (same targets for any count).
 size_t ract_critic_target_bytes(int n_items, int k);
 template <typename T>
 ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,

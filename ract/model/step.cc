@@ -29,7 +29,7 @@ ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse
   ract_critic_t<T>* c = m->critic;
   ract_actor_acts_t<T>* aa = m->aacts;
   ract_critic_acts_t<T>* ca = m->cacts;
-  const ract_model_config* cfg = &a->cfg;
+  const ract_hparams* cfg = &a->cfg;
   const int B = x.rows;
   ract_step_stats st;
   memset(&st, 0, sizeof(st));

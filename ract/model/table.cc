@@ -42,7 +42,7 @@ ract_status ract_params_alloc(ract_params_t<T>* w, void* p, void* g, ract_arena*
   for (T** b : bufs) {
     *b = (T*)ract_arena_alloc(arena, w->n * sizeof(T));
     if (!*b) return ract_arena_check(arena, what, err);
-    ract_zero(*b, w->n);
+    ract_ops_zero(*b, w->n);
   }
   for (int i = 0; i < t->n; i++) {
     set_field(p, t->field[i], w->params + t->info[i].offset);
@@ -53,13 +53,13 @@ ract_status ract_params_alloc(ract_params_t<T>* w, void* p, void* g, ract_arena*
 
 template <typename T>
 void ract_params_zero_grad(ract_params_t<T>* w) {
-  ract_zero(w->grads, w->n);
+  ract_ops_zero(w->grads, w->n);
 }
 
 template <typename T>
 void ract_params_zero_moments(ract_params_t<T>* w) {
-  ract_zero(w->m, w->n);
-  ract_zero(w->v, w->n);
+  ract_ops_zero(w->m, w->n);
+  ract_ops_zero(w->v, w->n);
 }
 
 void ract_table_slot(ract_slot_table* t, size_t field, size_t count, size_t elem, int zero) {
@@ -84,9 +84,9 @@ ract_status ract_table_alloc_slots(const ract_slot_table* t, void* owner, ract_a
     void* p = ract_arena_alloc(arena, bytes);
     if (p && t->zero[i]) {
       if (t->elem[i] == sizeof(double)) {
-        ract_zero((double*)p, t->count[i]);
+        ract_ops_zero((double*)p, t->count[i]);
       } else if (t->elem[i] == sizeof(float)) {
-        ract_zero((float*)p, t->count[i]);
+        ract_ops_zero((float*)p, t->count[i]);
       } else {
         memset(p, 0, bytes);
       }

@@ -43,7 +43,7 @@ void ract_adam_step(ract_adam* opt, float* params, const float* grads, float* m,
   const double c2 = 1.0 - pow((double)b2, (double)opt->t);
   const float step = (float)(opt->lr / c1), rs = (float)(1.0 / sqrt(c2)), eps = opt->eps;
   // Element-wise: any split over threads gives the same bits.
-  const int nt = ract_threads_for(n);
+  const int nt = ract_parallel_threads_for(n);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int t = 0; t < nt; t++) {
     const size_t a = n * t / nt / 64 * 64, e = t == nt - 1 ? n : n * (t + 1) / nt / 64 * 64;

@@ -12,7 +12,7 @@ namespace {
 
 constexpr int kMaxBatch = 1 << 24;
 
-// The schedule of each preset; the model's keys come from ract_model_config_preset.
+// The schedule of each preset; the model's keys come from ract_hparams_preset.
 const char* const kPresets[][2] = {
     {"recbole",
      "train_stage=all pretrain_epochs=150 critic_epochs=50 epochs=300 learning_rate=1e-3 "
@@ -107,7 +107,7 @@ ract_status ract_train_config_preset(ract_train_config* c, const char* name, rac
   for (const auto& p : kPresets) {
     if (strcmp(p[0], name) != 0) continue;
     memset(c, 0, sizeof(*c));
-    RACT_CHECK(ract_model_config_preset(&c->model, name, err));
+    RACT_CHECK(ract_hparams_preset(&c->model, name, err));
     snprintf(c->preset, sizeof(c->preset), "%s", name);
     char buf[1024];
     snprintf(buf, sizeof(buf), "%s", p[1]);
@@ -181,7 +181,7 @@ ract_status ract_train_config_set(ract_train_config* cfg, const char* key, const
     expect = "a list of up to 8 distinct cut-offs such as 10,100";
   } else {
     ract_error e = {};
-    const ract_status s = ract_model_config_set(&c.model, key, v, &e);
+    const ract_status s = ract_hparams_set(&c.model, key, v, &e);
     if (s != RACT_OK) {
       if (strstr(e.msg, "unknown key") != nullptr) {
         return ract_fail(err, RACT_ERR_ARG, "unknown key '%s'", key);
@@ -224,7 +224,7 @@ int ract_train_config_format(const ract_train_config* c, char* buf, size_t size)
   put(" eval_batch=%d threads=%d seed=%llu ", c->eval_batch, c->threads,
       (unsigned long long)c->seed);
   const int n =
-      ract_model_config_format(&c->model, w < size ? buf + w : nullptr, w < size ? size - w : 0);
+      ract_hparams_format(&c->model, w < size ? buf + w : nullptr, w < size ? size - w : 0);
   return (int)w + (n > 0 ? n : 0);
 }
 
@@ -271,7 +271,7 @@ ract_status ract_train_config_check(const ract_train_config* c, ract_error* err)
     return ract_fail(err, RACT_ERR_ARG, "%lld epochs in all: more than %d", (long long)total_epochs,
                      1 << 24);
   }
-  return ract_model_config_check(&c->model, err);
+  return ract_hparams_check(&c->model, err);
 }
 
 ract_status ract_train_config_same_run(const ract_train_config* a, const ract_train_config* b,

@@ -1,4 +1,4 @@
-// The training configuration: the model's keys (ract/model/config.h) plus the schedule, with
+// The training configuration: the model's keys (ract/model/hparams.h) plus the schedule, with
 // RecBole's names. A preset is one line of key=value pairs (ract/model/README.md lists them);
 // a tool sets any key afterwards with ract_train_config_set, so presets, flags and config
 // files go through one parser.
@@ -10,14 +10,14 @@
 
 #include "ract/core/status.h"
 #include "ract/eval/metrics.h"
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 #include "ract/model/step.h"
 
 #define RACT_STAGES 3
 
 typedef struct ract_train_config {
   char preset[16];  // the preset the config started from ("recbole", "paper")
-  ract_model_config model;
+  ract_hparams model;
   int run_stage[RACT_STAGES];     // train_stage: which stages run (all: every one)
   int stage_epochs[RACT_STAGES];  // pretrain_epochs, critic_epochs, epochs
   float stage_lr[RACT_STAGES];    // learning_rate, critic_learning_rate, finetune_learning_rate
@@ -37,7 +37,7 @@ typedef struct ract_train_config {
 // Every key of the preset `name` ("recbole" or "paper"). RACT_ERR_ARG for another name.
 ract_status ract_train_config_preset(ract_train_config* c, const char* name, ract_error* err);
 
-// Sets one key from text: the model's keys (ract_model_config_set), and train_stage =
+// Sets one key from text: the model's keys (ract_hparams_set), and train_stage =
 // all|actor_pretrain|critic_pretrain|finetune, pretrain_epochs, critic_epochs, epochs,
 // learning_rate, critic_learning_rate, finetune_learning_rate, train_batch_size, drop_last,
 // validate (stage names, comma-separated, or none), stopping_step, valid_metric (name@K, any

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ract/core/atomic_file.h"
+#include "ract/deploy/model_file_write.h"
 
 namespace {
 
@@ -43,16 +44,16 @@ std::vector<const char*> item_tokens(const ract_trainer* t) {
 
 }  // namespace
 
-ract_model_dims ract_export_dims(const ract_trainer* t) {
-  ract_model_dims d;
+ract_file_dims ract_export_dims(const ract_trainer* t) {
+  ract_file_dims d;
   memset(&d, 0, sizeof(d));
-  const ract_model_config* c = &t->actor.cfg;
+  const ract_hparams* c = &t->actor.cfg;
   d.n_items = t->actor.n_items;
   d.latent = t->actor.latent;
   d.n_hidden = c->n_hidden;
   for (int i = 0; i < c->n_hidden; i++) d.hidden[i] = c->mlp_hidden_size[i];
   d.preset = preset_id(t->cfg.preset);
-  d.input_scale = ract_model_eval_scale(c);
+  d.input_scale = ract_hparams_eval_scale(c);
   return d;
 }
 
@@ -78,11 +79,11 @@ static ract_file_desc describe(const ract_trainer* t, ract_file_kind kind,
 static ract_status write_file(const char* path, const ract_file_desc* d, ract_file_dtype dtype,
                               void* scratch, size_t scratch_bytes, ract_error* err) {
   size_t bytes = 0;
-  RACT_CHECK(ract_model_file_bytes(d, dtype, &bytes, err));
+  RACT_CHECK(ract_file_bytes(d, dtype, &bytes, err));
   if (scratch == nullptr || bytes > scratch_bytes) {
-    return ract_model_file_write(path, d, dtype, err);
+    return ract_file_write(path, d, dtype, err);
   }
-  RACT_CHECK(ract_model_file_write_buffer(scratch, bytes, d, dtype, nullptr, err));
+  RACT_CHECK(ract_file_write_buffer(scratch, bytes, d, dtype, nullptr, err));
   return ract_atomic_write(path, scratch, bytes, err);
 }
 
@@ -254,7 +255,7 @@ void visit_log(IO& io, ract_epoch_log& l) {
 }
 
 template <typename IO>
-void visit_model(IO& io, ract_model_config& m) {
+void visit_model(IO& io, ract_hparams& m) {
   io.i32(m.n_hidden);
   for (int j = 0; j < RACT_MAX_LAYERS; j++) io.i32(m.mlp_hidden_size[j]);
   io.i32(m.latent_dimension);
@@ -471,7 +472,7 @@ ract_status ract_train_state_decode(const void* blob, size_t bytes, ract_train_s
                      "the training state's RNG state is all zero (not one a run can reach)");
   }
   ract_error why = {};
-  if (ract_model_config_check(&st->cfg.model, &why) != RACT_OK) {
+  if (ract_hparams_check(&st->cfg.model, &why) != RACT_OK) {
     return ract_fail(err, RACT_ERR_FILE_HEADER, "the training state's model config: %s", why.msg);
   }
   return RACT_OK;
@@ -556,25 +557,25 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   ract_file_desc d = describe(t, RACT_FILE_CHECKPOINT, ts, tok, meta, n_meta);
   d.state = blob.data();
   d.state_bytes = blob.size();
-  return ract_model_file_write(path, &d, RACT_FILE_F32, err);
+  return ract_file_write(path, &d, RACT_FILE_F32, err);
 }
 
-static ract_status load_tensor(const ract_model_file* f, const char* name, int64_t rows,
-                               int64_t cols, float* out, ract_error* err) {
+static ract_status load_tensor(const ract_file* f, const char* name, int64_t rows, int64_t cols,
+                               float* out, ract_error* err) {
   int64_t dims[2] = {rows, cols};
   ract_file_tensor_view v;
-  RACT_CHECK(ract_model_file_find(f, name, cols == 1 ? 1 : 2, dims, &v, err));
-  ract_model_file_tensor_f32(&v, out);
+  RACT_CHECK(ract_file_find(f, name, cols == 1 ? 1 : 2, dims, &v, err));
+  ract_file_tensor_f32(&v, out);
   return RACT_OK;
 }
 
 // Opens path as a checkpoint and decodes its state blob; the caller frees *blob.
-static ract_status open_checkpoint(const char* path, void** blob, ract_model_file* f,
+static ract_status open_checkpoint(const char* path, void** blob, ract_file* f,
                                    ract_train_state* st, ract_error* err) {
   size_t len = 0;
   *blob = nullptr;
-  RACT_CHECK(ract_model_file_read(path, blob, &len, err));
-  ract_status s = ract_model_file_open(f, *blob, len, err);
+  RACT_CHECK(ract_file_read(path, blob, &len, err));
+  ract_status s = ract_file_open(f, *blob, len, err);
   if (s == RACT_OK && f->kind != RACT_FILE_CHECKPOINT) {
     s = ract_fail(err, RACT_ERR_FILE_KIND, "%s: an inference file, not a checkpoint", path);
   }
@@ -590,18 +591,18 @@ static ract_status open_checkpoint(const char* path, void** blob, ract_model_fil
   return s;
 }
 
-ract_status ract_read_checkpoint_state(const char* path, ract_train_state* state, ract_error* err) {
+ract_status ract_export_read_state(const char* path, ract_train_state* state, ract_error* err) {
   void* blob;
-  ract_model_file f;
+  ract_file f;
   RACT_CHECK(open_checkpoint(path, &blob, &f, state, err));
   free(blob);
   return RACT_OK;
 }
 
-ract_status ract_import_checkpoint(ract_trainer* t, const char* path, int resume,
-                                   ract_train_state* state, ract_error* err) {
+ract_status ract_export_restore(ract_trainer* t, const char* path, int resume,
+                                ract_train_state* state, ract_error* err) {
   void* blob;
-  ract_model_file f;
+  ract_file f;
   ract_train_state st;
   RACT_CHECK(open_checkpoint(path, &blob, &f, &st, err));
   ract_status s = RACT_OK;

@@ -11,10 +11,11 @@
 
 #include "ract/core/status.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/train/trainer.h"
 
 // Dims of the trainer's model as the file header states them.
-ract_model_dims ract_export_dims(const ract_trainer* t);
+ract_file_dims ract_export_dims(const ract_trainer* t);
 
 // Writes the inference file. meta: extra key/value pairs (dataset, metrics, date, ...).
 // scratch (may be NULL): where the file is assembled when it fits, e.g. the trainer's free
@@ -92,11 +93,11 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
 // saved, so that ract_trainer_run continues the interrupted run; the config is the
 // checkpoint's (returned in state->cfg; create the trainer with it), and the data must be
 // the same. state may be NULL.
-ract_status ract_import_checkpoint(ract_trainer* t, const char* path, int resume,
-                                   ract_train_state* state, ract_error* err);
+ract_status ract_export_restore(ract_trainer* t, const char* path, int resume,
+                                ract_train_state* state, ract_error* err);
 
 // Reads only the state of a checkpoint (to create a trainer with its config before
 // importing the rest).
-ract_status ract_read_checkpoint_state(const char* path, ract_train_state* state, ract_error* err);
+ract_status ract_export_read_state(const char* path, ract_train_state* state, ract_error* err);
 
 #endif  // RACT_TRAIN_EXPORT_H_

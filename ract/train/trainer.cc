@@ -168,7 +168,7 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   ract_arena_init(&t->scratch, sbuf, p.scratch_bytes);
   for (int r = 0; r < data->train.rows; r++) t->order[r] = r;
 
-  ract_blas_set_threads(c->threads);
+  ract_gemm_set_threads(c->threads);
   ract_rng_seed(&t->rng, c->seed, 0);
   ract_actor_init_params(&t->actor, &t->rng);
   ract_critic_init_params(&t->critic, &t->rng);
@@ -403,7 +403,7 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
 ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set, float* q,
                                       float* target, int n_out, int* n, double* corr,
                                       ract_error* err) {
-  const ract_model_config* mc = &t->cfg.model;
+  const ract_hparams* mc = &t->cfg.model;
   ract_rng rng;  // its own stream: the check does not move the training stream
   ract_rng_seed(&rng, t->cfg.seed, 7);
   ract_sparse all = ract_csr_view(&set->input);

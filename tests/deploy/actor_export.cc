@@ -4,19 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ract/model/config.h"
+#include "ract/deploy/model_file_write.h"
+#include "ract/model/hparams.h"
 
-ract_model_dims fixture_export_dims(const ract_actor* a, ract_file_preset preset) {
-  ract_model_dims d;
+ract_file_dims fixture_export_dims(const ract_actor* a, ract_file_preset preset) {
+  ract_file_dims d;
   memset(&d, 0, sizeof(d));
   d.n_items = a->n_items;
   d.latent = a->latent;
   d.n_hidden = a->cfg.n_hidden;
-  for (int j = 0; j < a->cfg.n_hidden && j < RACT_MODEL_FILE_MAX_HIDDEN; j++) {
+  for (int j = 0; j < a->cfg.n_hidden && j < RACT_FILE_MAX_HIDDEN; j++) {
     d.hidden[j] = a->cfg.mlp_hidden_size[j];
   }
   d.preset = preset;
-  d.input_scale = ract_model_eval_scale(&a->cfg);
+  d.input_scale = ract_hparams_eval_scale(&a->cfg);
   return d;
 }
 
@@ -31,9 +32,9 @@ ract_status fixture_export_actor_tensors(fixture_export_tensors* out, const ract
   }
   memset(out, 0, sizeof(*out));
   int n = a->w.table.n;
-  if (n > RACT_MODEL_FILE_MAX_REQUIRED) {
+  if (n > RACT_FILE_MAX_REQUIRED) {
     return ract_fail(err, RACT_ERR_ARG, "export: %d actor tensors, at most %d", n,
-                     RACT_MODEL_FILE_MAX_REQUIRED);
+                     RACT_FILE_MAX_REQUIRED);
   }
   for (int i = 0; i < n; i++) {
     ract_param_info info = ract_table_info(&a->w.table, i);
@@ -43,9 +44,9 @@ ract_status fixture_export_actor_tensors(fixture_export_tensors* out, const ract
       name = name[9] == 'w' ? "mu.w" : "mu.b";  // rows [0, L): the mu half
       rows = a->latent;
     }
-    int len = snprintf(out->names[i], RACT_MODEL_FILE_NAME_BYTES, "%s%s",
-                       prefix != nullptr ? prefix : "", name);
-    if (len < 0 || len >= RACT_MODEL_FILE_NAME_BYTES) {
+    int len = snprintf(out->names[i], RACT_FILE_NAME_BYTES, "%s%s", prefix != nullptr ? prefix : "",
+                       name);
+    if (len < 0 || len >= RACT_FILE_NAME_BYTES) {
       return ract_fail(err, RACT_ERR_ARG, "export: tensor name '%s%s' is too long", prefix, name);
     }
     ract_file_tensor* t = &out->t[i];
@@ -75,5 +76,5 @@ ract_status fixture_export_inference(const char* path, const ract_actor* a, ract
   d.tokens = tokens;
   d.meta = meta;
   d.n_meta = n_meta;
-  return ract_model_file_write(path, &d, dtype, err);
+  return ract_file_write(path, &d, dtype, err);
 }

@@ -13,17 +13,18 @@
 
 #include "ract/core/status.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/model/actor.h"
 
 typedef struct fixture_export_tensors {
   int n;
-  ract_file_tensor t[RACT_MODEL_FILE_MAX_REQUIRED];
-  char names[RACT_MODEL_FILE_MAX_REQUIRED][RACT_MODEL_FILE_NAME_BYTES];
+  ract_file_tensor t[RACT_FILE_MAX_REQUIRED];
+  char names[RACT_FILE_MAX_REQUIRED][RACT_FILE_NAME_BYTES];
 } fixture_export_tensors;
 
 // The model dims of the actor's file: n_items, hidden sizes, L, preset, and the evaluation
-// input scale s (ract_model_eval_scale).
-ract_model_dims fixture_export_dims(const ract_actor* a, ract_file_preset preset);
+// input scale s (ract_hparams_eval_scale).
+ract_file_dims fixture_export_dims(const ract_actor* a, ract_file_preset preset);
 
 // Views of `flat` (the actor's params, m or v: same layout) under their file names with
 // `prefix` prepended (NULL or ""). kind RACT_FILE_INFERENCE: mu.w / mu.b are the first L rows

@@ -12,6 +12,7 @@
 #include "ract/core/arena.h"
 #include "ract/core/rng.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/model/actor.h"
 #include "ract/ract.h"
 #include "tests/deploy/actor_export.h"
@@ -44,8 +45,8 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
                         Case{"recbole", {24, 16}}}) {
     CAPTURE(c.preset);
     CAPTURE(c.hidden.size());
-    ract_model_config cfg;
-    REQUIRE(ract_model_config_preset(&cfg, c.preset, nullptr) == RACT_OK);
+    ract_hparams cfg;
+    REQUIRE(ract_hparams_preset(&cfg, c.preset, nullptr) == RACT_OK);
     cfg.n_hidden = (int)c.hidden.size();
     for (size_t j = 0; j < c.hidden.size(); j++) cfg.mlp_hidden_size[j] = c.hidden[j];
     cfg.latent_dimension = 16;
@@ -73,17 +74,17 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
     ract_file_kv meta[] = {{"dataset", "parity"}};
     std::string path = dir + "/actor_" + c.preset + std::to_string(c.hidden.size()) + ".ract";
     for (ract_file_dtype dt : {RACT_FILE_F32, RACT_FILE_F16, RACT_FILE_I8}) {
-      CAPTURE(ract_model_file_dtype_name(dt));
+      CAPTURE(ract_file_dtype_name(dt));
       REQUIRE(fixture_export_inference(
                   path.c_str(), &a,
                   strcmp(c.preset, "paper") == 0 ? RACT_PRESET_PAPER : RACT_PRESET_RECBOLE,
                   tp.data(), meta, 1, dt, &err) == RACT_OK);
       void* blob = nullptr;
       size_t len = 0;
-      REQUIRE(ract_model_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
+      REQUIRE(ract_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
       ract_model w;
       REQUIRE(ract_model_load(&w, blob, len, &err) == RACT_OK);
-      CHECK(w.input_scale == ract_model_eval_scale(&cfg));
+      CHECK(w.input_scale == ract_hparams_eval_scale(&cfg));
       CHECK(w.latent == a.latent);
       std::vector<uint8_t> sa(ract_scorer_arena_bytes(&w));
       ract_scorer s;
@@ -106,7 +107,7 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
         top1_same += best_got == best_want;
       }
       MESSAGE(std::string(c.preset)
-              << " k=" << c.hidden.size() << " " << std::string(ract_model_file_dtype_name(dt))
+              << " k=" << c.hidden.size() << " " << std::string(ract_file_dtype_name(dt))
               << ": max |scorer - actor| = " << worst << " (logits up to " << spread << ")");
       if (dt == RACT_FILE_F32) {
         CHECK(worst <= 1e-5);
@@ -121,8 +122,8 @@ TEST_CASE("export: the fp32 scorer equals ract_actor_full_sort_predict within 1e
 }
 
 TEST_CASE("export: checkpoint tensors with a prefix, and names that do not fit") {
-  ract_model_config cfg;
-  REQUIRE(ract_model_config_preset(&cfg, "recbole", nullptr) == RACT_OK);
+  ract_hparams cfg;
+  REQUIRE(ract_hparams_preset(&cfg, "recbole", nullptr) == RACT_OK);
   cfg.mlp_hidden_size[0] = 8;
   cfg.latent_dimension = 4;
   ract_arena arena;

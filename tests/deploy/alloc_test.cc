@@ -133,7 +133,7 @@ TEST_CASE("alloc: load, init and every scoring call allocate nothing") {
     }
     g_counting = false;
 
-    CAPTURE(ract_model_file_dtype_name(dt));
+    CAPTURE(ract_file_dtype_name(dt));
     CHECK(ok == 2 + 3 * 11);
     CHECK(g_allocs == 0);
   }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/ract.h"
 
 enum { I = 6, H = 4, L = 2 };
@@ -98,8 +99,8 @@ static size_t write_model(ract_file_dtype dtype) {
   d.tokens = tokens;
   d.meta = meta;
   d.n_meta = 1;
-  if (ract_model_file_write_buffer(file_buf.bytes, sizeof(file_buf.bytes), &d, dtype, &written,
-                                   &err) != RACT_OK) {
+  if (ract_file_write_buffer(file_buf.bytes, sizeof(file_buf.bytes), &d, dtype, &written, &err) !=
+      RACT_OK) {
     printf("write: %s\n", err.msg);
     return 0;
   }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "ract/core/rng.h"
+#include "ract/deploy/model_file_write.h"
 
 namespace fixture {
 
@@ -137,12 +138,12 @@ Blob write(Model& m, int kind, ract_file_dtype dtype) {
   ract_file_desc d = m.desc(kind);
   size_t bytes = 0;
   ract_error err{};
-  ract_status s = ract_model_file_bytes(&d, dtype, &bytes, &err);
+  ract_status s = ract_file_bytes(&d, dtype, &bytes, &err);
   INFO(err.msg);
   REQUIRE(s == RACT_OK);
   Blob b = Blob::make(bytes);
   size_t written = 0;
-  s = ract_model_file_write_buffer(b.data(), bytes, &d, dtype, &written, &err);
+  s = ract_file_write_buffer(b.data(), bytes, &d, dtype, &written, &err);
   INFO(err.msg);
   REQUIRE(s == RACT_OK);
   REQUIRE(written == bytes);
@@ -155,13 +156,13 @@ Weights weights_of(const Model& m) {
   return w;
 }
 
-Weights weights_of(const ract_model_file& f) {
+Weights weights_of(const ract_file& f) {
   Weights w;
   for (int32_t i = 0; i < f.n_tensors; i++) {
     ract_file_tensor_view t;
-    REQUIRE(ract_model_file_tensor_at(&f, i, &t, nullptr) == RACT_OK);
-    std::vector<float> v((size_t)ract_model_file_tensor_size(&t));
-    ract_model_file_tensor_f32(&t, v.data());
+    REQUIRE(ract_file_tensor_at(&f, i, &t, nullptr) == RACT_OK);
+    std::vector<float> v((size_t)ract_file_tensor_size(&t));
+    ract_file_tensor_f32(&t, v.data());
     w[t.name] = v;
   }
   return w;
@@ -181,7 +182,7 @@ static std::vector<double> dense(const std::vector<float>& W, const std::vector<
   return y;
 }
 
-std::vector<double> reference_scores(const ract_model_dims& d, const Weights& w,
+std::vector<double> reference_scores(const ract_file_dims& d, const Weights& w,
                                      const std::vector<int32_t>& history) {
   std::set<int32_t> S;
   for (int32_t i : history) {

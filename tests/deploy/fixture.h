@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 
 namespace fixture {
 
@@ -27,7 +28,7 @@ struct Blob {
 };
 
 struct Model {
-  ract_model_dims dims{};
+  ract_file_dims dims{};
   std::vector<std::string> names;
   std::vector<std::vector<int64_t>> shapes;
   std::vector<std::vector<float>> values;
@@ -50,17 +51,17 @@ struct Model {
 Model make_model(int n_items, std::vector<int> hidden, int latent, float input_scale, int kind,
                  uint64_t seed);
 
-// Serialises with ract_model_file_write_buffer; REQUIREs success.
+// Serialises with ract_file_write_buffer; REQUIREs success.
 Blob write(Model& m, int kind, ract_file_dtype dtype);
 
 // Weights by name: from the model's fp32 values, or dequantised from an open file.
 using Weights = std::map<std::string, std::vector<float>>;
 Weights weights_of(const Model& m);
-Weights weights_of(const ract_model_file& f);
+Weights weights_of(const ract_file& f);
 
 // Reference evaluation forward (ract/model/README.md, "Scoring") of an inference model's
 // weights for a history of item indices (duplicates and out-of-range ignored), all I logits.
-std::vector<double> reference_scores(const ract_model_dims& d, const Weights& w,
+std::vector<double> reference_scores(const ract_file_dims& d, const Weights& w,
                                      const std::vector<int32_t>& history);
 
 // Reference top-K: indices of the k best scores, history masked, ties by lower index.

@@ -38,8 +38,8 @@ Blob base() {
 }
 
 ract_status open_both(const Blob& b, ract_error* err) {
-  ract_model_file f;
-  ract_status s = ract_model_file_open(&f, b.data(), b.size, err);
+  ract_file f;
+  ract_status s = ract_file_open(&f, b.data(), b.size, err);
   ract_model m;
   ract_error e2 = {};
   ract_status s2 = ract_model_load(&m, b.data(), b.size, &e2);
@@ -60,9 +60,9 @@ TEST_CASE("limits: a weight file claiming 2^31 items in 100 bytes is truncated, 
 
 TEST_CASE("limits: a lone header claiming INT32_MAX items and a huge file size") {
   Blob full = base();
-  Blob b = full.prefix(RACT_MODEL_FILE_HEADER_BYTES);
+  Blob b = full.prefix(RACT_FILE_HEADER_BYTES);
   wr32(b.data() + 36, INT32_MAX);
-  wr64(b.data() + 16, RACT_MODEL_FILE_HEADER_BYTES);
+  wr64(b.data() + 16, RACT_FILE_HEADER_BYTES);
   fix_crc(&b);
   ract_error err = {};
   ract_status s = open_both(b, &err);

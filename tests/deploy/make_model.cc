@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   }
   ract_file_desc d = m.desc(kind);
   ract_error err{};
-  if (ract_model_file_write(argv[1], &d, RACT_FILE_F32, &err) != RACT_OK) {
+  if (ract_file_write(argv[1], &d, RACT_FILE_F32, &err) != RACT_OK) {
     fprintf(stderr, "make_model: %s\n", err.msg);
     return 1;
   }

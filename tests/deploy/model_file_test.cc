@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ract/core/rng.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/ract.h"
 #include "tests/deploy/fixture.h"
 
@@ -43,8 +44,8 @@ void fix_crc(Blob* b) {
 }
 
 ract_status open_status(const Blob& b, ract_error* err) {
-  ract_model_file f;
-  return ract_model_file_open(&f, b.data(), b.size, err);
+  ract_file f;
+  return ract_file_open(&f, b.data(), b.size, err);
 }
 
 // Offset of tensor entry `name` in the table.
@@ -78,9 +79,9 @@ struct Case {
 TEST_CASE("model_file: fp32 round trip is exact, with tokens, metadata and dims") {
   fixture::Model m = fixture::make_model(50, {12, 7}, 4, 0.5f, RACT_FILE_INFERENCE, 2);
   Blob b = fixture::write(m, RACT_FILE_INFERENCE, RACT_FILE_F32);
-  ract_model_file f;
+  ract_file f;
   ract_error err{};
-  REQUIRE(ract_model_file_open(&f, b.data(), b.size, &err) == RACT_OK);
+  REQUIRE(ract_file_open(&f, b.data(), b.size, &err) == RACT_OK);
   CHECK(f.size == b.size);
   CHECK(f.size % 64 == 0);
   CHECK(f.kind == RACT_FILE_INFERENCE);
@@ -97,57 +98,57 @@ TEST_CASE("model_file: fp32 round trip is exact, with tokens, metadata and dims"
   REQUIRE(f.n_tensors == (int32_t)m.names.size());
   for (int32_t i = 0; i < f.n_tensors; i++) {
     ract_file_tensor_view t;
-    REQUIRE(ract_model_file_tensor_at(&f, i, &t, nullptr) == RACT_OK);
+    REQUIRE(ract_file_tensor_at(&f, i, &t, nullptr) == RACT_OK);
     CHECK(std::string(t.name) == m.names[i]);
     CHECK(t.n_dims == (int32_t)m.shapes[i].size());
     CHECK(t.offset % 64 == 0);
     CHECK((uintptr_t)t.data % 64 == 0);
-    std::vector<float> v((size_t)ract_model_file_tensor_size(&t));
-    ract_model_file_tensor_f32(&t, v.data());
+    std::vector<float> v((size_t)ract_file_tensor_size(&t));
+    ract_file_tensor_f32(&t, v.data());
     CHECK(v == m.values[i]);  // bit-exact
   }
   // Lookup by name and dims.
   ract_file_tensor_view t;
   int64_t dims[2] = {50, 12};
-  CHECK(ract_model_file_find(&f, "enc.0.w", 2, dims, &t, nullptr) == RACT_OK);
-  CHECK(ract_model_file_find(&f, "enc.0.w", 0, nullptr, &t, nullptr) == RACT_OK);
+  CHECK(ract_file_find(&f, "enc.0.w", 2, dims, &t, nullptr) == RACT_OK);
+  CHECK(ract_file_find(&f, "enc.0.w", 0, nullptr, &t, nullptr) == RACT_OK);
   dims[1] = 13;
-  CHECK(ract_model_file_find(&f, "enc.0.w", 2, dims, &t, &err) == RACT_ERR_FILE_DIMS);
+  CHECK(ract_file_find(&f, "enc.0.w", 2, dims, &t, &err) == RACT_ERR_FILE_DIMS);
   CHECK(std::string(err.msg).find("50 x 12") != std::string::npos);
-  CHECK(ract_model_file_find(&f, "nope", 0, nullptr, &t, &err) == RACT_ERR_FILE_TENSOR);
+  CHECK(ract_file_find(&f, "nope", 0, nullptr, &t, &err) == RACT_ERR_FILE_TENSOR);
   CHECK(std::string(err.msg).find("nope") != std::string::npos);
   // Tokens.
   for (int32_t i = 0; i < 50; i++) {
     std::string tok = std::to_string(3 * i + 1);
-    CHECK(std::string(ract_model_file_token(&f, i)) == tok);
-    CHECK(ract_model_file_token_index(&f, tok.c_str(), tok.size()) == i);
+    CHECK(std::string(ract_file_token(&f, i)) == tok);
+    CHECK(ract_file_token_index(&f, tok.c_str(), tok.size()) == i);
   }
-  CHECK(ract_model_file_token_index(&f, "0", 1) == -1);
-  CHECK(ract_model_file_token_index(&f, "1000", 4) == -1);
+  CHECK(ract_file_token_index(&f, "0", 1) == -1);
+  CHECK(ract_file_token_index(&f, "1000", 4) == -1);
   // Metadata.
   REQUIRE(f.n_meta == 4);
   const char *k = nullptr, *v = nullptr;
-  REQUIRE(ract_model_file_meta_at(&f, 2, &k, &v) == RACT_OK);
+  REQUIRE(ract_file_meta_at(&f, 2, &k, &v) == RACT_OK);
   CHECK(std::string(k) == "test.ndcg@10");
   CHECK(std::string(v) == "0.4321");
-  CHECK(std::string(ract_model_file_meta_get(&f, "date")) == "2026-11-29");
-  CHECK(ract_model_file_meta_get(&f, "nope") == nullptr);
-  CHECK(ract_model_file_meta_at(&f, 4, &k, &v) == RACT_ERR_ARG);
+  CHECK(std::string(ract_file_meta_get(&f, "date")) == "2026-11-29");
+  CHECK(ract_file_meta_get(&f, "nope") == nullptr);
+  CHECK(ract_file_meta_at(&f, 4, &k, &v) == RACT_ERR_ARG);
 }
 
 TEST_CASE("model_file: fp16 and int8 round trips are within their rounding; biases stay fp32") {
   fixture::Model m = fixture::make_model(40, {16}, 5, 1.0f, RACT_FILE_INFERENCE, 3);
   for (ract_file_dtype dt : {RACT_FILE_F16, RACT_FILE_I8}) {
-    CAPTURE(ract_model_file_dtype_name(dt));
+    CAPTURE(ract_file_dtype_name(dt));
     Blob b = fixture::write(m, RACT_FILE_INFERENCE, dt);
-    ract_model_file f;
-    REQUIRE(ract_model_file_open(&f, b.data(), b.size, nullptr) == RACT_OK);
+    ract_file f;
+    REQUIRE(ract_file_open(&f, b.data(), b.size, nullptr) == RACT_OK);
     CHECK(f.dtype == dt);
     for (int32_t i = 0; i < f.n_tensors; i++) {
       ract_file_tensor_view t;
-      REQUIRE(ract_model_file_tensor_at(&f, i, &t, nullptr) == RACT_OK);
-      std::vector<float> v((size_t)ract_model_file_tensor_size(&t));
-      ract_model_file_tensor_f32(&t, v.data());
+      REQUIRE(ract_file_tensor_at(&f, i, &t, nullptr) == RACT_OK);
+      std::vector<float> v((size_t)ract_file_tensor_size(&t));
+      ract_file_tensor_f32(&t, v.data());
       const std::vector<float>& want = m.values[i];
       if (t.n_dims == 1) {
         CHECK(t.dtype == RACT_FILE_F32);
@@ -176,40 +177,40 @@ TEST_CASE("model_file: fp16 and int8 round trips are within their rounding; bias
 TEST_CASE("model_file: a checkpoint keeps every tensor and the state blob") {
   fixture::Model m = fixture::make_model(20, {8}, 3, 0.5f, RACT_FILE_CHECKPOINT, 4);
   Blob b = fixture::write(m, RACT_FILE_CHECKPOINT, RACT_FILE_F32);
-  ract_model_file f;
-  REQUIRE(ract_model_file_open(&f, b.data(), b.size, nullptr) == RACT_OK);
+  ract_file f;
+  REQUIRE(ract_file_open(&f, b.data(), b.size, nullptr) == RACT_OK);
   CHECK(f.kind == RACT_FILE_CHECKPOINT);
   REQUIRE(f.state_bytes == m.state.size());
   CHECK(memcmp(f.state, m.state.data(), m.state.size()) == 0);
   REQUIRE(f.n_tensors == (int32_t)m.names.size());
   ract_file_tensor_view t;
   int64_t dims[3] = {1, 2, 2};
-  REQUIRE(ract_model_file_find(&f, "counters", 3, dims, &t, nullptr) == RACT_OK);
+  REQUIRE(ract_file_find(&f, "counters", 3, dims, &t, nullptr) == RACT_OK);
   CHECK(t.rows == 1);
   CHECK(t.cols == 4);
   float c[4];
-  ract_model_file_tensor_f32(&t, c);
+  ract_file_tensor_f32(&t, c);
   CHECK(c[3] == 4.0f);
-  REQUIRE(ract_model_file_find(&f, "adam.m.enc.head.w", 0, nullptr, &t, nullptr) == RACT_OK);
+  REQUIRE(ract_file_find(&f, "adam.m.enc.head.w", 0, nullptr, &t, nullptr) == RACT_OK);
   CHECK(t.rows == 6);
   // Checkpoints are fp32 only.
   ract_file_desc d = m.desc(RACT_FILE_CHECKPOINT);
   size_t bytes;
   ract_error err{};
-  CHECK(ract_model_file_bytes(&d, RACT_FILE_I8, &bytes, &err) == RACT_ERR_ARG);
+  CHECK(ract_file_bytes(&d, RACT_FILE_I8, &bytes, &err) == RACT_ERR_ARG);
 }
 
 TEST_CASE("model_file: the int8 file is at most 27% of the fp32 file for I=3706, h1=600, L=200") {
-  // Sizes only: ract_model_file_bytes reads no tensor values.
-  ract_model_dims d{};
+  // Sizes only: ract_file_bytes reads no tensor values.
+  ract_file_dims d{};
   d.n_items = 3706;
   d.latent = 200;
   d.n_hidden = 1;
   d.hidden[0] = 600;
   d.input_scale = 1.0f;
   d.preset = RACT_PRESET_PAPER;
-  ract_file_required req[RACT_MODEL_FILE_MAX_REQUIRED];
-  int32_t n = ract_model_file_required(&d, RACT_FILE_INFERENCE, req);
+  ract_file_required req[RACT_FILE_MAX_REQUIRED];
+  int32_t n = ract_file_required_of(&d, RACT_FILE_INFERENCE, req);
   REQUIRE(n == 8);
   static const float dummy = 0;
   std::vector<ract_file_tensor> ts(n);
@@ -231,9 +232,9 @@ TEST_CASE("model_file: the int8 file is at most 27% of the fp32 file for I=3706,
   desc.n_tensors = n;
   desc.tokens = tp.data();
   size_t f32 = 0, f16 = 0, i8 = 0;
-  REQUIRE(ract_model_file_bytes(&desc, RACT_FILE_F32, &f32, nullptr) == RACT_OK);
-  REQUIRE(ract_model_file_bytes(&desc, RACT_FILE_F16, &f16, nullptr) == RACT_OK);
-  REQUIRE(ract_model_file_bytes(&desc, RACT_FILE_I8, &i8, nullptr) == RACT_OK);
+  REQUIRE(ract_file_bytes(&desc, RACT_FILE_F32, &f32, nullptr) == RACT_OK);
+  REQUIRE(ract_file_bytes(&desc, RACT_FILE_F16, &f16, nullptr) == RACT_OK);
+  REQUIRE(ract_file_bytes(&desc, RACT_FILE_I8, &i8, nullptr) == RACT_OK);
   MESSAGE("I=3706 h1=600 L=200: fp32 " << f32 << " B, fp16 " << f16 << " B (" << 100.0 * f16 / f32
                                        << "%), int8 " << i8 << " B (" << 100.0 * i8 / f32 << "%)");
   CHECK(f32 > 4 * (2 * 3706 * 600 + 2 * 600 * 200));
@@ -247,10 +248,10 @@ TEST_CASE("model_file: the writer rejects bad descriptions") {
   size_t bytes;
   auto expect = [&](fixture::Model mm, ract_file_dtype dt, ract_status want, const char* word) {
     ract_file_desc d = mm.desc(RACT_FILE_INFERENCE);
-    ract_status s = ract_model_file_bytes(&d, dt, &bytes, &err);
+    ract_status s = ract_file_bytes(&d, dt, &bytes, &err);
     if (s == RACT_OK) {
       Blob b = Blob::make(bytes);
-      s = ract_model_file_write_buffer(b.data(), b.size, &d, dt, nullptr, &err);
+      s = ract_file_write_buffer(b.data(), b.size, &d, dt, nullptr, &err);
     }
     CHECK(s == want);
     CHECK(std::string(err.msg).find(word) != std::string::npos);
@@ -319,16 +320,16 @@ TEST_CASE("model_file: the writer rejects bad descriptions") {
     fixture::Model mm = m;
     mm.tokens.clear();  // default tokens: "0", "1", ...
     ract_file_desc d = mm.desc(RACT_FILE_INFERENCE);
-    REQUIRE(ract_model_file_bytes(&d, RACT_FILE_F32, &bytes, nullptr) == RACT_OK);
+    REQUIRE(ract_file_bytes(&d, RACT_FILE_F32, &bytes, nullptr) == RACT_OK);
     Blob b = Blob::make(bytes);
-    REQUIRE(ract_model_file_write_buffer(b.data(), b.size, &d, RACT_FILE_F32, nullptr, nullptr) ==
+    REQUIRE(ract_file_write_buffer(b.data(), b.size, &d, RACT_FILE_F32, nullptr, nullptr) ==
             RACT_OK);
-    ract_model_file f;
-    REQUIRE(ract_model_file_open(&f, b.data(), b.size, nullptr) == RACT_OK);
-    CHECK(std::string(ract_model_file_token(&f, 9)) == "9");
-    CHECK(ract_model_file_token_index(&f, "7", 1) == 7);
+    ract_file f;
+    REQUIRE(ract_file_open(&f, b.data(), b.size, nullptr) == RACT_OK);
+    CHECK(std::string(ract_file_token(&f, 9)) == "9");
+    CHECK(ract_file_token_index(&f, "7", 1) == 7);
     // Too small a buffer.
-    CHECK(ract_model_file_write_buffer(b.data(), b.size - 1, &d, RACT_FILE_F32, nullptr, &err) ==
+    CHECK(ract_file_write_buffer(b.data(), b.size - 1, &d, RACT_FILE_F32, nullptr, &err) ==
           RACT_ERR_ARG);
   }
 }
@@ -340,41 +341,41 @@ TEST_CASE("model_file: atomic write, read back, convert inference and checkpoint
   ract_file_desc d = ck.desc(RACT_FILE_CHECKPOINT);
   std::string ck_path = dir + "/model.ckpt";
   ract_error err{};
-  REQUIRE(ract_model_file_write(ck_path.c_str(), &d, RACT_FILE_F32, &err) == RACT_OK);
+  REQUIRE(ract_file_write(ck_path.c_str(), &d, RACT_FILE_F32, &err) == RACT_OK);
   void* blob = nullptr;
   size_t len = 0;
-  REQUIRE(ract_model_file_read(ck_path.c_str(), &blob, &len, &err) == RACT_OK);
-  ract_model_file f;
-  REQUIRE(ract_model_file_open(&f, blob, len, &err) == RACT_OK);
+  REQUIRE(ract_file_read(ck_path.c_str(), &blob, &len, &err) == RACT_OK);
+  ract_file f;
+  REQUIRE(ract_file_open(&f, blob, len, &err) == RACT_OK);
   CHECK(f.kind == RACT_FILE_CHECKPOINT);
 
   // Checkpoint -> int8 inference file: mu is the first half of enc.head.
   std::string inf_path = dir + "/model.int8";
-  REQUIRE(ract_model_file_convert(inf_path.c_str(), &f, RACT_FILE_I8, &err) == RACT_OK);
+  REQUIRE(ract_file_convert(inf_path.c_str(), &f, RACT_FILE_I8, &err) == RACT_OK);
   void* blob2 = nullptr;
   size_t len2 = 0;
-  REQUIRE(ract_model_file_read(inf_path.c_str(), &blob2, &len2, &err) == RACT_OK);
-  ract_model_file g;
-  REQUIRE(ract_model_file_open(&g, blob2, len2, &err) == RACT_OK);
+  REQUIRE(ract_file_read(inf_path.c_str(), &blob2, &len2, &err) == RACT_OK);
+  ract_file g;
+  REQUIRE(ract_file_open(&g, blob2, len2, &err) == RACT_OK);
   CHECK(g.kind == RACT_FILE_INFERENCE);
   CHECK(g.dtype == RACT_FILE_I8);
   CHECK(g.n_tensors == 8);
-  CHECK(std::string(ract_model_file_meta_get(&g, "converted_from")) == "checkpoint fp32");
-  CHECK(std::string(ract_model_file_meta_get(&g, "dataset")) == "synthetic");
-  CHECK(std::string(ract_model_file_token(&g, 29)) == "88");
+  CHECK(std::string(ract_file_meta_get(&g, "converted_from")) == "checkpoint fp32");
+  CHECK(std::string(ract_file_meta_get(&g, "dataset")) == "synthetic");
+  CHECK(std::string(ract_file_token(&g, 29)) == "88");
   ract_file_tensor_view t;
-  REQUIRE(ract_model_file_find(&g, "mu.b", 0, nullptr, &t, nullptr) == RACT_OK);
+  REQUIRE(ract_file_find(&g, "mu.b", 0, nullptr, &t, nullptr) == RACT_OK);
   const std::vector<float>& head_b = ck.get("enc.head.b");
   for (int i = 0; i < 3; i++) CHECK(((const float*)t.data)[i] == head_b[i]);
   // The int8 file back to fp32 equals its dequantised weights.
   std::string f32_path = dir + "/model.fp32";
-  REQUIRE(ract_model_file_convert(f32_path.c_str(), &g, RACT_FILE_F32, &err) == RACT_OK);
+  REQUIRE(ract_file_convert(f32_path.c_str(), &g, RACT_FILE_F32, &err) == RACT_OK);
   void* blob3 = nullptr;
   size_t len3 = 0;
-  REQUIRE(ract_model_file_read(f32_path.c_str(), &blob3, &len3, &err) == RACT_OK);
-  ract_model_file h;
-  REQUIRE(ract_model_file_open(&h, blob3, len3, &err) == RACT_OK);
-  CHECK(std::string(ract_model_file_meta_get(&h, "converted_from")) == "inference int8");
+  REQUIRE(ract_file_read(f32_path.c_str(), &blob3, &len3, &err) == RACT_OK);
+  ract_file h;
+  REQUIRE(ract_file_open(&h, blob3, len3, &err) == RACT_OK);
+  CHECK(std::string(ract_file_meta_get(&h, "converted_from")) == "inference int8");
   CHECK(h.n_meta == g.n_meta);  // replaced, not added twice
   auto wg = fixture::weights_of(g), wh = fixture::weights_of(h);
   CHECK(wg == wh);
@@ -382,9 +383,8 @@ TEST_CASE("model_file: atomic write, read back, convert inference and checkpoint
   free(blob2);
   free(blob3);
 
-  CHECK(ract_model_file_read((dir + "/missing").c_str(), &blob, &len, &err) == RACT_ERR_IO);
-  CHECK(ract_model_file_write((dir + "/no/such/dir/x").c_str(), &d, RACT_FILE_F32, &err) ==
-        RACT_ERR_IO);
+  CHECK(ract_file_read((dir + "/missing").c_str(), &blob, &len, &err) == RACT_ERR_IO);
+  CHECK(ract_file_write((dir + "/no/such/dir/x").c_str(), &d, RACT_FILE_F32, &err) == RACT_ERR_IO);
 }
 
 TEST_CASE("model_file: truncated at every length: RACT_ERR_FILE_TRUNCATED, never a crash") {
@@ -661,15 +661,15 @@ TEST_CASE("model_file: training state in an inference file, unaligned buffer, nu
   std::vector<uint8_t> shifted(inf.size + 64);
   uint8_t* p = shifted.data() + (16 - (uintptr_t)shifted.data() % 16) + 4;  // 4 mod 16
   memcpy(p, inf.data(), inf.size);
-  ract_model_file f;
-  CHECK(ract_model_file_open(&f, p, inf.size, &err) == RACT_ERR_FILE_ALIGN);
+  ract_file f;
+  CHECK(ract_file_open(&f, p, inf.size, &err) == RACT_ERR_FILE_ALIGN);
   CHECK(std::string(err.msg).find("aligned") != std::string::npos);
-  CHECK(ract_model_file_open(&f, nullptr, 10, &err) == RACT_ERR_ARG);
-  CHECK(ract_model_file_open(&f, nullptr, 0, &err) == RACT_ERR_FILE_TRUNCATED);
+  CHECK(ract_file_open(&f, nullptr, 10, &err) == RACT_ERR_ARG);
+  CHECK(ract_file_open(&f, nullptr, 0, &err) == RACT_ERR_FILE_TRUNCATED);
   // A longer buffer (a flash partition) is fine: the header says where the file ends.
   Blob longer = Blob::make(inf.size + 1000);
   memcpy(longer.data(), inf.data(), inf.size);
-  CHECK(ract_model_file_open(&f, longer.data(), longer.size, &err) == RACT_OK);
+  CHECK(ract_file_open(&f, longer.data(), longer.size, &err) == RACT_OK);
   CHECK(f.size == inf.size);
 }
 

@@ -16,6 +16,7 @@
 #include "ract/core/rng.h"
 #include "ract/data/dataset.h"
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/eval/evaluator.h"
 #include "ract/eval/metrics.h"
 #include "ract/model/actor.h"
@@ -89,8 +90,8 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
   REQUIRE(ract_dataset_load(&ds, &o, &err) == RACT_OK);
   const int I = ds.n_items, B = 128;
 
-  ract_model_config cfg;
-  REQUIRE(ract_model_config_preset(&cfg, "recbole", nullptr) == RACT_OK);
+  ract_hparams cfg;
+  REQUIRE(ract_hparams_preset(&cfg, "recbole", nullptr) == RACT_OK);
   int64_t max_nnz = 0;
   for (int r0 = 0; r0 < ds.train.rows; r0 += B) {
     int r1 = r0 + B < ds.train.rows ? r0 + B : ds.train.rows;
@@ -151,11 +152,11 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
   size_t bytes[3];
   for (int d = 0; d < 3; d++) {
     ract_file_dtype dt = (ract_file_dtype)d;
-    std::string path = out + "." + ract_model_file_dtype_name(dt);
+    std::string path = out + "." + ract_file_dtype_name(dt);
     REQUIRE(fixture_export_inference(path.c_str(), &a, RACT_PRESET_RECBOLE, tokens.data(), nullptr,
                                      0, dt, &err) == RACT_OK);
     void* blob;
-    REQUIRE(ract_model_file_read(path.c_str(), &blob, &bytes[d], &err) == RACT_OK);
+    REQUIRE(ract_file_read(path.c_str(), &blob, &bytes[d], &err) == RACT_OK);
     ract_model w;
     REQUIRE(ract_model_load(&w, blob, bytes[d], &err) == RACT_OK);
     std::vector<uint8_t> sa(ract_scorer_arena_bytes(&w));

@@ -74,12 +74,12 @@ TEST_CASE("scorer: fp16 and int8 equal the reference on their dequantised weight
   fixture::Model m = fixture::make_model(300, {32}, 8, 1.0f, RACT_FILE_INFERENCE, 12);
   auto w32 = fixture::weights_of(m);
   for (ract_file_dtype dt : {RACT_FILE_F16, RACT_FILE_I8}) {
-    CAPTURE(ract_model_file_dtype_name(dt));
+    CAPTURE(ract_file_dtype_name(dt));
     Loaded L;
     load(&L, fixture::write(m, RACT_FILE_INFERENCE, dt));
     CHECK(L.model.dtype == dt);
-    ract_model_file f;
-    REQUIRE(ract_model_file_open(&f, L.blob.data(), L.blob.size, nullptr) == RACT_OK);
+    ract_file f;
+    REQUIRE(ract_file_open(&f, L.blob.data(), L.blob.size, nullptr) == RACT_OK);
     auto wq = fixture::weights_of(f);
     for (const auto& h : kHistories) {
       auto got = full_scores(&L.scorer, h, nullptr);
@@ -103,11 +103,11 @@ TEST_CASE("scorer: fp16 and int8 equal the reference on their dequantised weight
 TEST_CASE("scorer: top-K equals the reference top-K with the history masked, every dtype") {
   fixture::Model m = fixture::make_model(211, {16}, 5, 0.5f, RACT_FILE_INFERENCE, 13);
   for (ract_file_dtype dt : {RACT_FILE_F32, RACT_FILE_F16, RACT_FILE_I8}) {
-    CAPTURE(ract_model_file_dtype_name(dt));
+    CAPTURE(ract_file_dtype_name(dt));
     Loaded L;
     load(&L, fixture::write(m, RACT_FILE_INFERENCE, dt));
-    ract_model_file f;
-    REQUIRE(ract_model_file_open(&f, L.blob.data(), L.blob.size, nullptr) == RACT_OK);
+    ract_file f;
+    REQUIRE(ract_file_open(&f, L.blob.data(), L.blob.size, nullptr) == RACT_OK);
     auto w = fixture::weights_of(f);
     for (const auto& h : kHistories) {
       for (int k : {1, 10, 64, 65, 250}) {
@@ -254,7 +254,7 @@ TEST_CASE("scorer: state stays in its arena slice, outputs in their slots, the b
   auto canary = [](size_t i) { return (uint8_t)(0x5A ^ (i * 131) ^ (i >> 8)); };
   fixture::Model m = fixture::make_model(77, {9, 5}, 3, 0.5f, RACT_FILE_INFERENCE, 17);
   for (ract_file_dtype dt : {RACT_FILE_F32, RACT_FILE_F16, RACT_FILE_I8}) {
-    CAPTURE(ract_model_file_dtype_name(dt));
+    CAPTURE(ract_file_dtype_name(dt));
     Blob b = fixture::write(m, RACT_FILE_INFERENCE, dt);
     const std::vector<uint8_t> blob_before(b.data(), b.data() + b.size);
     ract_model model;

@@ -104,7 +104,7 @@ TEST_CASE("gemv: BLIS equals the reference, both transposes, strided A") {
 }
 
 TEST_CASE("blas: never the generic kernels on a CPU with AVX2; threads setting") {
-  std::string k = ract_blas_kernel();
+  std::string k = ract_gemm_kernel();
   MESSAGE("BLIS kernel family: " << k);
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -117,8 +117,8 @@ TEST_CASE("blas: never the generic kernels on a CPU with AVX2; threads setting")
     CHECK(k == "skx");
   }
 #endif
-  ract_blas_set_threads(2);
-  CHECK(ract_blas_threads() == 2);
-  ract_blas_set_threads(0);
-  CHECK(ract_blas_threads() == 1);
+  ract_gemm_set_threads(2);
+  CHECK(ract_gemm_threads() == 2);
+  ract_gemm_set_threads(0);
+  CHECK(ract_gemm_threads() == 1);
 }

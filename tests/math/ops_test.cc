@@ -316,16 +316,16 @@ TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entrie
   std::vector<int64_t> p2(x.rows + 1);
   ract_dropout_sparse_apply(optr.data(), oidx.data(), plain.data(), k2, x, 1.5f, nullptr);
   for (int threads : {1, 2}) {
-    ract_set_threads(threads);
-    ract_set_parallel_grain(1);
+    ract_parallel_set_threads(threads);
+    ract_parallel_set_grain(1);
     ract_dropout_sparse_apply(p2.data(), oidx.data(), fused.data(), k2, x, 1.5f, mul);
     for (int row = 0; row < x.rows; row++) {
       CHECK(p2[row + 1] == optr[row + 1]);
       for (int64_t q = p2[row]; q < p2[row + 1]; q++) CHECK(fused[q] == plain[q] * mul[row]);
     }
   }
-  ract_set_threads(1);
-  ract_set_parallel_grain(32768);
+  ract_parallel_set_threads(1);
+  ract_parallel_set_grain(32768);
 }
 
 TEST_CASE("ops: log-softmax cross-entropy against a sparse target, added and in place") {
@@ -607,8 +607,8 @@ TEST_CASE("ops: float equals double at the widths that run every vector block an
   const double tol = 1e-5;
   for (int threads : {1, 2}) {
     CAPTURE(threads);
-    ract_set_threads(threads);
-    ract_set_parallel_grain(threads > 1 ? 1 : 32768);
+    ract_parallel_set_threads(threads);
+    ract_parallel_set_grain(threads > 1 ? 1 : 32768);
     // Dense linear (B, C) x (O, C)^T, with the bias given, left out then added, and backward.
     const int shapes[][3] = {{9, 67, 600}, {5, 600, 67}, {3, 600, 1007}, {33, 17, 1}};
     for (const auto& sh : shapes) {
@@ -787,6 +787,6 @@ TEST_CASE("ops: float equals double at the widths that run every vector block an
     }
   }
   MESSAGE("float ops: worst error " << worst << " of the tensor's scale");
-  ract_set_threads(1);
-  ract_set_parallel_grain(32768);
+  ract_parallel_set_threads(1);
+  ract_parallel_set_grain(32768);
 }

@@ -9,15 +9,15 @@
 
 #include <vector>
 
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 #include "ract/train/adam.h"
 #include "tests/model/model_test_util.h"
 
 namespace {
 
-ract_model_config tiny_config(const char* preset, bool deep) {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, preset, nullptr) == RACT_OK);
+ract_hparams tiny_config(const char* preset, bool deep) {
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, preset, nullptr) == RACT_OK);
   c.n_hidden = deep ? 2 : 1;
   c.mlp_hidden_size[0] = 5;
   c.mlp_hidden_size[1] = 4;
@@ -34,7 +34,7 @@ ract_model_config tiny_config(const char* preset, bool deep) {
 // stores its input values t in float, hence the 1e-7 tolerances against these references.
 std::vector<double> ref_logits(const ract_actor_t<double>& a, const TinyBatch& tb, int b,
                                const uint8_t* keep, const double* eps) {
-  const ract_model_config& c = a.cfg;
+  const ract_hparams& c = a.cfg;
   const int I = a.n_items, L = a.latent, k = c.n_hidden;
   const int* h = c.mlp_hidden_size;
   const int64_t n = tb.ptr[b + 1] - tb.ptr[b];
@@ -104,41 +104,41 @@ void randomise(ract_actor_t<T>* a, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("actor: presets and config checks") {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, "recbole", nullptr) == RACT_OK);
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, "recbole", nullptr) == RACT_OK);
   CHECK(c.mlp_hidden_size[0] == 600);
   CHECK(c.latent_dimension == 256);
-  CHECK(ract_model_latent(&c) == 128);
-  CHECK(ract_model_eval_scale(&c) == 0.5f);
+  CHECK(ract_hparams_latent(&c) == 128);
+  CHECK(ract_hparams_eval_scale(&c) == 0.5f);
   CHECK(c.eps_std == 0.01f);
   CHECK(c.critic_loss_with_kl == 1);
   CHECK(c.bn_mode == RACT_BN_BATCH);
   CHECK(c.ndcg_gain_sqrt == 1);
-  REQUIRE(ract_model_config_preset(&c, "paper", nullptr) == RACT_OK);
-  CHECK(ract_model_latent(&c) == 200);
-  CHECK(ract_model_eval_scale(&c) == 1.0f);
+  REQUIRE(ract_hparams_preset(&c, "paper", nullptr) == RACT_OK);
+  CHECK(ract_hparams_latent(&c) == 200);
+  CHECK(ract_hparams_eval_scale(&c) == 1.0f);
   CHECK(c.eps_std == 1.0f);
   CHECK(c.critic_l2 == 1e-4f);
   CHECK(c.critic_layers[2] == 10);
   ract_error e;
-  CHECK(ract_model_config_preset(&c, "tf", &e) == RACT_ERR_ARG);
+  CHECK(ract_hparams_preset(&c, "tf", &e) == RACT_ERR_ARG);
   CHECK(strstr(e.msg, "tf") != nullptr);
-  REQUIRE(ract_model_config_preset(&c, "recbole", nullptr) == RACT_OK);
+  REQUIRE(ract_hparams_preset(&c, "recbole", nullptr) == RACT_OK);
   c.latent_dimension = 7;
-  CHECK(ract_model_config_check(&c, &e) == RACT_ERR_ARG);
+  CHECK(ract_hparams_check(&c, &e) == RACT_ERR_ARG);
   CHECK(strstr(e.msg, "latent_dimension") != nullptr);
   c.latent_dimension = 8;
   c.dropout_prob = 1.0f;
-  CHECK(ract_model_config_check(&c, &e) == RACT_ERR_ARG);
+  CHECK(ract_hparams_check(&c, &e) == RACT_ERR_ARG);
   CHECK(strstr(e.msg, "dropout_prob") != nullptr);
   c.dropout_prob = 0.5f;
   c.mlp_hidden_size[0] = 0;
-  CHECK(ract_model_config_check(&c, &e) == RACT_ERR_ARG);
+  CHECK(ract_hparams_check(&c, &e) == RACT_ERR_ARG);
   CHECK(strstr(e.msg, "mlp_hidden_size[0]") != nullptr);
 }
 
 TEST_CASE("actor: annealing counters of both presets") {
-  ract_model_config c = tiny_config("recbole", false);  // total 10, cap 0.2
+  ract_hparams c = tiny_config("recbole", false);  // total 10, cap 0.2
   ract_anneal an = {0};
   ract_anneal_stage_begin(&c, &an);
   CHECK(ract_anneal_next(&c, &an, 1) == doctest::Approx(0.1));  // update += 1 first
@@ -149,7 +149,7 @@ TEST_CASE("actor: annealing counters of both presets") {
   CHECK(an.steps == 0);
   CHECK(ract_anneal_next(&c, &an, 0) == doctest::Approx(0.1));
 
-  ract_model_config p = tiny_config("paper", false);
+  ract_hparams p = tiny_config("paper", false);
   ract_anneal ap = {0};
   ract_anneal_stage_begin(&p, &ap);
   CHECK(ract_anneal_next(&p, &ap, 1) == 0.0f);  // beta(steps), then count the batch
@@ -166,7 +166,7 @@ TEST_CASE("actor: annealing counters of both presets") {
 
 TEST_CASE("actor: tensor table follows ract/deploy/FORMAT.md") {
   for (int deep = 0; deep < 2; deep++) {
-    ract_model_config c = tiny_config("recbole", deep);
+    ract_hparams c = tiny_config("recbole", deep);
     OwnedArena ar(ract_actor_bytes(&c, 7));
     ract_actor a;
     REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
@@ -206,8 +206,8 @@ TEST_CASE("actor: forward by hand on a tiny input, both presets") {
   const int32_t idx[] = {0, 2};
   ract_sparse x = {1, 3, ptr, idx, nullptr};
   for (int paper = 0; paper < 2; paper++) {
-    ract_model_config c;
-    REQUIRE(ract_model_config_preset(&c, paper ? "paper" : "recbole", nullptr) == RACT_OK);
+    ract_hparams c;
+    REQUIRE(ract_hparams_preset(&c, paper ? "paper" : "recbole", nullptr) == RACT_OK);
     c.mlp_hidden_size[0] = 1;
     c.latent_dimension = paper ? 1 : 2;
     OwnedArena ar(1 << 16);
@@ -265,7 +265,7 @@ TEST_CASE("actor: forward equals a plain-loop reference (both presets, train and
   ract_sparse x = tb.view();
   for (int paper = 0; paper < 2; paper++) {
     for (int deep = 0; deep < 2; deep++) {
-      ract_model_config c = tiny_config(paper ? "paper" : "recbole", deep);
+      ract_hparams c = tiny_config(paper ? "paper" : "recbole", deep);
       OwnedArena ar(1 << 20);
       ract_actor_t<double> a;
       REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
@@ -303,7 +303,7 @@ TEST_CASE("actor: eps std of each preset, dropout rate, float equals double") {
   TinyBatch tb;
   ract_sparse x = tb.view();
   for (int paper = 0; paper < 2; paper++) {
-    ract_model_config c = tiny_config(paper ? "paper" : "recbole", false);
+    ract_hparams c = tiny_config(paper ? "paper" : "recbole", false);
     OwnedArena ar(1 << 20);
     ract_actor a;
     REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
@@ -346,7 +346,7 @@ TEST_CASE("actor: loss gradient w.r.t. every parameter (double, mask and eps fro
         CAPTURE(paper);
         CAPTURE(deep);
         CAPTURE(mode);
-        ract_model_config c = tiny_config(paper ? "paper" : "recbole", deep);
+        ract_hparams c = tiny_config(paper ? "paper" : "recbole", deep);
         c.eps_std = 1.0f;  // make the logvar path visible in recbole too
         OwnedArena ar(1 << 20);
         ract_actor_t<double> a;
@@ -392,7 +392,7 @@ TEST_CASE("actor: loss gradient w.r.t. every parameter (double, mask and eps fro
 TEST_CASE("actor: the first layer's gradient touches only the kept items' rows") {
   TinyBatch tb;
   ract_sparse x = tb.view();
-  ract_model_config c = tiny_config("paper", false);
+  ract_hparams c = tiny_config("paper", false);
   OwnedArena ar(1 << 20);
   ract_actor_t<double> a;
   REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
@@ -426,7 +426,7 @@ TEST_CASE("actor: the first layer's gradient touches only the kept items' rows")
 TEST_CASE("actor: errors of the forward are reported") {
   TinyBatch tb;
   ract_sparse x = tb.view();
-  ract_model_config c = tiny_config("recbole", false);
+  ract_hparams c = tiny_config("recbole", false);
   OwnedArena ar(1 << 20);
   ract_actor a;
   REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
@@ -489,7 +489,7 @@ TEST_CASE("adam: one and two steps by hand; a zero gradient leaves the weight") 
 TEST_CASE("actor: same seed gives identical weights after a few Adam steps") {
   TinyBatch tb;
   ract_sparse x = tb.view();
-  ract_model_config c = tiny_config("paper", true);
+  ract_hparams c = tiny_config("paper", true);
   std::vector<float> runs[3];
   const uint64_t seeds[3] = {42, 42, 43};
   for (int run = 0; run < 3; run++) {
@@ -531,7 +531,7 @@ static void check_fused_loss() {
   TinyBatch tb;
   ract_sparse x = tb.view();
   for (const char* preset : {"paper", "recbole"}) {
-    ract_model_config c = tiny_config(preset, false);
+    ract_hparams c = tiny_config(preset, false);
     OwnedArena ar(1 << 20);
     ract_actor_t<T> a;
     REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);

@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "ract/model/actor.h"
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 #include "tests/model/model_test_util.h"
 
 namespace {
 
-ract_model_config tiny_config(const char* preset) {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, preset, nullptr) == RACT_OK);
+ract_hparams tiny_config(const char* preset) {
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, preset, nullptr) == RACT_OK);
   c.n_hidden = 1;
   c.mlp_hidden_size[0] = 5;
   c.latent_dimension = c.head == RACT_HEAD_SPLIT ? 6 : 3;
@@ -40,7 +40,7 @@ void randomise(T* p, size_t n, uint64_t seed, double scale) {
 }  // namespace
 
 TEST_CASE("critic: tensor table of each preset") {
-  ract_model_config c = tiny_config("recbole");
+  ract_hparams c = tiny_config("recbole");
   OwnedArena ar(ract_critic_bytes(&c));
   ract_critic cr;
   REQUIRE(ract_critic_create(&cr, &c, &ar.a, nullptr) == RACT_OK);
@@ -54,7 +54,7 @@ TEST_CASE("critic: tensor table of each preset") {
     CHECK(info.rows == rows[i]);
     CHECK(info.cols == cols[i]);
   }
-  ract_model_config p = tiny_config("paper");
+  ract_hparams p = tiny_config("paper");
   ract_critic cp;
   OwnedArena ar2(ract_critic_bytes(&p));
   REQUIRE(ract_critic_create(&cp, &p, &ar2.a, nullptr) == RACT_OK);
@@ -73,7 +73,7 @@ TEST_CASE("critic: tensor table of each preset") {
 TEST_CASE("critic: MSE gradient w.r.t. every critic parameter, both BatchNorm modes") {
   for (int paper = 0; paper < 2; paper++) {
     CAPTURE(paper);
-    ract_model_config c = tiny_config(paper ? "paper" : "recbole");
+    ract_hparams c = tiny_config(paper ? "paper" : "recbole");
     OwnedArena ar(1 << 20);
     ract_critic_t<double> cr;
     REQUIRE(ract_critic_create(&cr, &c, &ar.a, nullptr) == RACT_OK);
@@ -128,7 +128,7 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
   ract_sparse x = tb.view();
   for (int paper = 0; paper < 2; paper++) {
     CAPTURE(paper);
-    ract_model_config c = tiny_config(paper ? "paper" : "recbole");
+    ract_hparams c = tiny_config(paper ? "paper" : "recbole");
     c.eps_std = 1.0f;
     OwnedArena ar(1 << 20);
     ract_actor_t<double> a;
@@ -200,7 +200,7 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
 }
 
 TEST_CASE("critic: paper finetune, MSE then -Q backward on the same forward") {
-  ract_model_config c = tiny_config("paper");
+  ract_hparams c = tiny_config("paper");
   OwnedArena ar(1 << 20);
   ract_critic_t<double> cr;
   REQUIRE(ract_critic_create(&cr, &c, &ar.a, nullptr) == RACT_OK);
@@ -237,7 +237,7 @@ TEST_CASE("critic: paper finetune, MSE then -Q backward on the same forward") {
 }
 
 TEST_CASE("critic: running statistics and a batch of one") {
-  ract_model_config c = tiny_config("recbole");
+  ract_hparams c = tiny_config("recbole");
   OwnedArena ar(1 << 20);
   ract_critic cr;
   REQUIRE(ract_critic_create(&cr, &c, &ar.a, nullptr) == RACT_OK);
@@ -277,7 +277,7 @@ TEST_CASE("critic: NDCG target on a hand-made example") {
   TinyBatch tb;
   ract_sparse x = tb.view();
   for (int paper = 0; paper < 2; paper++) {
-    ract_model_config c = tiny_config(paper ? "paper" : "recbole");
+    ract_hparams c = tiny_config(paper ? "paper" : "recbole");
     OwnedArena ar(1 << 20);
     ract_actor a;
     REQUIRE(ract_actor_create(&a, &c, 7, &ar.a, nullptr) == RACT_OK);
@@ -329,7 +329,7 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
   ract_sparse x = tb.view();
   for (int paper = 0; paper < 2; paper++) {
     CAPTURE(paper);
-    ract_model_config c = tiny_config(paper ? "paper" : "recbole");
+    ract_hparams c = tiny_config(paper ? "paper" : "recbole");
     OwnedArena ar(1 << 20);
     ract_actor_t<double> ad;
     ract_actor af;

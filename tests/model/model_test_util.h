@@ -57,7 +57,7 @@ ract_status backward_ce(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_spa
 // An actor, a critic, their activations and a step context for T, all in one owned arena.
 template <typename T>
 struct StepModel {
-  ract_model_config cfg;
+  ract_hparams cfg;
   int n_items;
   OwnedArena ar;
   OwnedArena scratch;
@@ -67,7 +67,7 @@ struct StepModel {
   ract_critic_acts_t<T> cacts;
   ract_anneal anneal = {0};
   ract_step_ctx_t<T> m;
-  StepModel(const ract_model_config& c, int I, int max_batch, int64_t max_nnz)
+  StepModel(const ract_hparams& c, int I, int max_batch, int64_t max_nnz)
       : cfg(c),
         n_items(I),
         ar(ract_actor_bytes(&c, I, sizeof(T)) + ract_critic_bytes(&c, sizeof(T)) +

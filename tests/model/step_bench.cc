@@ -11,7 +11,7 @@
 
 #include "ract/core/clock.h"
 #include "ract/math/gemm.h"
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 #include "ract/model/step.h"
 
 int main(int argc, char** argv) {
@@ -19,10 +19,10 @@ int main(int argc, char** argv) {
   const int B = argc > 2 ? atoi(argv[2]) : 500;
   const int threads = argc > 3 ? atoi(argv[3]) : 1;
   const int I = 3706, per_user = 95, steps = 10;
-  ract_blas_set_threads(threads);
-  ract_model_config cfg;
+  ract_gemm_set_threads(threads);
+  ract_hparams cfg;
   ract_error err;
-  if (ract_model_config_preset(&cfg, preset, &err) != RACT_OK) {
+  if (ract_hparams_preset(&cfg, preset, &err) != RACT_OK) {
     fprintf(stderr, "%s\n", err.msg);
     return 1;
   }
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   ract_anneal an = {0};
   ract_step_ctx m = {&a, &c, &aa, &ca, &scratch, &an};
   printf("preset %s, I %d, batch %d, threads %d, blas kernel %s, arena %.1f MB\n", preset, I, B,
-         threads, ract_blas_kernel(), bytes / 1e6);
+         threads, ract_gemm_kernel(), bytes / 1e6);
   const char* names[3] = {"actor_pretrain", "critic_pretrain", "finetune"};
   for (int s = 0; s < 3; s++) {
     ract_step_stats st;

@@ -12,14 +12,14 @@
 #include "ract/core/parallel.h"
 #include "ract/eval/evaluator.h"
 #include "ract/eval/metrics.h"
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 #include "ract/train/adam.h"
 #include "tests/model/model_test_util.h"
 
 namespace {
 
 struct Setup {
-  ract_model_config cfg;
+  ract_hparams cfg;
   OwnedArena ar{1 << 22};
   OwnedArena scratch{1 << 16};
   ract_actor actor;
@@ -30,7 +30,7 @@ struct Setup {
   ract_step_ctx m;
   ract_rng rng;
   Setup(const char* preset, int I, int max_batch, int64_t max_nnz, uint64_t seed) {
-    REQUIRE(ract_model_config_preset(&cfg, preset, nullptr) == RACT_OK);
+    REQUIRE(ract_hparams_preset(&cfg, preset, nullptr) == RACT_OK);
     cfg.mlp_hidden_size[0] = 8;
     cfg.latent_dimension = cfg.head == RACT_HEAD_SPLIT ? 8 : 4;
     cfg.critic_layers[0] = 6;
@@ -284,9 +284,9 @@ namespace {
 // The tiny model of the finite-difference checks: I = 7 (TinyBatch), hidden 5, L = 3, critic
 // 3 -> 6 -> 4 -> 1, NDCG@3. eps_std 1 and beta 0.3 (recbole) / 0.2 (paper) so that the
 // logvar path and the KL term carry weight in every stage.
-ract_model_config fd_config(const char* preset, ract_bn_mode bn) {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, preset, nullptr) == RACT_OK);
+ract_hparams fd_config(const char* preset, ract_bn_mode bn) {
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, preset, nullptr) == RACT_OK);
   c.mlp_hidden_size[0] = 5;
   c.latent_dimension = c.head == RACT_HEAD_SPLIT ? 6 : 3;
   c.n_critic_layers = 2;
@@ -440,10 +440,10 @@ TEST_CASE("step: the float model equals the checked double model at SIMD widths"
     CAPTURE(k.preset);
     CAPTURE(k.hidden[0]);
     CAPTURE(k.threads);
-    ract_set_threads(k.threads);
-    ract_set_parallel_grain(k.threads > 1 ? 1 : 32768);
-    ract_model_config c;
-    REQUIRE(ract_model_config_preset(&c, k.preset, nullptr) == RACT_OK);
+    ract_parallel_set_threads(k.threads);
+    ract_parallel_set_grain(k.threads > 1 ? 1 : 32768);
+    ract_hparams c;
+    REQUIRE(ract_hparams_preset(&c, k.preset, nullptr) == RACT_OK);
     c.n_hidden = k.n_hidden;
     for (int j = 0; j < k.n_hidden; j++) c.mlp_hidden_size[j] = k.hidden[j];
     c.metrics_k = 20;
@@ -482,6 +482,6 @@ TEST_CASE("step: the float model equals the checked double model at SIMD widths"
     }
   }
   MESSAGE("float model: worst gradient error " << worst << " of its tensor's scale");
-  ract_set_threads(1);
-  ract_set_parallel_grain(32768);
+  ract_parallel_set_threads(1);
+  ract_parallel_set_grain(32768);
 }

@@ -23,8 +23,8 @@
 #include "ract/core/arena.h"
 #include "ract/core/rng.h"
 #include "ract/model/actor.h"
-#include "ract/model/config.h"
 #include "ract/model/critic.h"
+#include "ract/model/hparams.h"
 #include "ract/model/step.h"
 
 namespace {
@@ -71,8 +71,8 @@ struct Case {
 
 bool run_case(const Case& k, bool last) {
   ract_error err = {};
-  ract_model_config c;
-  ract_model_config_preset(&c, k.preset, nullptr);
+  ract_hparams c;
+  ract_hparams_preset(&c, k.preset, nullptr);
   c.n_hidden = k.n_hidden;
   for (int j = 0; j < k.n_hidden; j++) c.mlp_hidden_size[j] = k.hidden[j];
   c.latent_dimension = k.latent_dimension;

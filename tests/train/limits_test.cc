@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ract/deploy/model_file.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/train/export.h"
 #include "ract/train/trainer.h"
 
@@ -108,9 +109,9 @@ size_t state_offset(const std::string& file) {
   ract_error err = {};
   std::string path = tmp_path("probe.ckpt");
   write_all(path, file);
-  REQUIRE(ract_model_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
-  ract_model_file f;
-  REQUIRE_MESSAGE(ract_model_file_open(&f, blob, len, &err) == RACT_OK, err.msg);
+  REQUIRE(ract_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
+  ract_file f;
+  REQUIRE_MESSAGE(ract_file_open(&f, blob, len, &err) == RACT_OK, err.msg);
   size_t off = (size_t)((const uint8_t*)f.state - (const uint8_t*)blob);
   free(blob);
   return off;
@@ -202,7 +203,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
   const std::string good = read_all(path);
   const size_t st = state_offset(good);
   ract_train_state state;
-  REQUIRE(ract_read_checkpoint_state(path.c_str(), &state, &err) == RACT_OK);
+  REQUIRE(ract_export_read_state(path.c_str(), &state, &err) == RACT_OK);
   REQUIRE(state.n_log == 1);
 
   struct Case {
@@ -223,9 +224,9 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     fix_crc(&bad);
     write_all(path, bad);
     ract_error e = {};
-    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_read_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
     CHECK(e.msg[0] != '\0');
-    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_restore(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
   }
   // The saved config, which tools print and use before a trainer checks it.
   struct CfgCase {
@@ -239,7 +240,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
       {"n_hidden 10^9", kStateModel + 0, 1000000000},
       {"n_critic_layers -1", kStateModel + 56, -1},
       // Found by //tools/fuzz:checkpoint (corpus file bad_head_switch): head = 256 reached
-      // ract_model_config_check as an enum holding no enumerator (UBSan: invalid load).
+      // ract_hparams_check as an enum holding no enumerator (UBSan: invalid load).
       {"head 256", kStateModel + 96, 256},
       {"bn_mode -1", kStateModel + 112, -1},
       {"anneal_rule 2", kStateModel + 124, 2},
@@ -258,9 +259,9 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     fix_crc(&bad);
     write_all(path, bad);
     ract_error e = {};
-    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_read_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
     CHECK(std::string(e.msg).find("config") != std::string::npos);
-    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_restore(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
   }
   // An all-zero RNG state (found by //tools/fuzz:checkpoint, corpus file
   // zero_rng_state_resume_run): xoshiro256** never leaves it, and the first shuffle of a
@@ -271,9 +272,9 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
     fix_crc(&bad);
     write_all(path, bad);
     ract_error e = {};
-    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_read_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
     CHECK(std::string(e.msg).find("RNG") != std::string::npos);
-    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_restore(&t, path.c_str(), 1, &state, &e) == RACT_ERR_FILE_HEADER);
   }
   // The stage cursor out of range.
   std::string bad = good;
@@ -281,7 +282,7 @@ TEST_CASE("limits: a checkpoint whose state claims 10^9 epoch logs or rows is re
   memcpy(&bad[st + kStateCursor], &stage, 4);
   fix_crc(&bad);
   write_all(path, bad);
-  CHECK(ract_read_checkpoint_state(path.c_str(), &state, &err) == RACT_ERR_FILE_HEADER);
+  CHECK(ract_export_read_state(path.c_str(), &state, &err) == RACT_ERR_FILE_HEADER);
   ract_trainer_free(&t);
 }
 
@@ -301,7 +302,7 @@ TEST_CASE("limits: a checkpoint with more epoch logs than the run has epochs is 
   c.stage_epochs[1] = 0;
   c.stage_epochs[2] = 0;
   REQUIRE(ract_trainer_create(&t, &c, &d.ds, nullptr, 0, &err) == RACT_OK);
-  CHECK(ract_import_checkpoint(&t, path.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_HEADER);
+  CHECK(ract_export_restore(&t, path.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_HEADER);
   CHECK(std::string(err.msg).find("4 epoch logs") != std::string::npos);
   ract_trainer_free(&t);
 }
@@ -364,7 +365,7 @@ struct StateFill {
     for (int k = 0; k < 4; k++) st->rng[k] = 0x0101010101010101ull * (uint64_t)(k + 1) + i();
     ract_train_config* c = &st->cfg;
     snprintf(c->preset, sizeof(c->preset), "%s", flip ? "paper" : "recbole");
-    ract_model_config* m = &c->model;
+    ract_hparams* m = &c->model;
     m->n_hidden = 7;
     for (int j = 0; j < RACT_MAX_LAYERS; j++) m->mlp_hidden_size[j] = i();
     m->head = flip ? RACT_HEAD_SPLIT : RACT_HEAD_TWO;
@@ -568,7 +569,7 @@ TEST_CASE("state: a checkpoint file with a short state or another state version 
   const std::string good = read_all(path);
   const size_t st = state_offset(good);
   ract_train_state state;
-  REQUIRE(ract_read_checkpoint_state(path.c_str(), &state, &err) == RACT_OK);
+  REQUIRE(ract_export_read_state(path.c_str(), &state, &err) == RACT_OK);
   CHECK(state.version == RACT_TRAIN_STATE_VERSION);
   // The header's state length (bytes 136..143) one short: the blob ends inside the order.
   {
@@ -581,10 +582,10 @@ TEST_CASE("state: a checkpoint file with a short state or another state version 
     fix_crc(&bad);
     write_all(path, bad);
     ract_error e = {};
-    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_read_state(path.c_str(), &state, &e) == RACT_ERR_FILE_HEADER);
     CHECK(std::string(e.msg).find("truncated") != std::string::npos);
     CHECK(std::string(e.msg).find(path) != std::string::npos);
-    CHECK(ract_import_checkpoint(&t, path.c_str(), 1, nullptr, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(ract_export_restore(&t, path.c_str(), 1, nullptr, &e) == RACT_ERR_FILE_HEADER);
   }
   // A state of version 2 (the raw struct dumps of earlier builds put it at the same place).
   {
@@ -593,10 +594,10 @@ TEST_CASE("state: a checkpoint file with a short state or another state version 
     fix_crc(&bad);
     write_all(path, bad);
     ract_error e = {};
-    CHECK(ract_read_checkpoint_state(path.c_str(), &state, &e) == RACT_ERR_FILE_VERSION);
+    CHECK(ract_export_read_state(path.c_str(), &state, &e) == RACT_ERR_FILE_VERSION);
     CHECK(std::string(e.msg).find("training state version 2, this build reads version 3") !=
           std::string::npos);
-    CHECK(ract_import_checkpoint(&t, path.c_str(), 0, nullptr, &e) == RACT_ERR_FILE_VERSION);
+    CHECK(ract_export_restore(&t, path.c_str(), 0, nullptr, &e) == RACT_ERR_FILE_VERSION);
   }
   ract_trainer_free(&t);
 }

@@ -15,6 +15,7 @@
 #include "ract/core/arena.h"
 #include "ract/core/parallel.h"
 #include "ract/core/rng.h"
+#include "ract/deploy/model_file_write.h"
 #include "ract/eval/evaluator.h"
 #include "ract/eval/popularity.h"
 #include "ract/math/gemm.h"
@@ -265,7 +266,7 @@ TEST_CASE("export: the fp32 scorer reproduces the trainer's evaluation forward")
                     err.msg);
     void* blob;
     size_t len;
-    REQUIRE(ract_model_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
+    REQUIRE(ract_file_read(path.c_str(), &blob, &len, &err) == RACT_OK);
     ract_model model;
     REQUIRE_MESSAGE(ract_model_load(&model, blob, len, &err) == RACT_OK, err.msg);
     std::vector<uint8_t> arena(ract_scorer_arena_bytes(&model));
@@ -313,7 +314,7 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   other.seed = 999;  // different initial weights: all must come from the file
   REQUIRE(ract_trainer_create(&b, &other, &fx.ds, nullptr, 0, &err) == RACT_OK);
   ract_train_state st;
-  REQUIRE_MESSAGE(ract_import_checkpoint(&b, path.c_str(), 1, &st, &err) == RACT_OK, err.msg);
+  REQUIRE_MESSAGE(ract_export_restore(&b, path.c_str(), 1, &st, &err) == RACT_OK, err.msg);
   CHECK(st.cur.stage == RACT_STAGES);  // all stages done
   CHECK(memcmp(a.actor.w.params, b.actor.w.params, sizeof(float) * a.actor.w.n) == 0);
   CHECK(memcmp(a.actor.w.m, b.actor.w.m, sizeof(float) * a.actor.w.n) == 0);
@@ -327,13 +328,13 @@ TEST_CASE("export: a checkpoint restores every parameter, moment and counter") {
   std::string inf = tmp_path("inf.ract");
   REQUIRE(ract_export_inference(inf.c_str(), &a, RACT_FILE_F32, nullptr, 0, nullptr, 0, &err) ==
           RACT_OK);
-  CHECK(ract_import_checkpoint(&b, inf.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_KIND);
+  CHECK(ract_export_restore(&b, inf.c_str(), 1, nullptr, &err) == RACT_ERR_FILE_KIND);
   ract_trainer_free(&a);
   ract_trainer_free(&b);
 }
 
 TEST_CASE("trainer: two runs on 2 threads give identical weights (every pass threaded)") {
-  ract_set_parallel_grain(1);  // even these tiny passes split over the threads
+  ract_parallel_set_grain(1);  // even these tiny passes split over the threads
   for (const char* preset : {"recbole", "paper"}) {
     Fixture fx(preset);
     fx.cfg.stage_epochs[0] = 4;
@@ -346,7 +347,7 @@ TEST_CASE("trainer: two runs on 2 threads give identical weights (every pass thr
       c.threads = run < 2 ? 2 : 1;
       ract_trainer t;
       REQUIRE(ract_trainer_create(&t, &c, &fx.ds, nullptr, 0, nullptr) == RACT_OK);
-      REQUIRE(ract_threads() == c.threads);
+      REQUIRE(ract_parallel_threads() == c.threads);
       REQUIRE(ract_trainer_run(&t, nullptr, nullptr) == RACT_OK);
       REQUIRE(ract_trainer_evaluate(&t, &fx.ds.valid, &valid[run], nullptr) == RACT_OK);
       w[run].assign(t.actor.w.params, t.actor.w.params + t.actor.w.n);
@@ -361,8 +362,8 @@ TEST_CASE("trainer: two runs on 2 threads give identical weights (every pass thr
                                 << std::string(w[0] == w[2] ? "the same" : "different")
                                 << " weights");
   }
-  ract_set_parallel_grain(32768);
-  ract_blas_set_threads(1);
+  ract_parallel_set_grain(32768);
+  ract_gemm_set_threads(1);
 }
 
 namespace {
@@ -407,9 +408,9 @@ TEST_CASE("resume: interrupted anywhere, a run continues to the same weights, bi
         REQUIRE(ract_export_checkpoint(path.c_str(), &a, nullptr, 0, &err) == RACT_OK);
         ract_trainer_free(&a);
         ract_train_state st;
-        REQUIRE(ract_read_checkpoint_state(path.c_str(), &st, &err) == RACT_OK);
+        REQUIRE(ract_export_read_state(path.c_str(), &st, &err) == RACT_OK);
         REQUIRE(ract_trainer_create(&a, &st.cfg, &fx.ds, nullptr, 0, &err) == RACT_OK);
-        REQUIRE_MESSAGE(ract_import_checkpoint(&a, path.c_str(), 1, nullptr, &err) == RACT_OK,
+        REQUIRE_MESSAGE(ract_export_restore(&a, path.c_str(), 1, nullptr, &err) == RACT_OK,
                         err.msg);
         stop = {round == 0 ? cut : 1 << 30, 0, 0};  // interrupt once more, then finish
         a.stop = &stop.flag;
@@ -452,7 +453,7 @@ TEST_CASE("resume: other data is refused") {
   ract_dataset other;
   REQUIRE(ract_dataset_load(&other, &o, &err) == RACT_OK);
   REQUIRE(ract_trainer_create(&a, &fx.cfg, &other, nullptr, 0, &err) == RACT_OK);
-  CHECK(ract_import_checkpoint(&a, path.c_str(), 1, nullptr, &err) == RACT_ERR_DATA);
+  CHECK(ract_export_restore(&a, path.c_str(), 1, nullptr, &err) == RACT_ERR_DATA);
   CHECK(std::string(err.msg).find("other data") != std::string::npos);
   ract_trainer_free(&a);
   ract_dataset_free(&other);

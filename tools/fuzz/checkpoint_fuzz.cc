@@ -1,5 +1,5 @@
-// Fuzzes checkpoint import (ract/train/export.h): ract_read_checkpoint_state and
-// ract_import_checkpoint on arbitrary bytes, with and without resume, into a tiny trainer
+// Fuzzes checkpoint import (ract/train/export.h): ract_export_read_state and
+// ract_export_restore on arbitrary bytes, with and without resume, into a tiny trainer
 // (checkpoint_fixture.h), then one ract_trainer_run from the imported cursor. Anything
 // malformed must fail with a status and a message; nothing may read or write outside
 // the trainer's buffers whatever the state blob claims (epoch logs, rows, cursor).
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   ract_train_state st;
   ract_error err{};
-  ract_status s = ract_read_checkpoint_state(path.c_str(), &st, &err);
+  ract_status s = ract_export_read_state(path.c_str(), &st, &err);
   static const bool verbose = getenv("RACT_FUZZ_VERBOSE") != nullptr;
   if (s != RACT_OK) {
     if (verbose) fprintf(stderr, "checkpoint: read state: %s\n", err.msg);
@@ -71,10 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(memchr(st.cfg.valid_metric, 0, sizeof(st.cfg.valid_metric)) != nullptr);
   FUZZ_CHECK(st.cfg.threads >= 1 && st.cfg.threads <= 256);
   char line[2048];
-  ract_model_config_format(&st.cfg.model, line, sizeof(line));
+  ract_hparams_format(&st.cfg.model, line, sizeof(line));
   // A trainer from the saved config on the fixture's data, when it is small enough to
   // allocate here (the limits themselves are tests/train/limits_test).
-  const ract_model_config& m = st.cfg.model;
+  const ract_hparams& m = st.cfg.model;
   bool small = st.cfg.eval_batch <= 64 && m.latent_dimension <= 64 && m.metrics_k <= 1000;
   // The trainer sizes its epoch log from the schedule: 1000 epochs at most here.
   int64_t total_epochs = 0;
@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ract_trainer* t = &fx->t;
   const int resume = (flags >> 1) & 1;
   ract_error ierr{};
-  s = ract_import_checkpoint(t, path.c_str(), resume, &st, &ierr);
+  s = ract_export_restore(t, path.c_str(), resume, &st, &ierr);
   if (verbose) fprintf(stderr, "checkpoint: import (resume %d): %s\n", resume, ierr.msg);
   if (s != RACT_OK) {
     fuzz_check_failure(s, ierr);

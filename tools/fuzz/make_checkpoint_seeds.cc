@@ -40,9 +40,9 @@ static int save(const std::string& dir, const char* name, ract_trainer* t, uint8
   if (n > 0) {
     void* blob = nullptr;
     size_t len = 0;
-    ract_model_file f;
-    if (ract_model_file_read(tmp.c_str(), &blob, &len, &err) != RACT_OK ||
-        ract_model_file_open(&f, blob, len, &err) != RACT_OK || at + n > f.state_bytes) {
+    ract_file f;
+    if (ract_file_read(tmp.c_str(), &blob, &len, &err) != RACT_OK ||
+        ract_file_open(&f, blob, len, &err) != RACT_OK || at + n > f.state_bytes) {
       fprintf(stderr, "%s: %s\n", name, err.msg);
       free(blob);
       return 1;

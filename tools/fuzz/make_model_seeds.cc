@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: make_model_seeds DIR\n");
     return 2;
   }
-  ract_model_dims dims;
+  ract_file_dims dims;
   memset(&dims, 0, sizeof(dims));
   dims.n_items = 10;
   dims.latent = 2;
@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
                {"inference_int8", RACT_FILE_INFERENCE, RACT_FILE_I8},
                {"checkpoint", RACT_FILE_CHECKPOINT, RACT_FILE_F32}};
   for (const Seed& s : seeds) {
-    ract_file_required req[RACT_MODEL_FILE_MAX_REQUIRED];
-    int n = ract_model_file_required(&dims, s.kind, req);
+    ract_file_required req[RACT_FILE_MAX_REQUIRED];
+    int n = ract_file_required_of(&dims, s.kind, req);
     std::vector<std::vector<float>> values(n);
     std::vector<ract_file_tensor> tensors(n);
     for (int i = 0; i < n; i++) {
@@ -68,12 +68,12 @@ int main(int argc, char** argv) {
     }
     ract_error err;
     size_t bytes = 0, written = 0;
-    if (ract_model_file_bytes(&d, s.dtype, &bytes, &err) != RACT_OK) {
+    if (ract_file_bytes(&d, s.dtype, &bytes, &err) != RACT_OK) {
       fprintf(stderr, "%s: %s\n", s.name, err.msg);
       return 1;
     }
     std::vector<uint64_t> file(bytes / 8 + 2);  // 16-byte aligned, as the writer asks
-    if (ract_model_file_write_buffer(file.data(), bytes, &d, s.dtype, &written, &err) != RACT_OK) {
+    if (ract_file_write_buffer(file.data(), bytes, &d, s.dtype, &written, &err) != RACT_OK) {
       fprintf(stderr, "%s: %s\n", s.name, err.msg);
       return 1;
     }

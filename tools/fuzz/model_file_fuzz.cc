@@ -18,30 +18,30 @@
 
 namespace {
 
-void use_file(const ract_model_file& f) {
+void use_file(const ract_file& f) {
   for (int32_t i = 0; i < f.n_tensors; i++) {
     ract_file_tensor_view t;
     ract_error err{};
-    ract_status s = ract_model_file_tensor_at(&f, i, &t, &err);
+    ract_status s = ract_file_tensor_at(&f, i, &t, &err);
     if (s != RACT_OK) {
       fuzz_check_failure(s, err);
       continue;
     }
-    int64_t n = ract_model_file_tensor_size(&t);
+    int64_t n = ract_file_tensor_size(&t);
     FUZZ_CHECK(n >= 0);
     if (n <= (1 << 20)) {
       std::vector<float> out((size_t)n + 1);
-      ract_model_file_tensor_f32(&t, out.data());
+      ract_file_tensor_f32(&t, out.data());
     }
   }
   for (int32_t i = 0; i < f.dims.n_items && i < 64; i++) {
-    const char* tok = ract_model_file_token(&f, i);
+    const char* tok = ract_file_token(&f, i);
     FUZZ_CHECK(tok != nullptr);
-    FUZZ_CHECK(ract_model_file_token_index(&f, tok, strlen(tok)) == i);  // tokens are unique
+    FUZZ_CHECK(ract_file_token_index(&f, tok, strlen(tok)) == i);  // tokens are unique
   }
   for (int32_t i = 0; i < f.n_meta; i++) {
     const char *key = nullptr, *value = nullptr;
-    if (ract_model_file_meta_at(&f, i, &key, &value) == RACT_OK) {
+    if (ract_file_meta_at(&f, i, &key, &value) == RACT_OK) {
       FUZZ_CHECK(key != nullptr && value != nullptr);
     }
   }
@@ -88,14 +88,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size--;
   // Exactly `size` bytes at the 16-byte alignment the reader asks for.
   void* p = nullptr;
-  FUZZ_CHECK(posix_memalign(&p, RACT_MODEL_FILE_BLOB_ALIGN, size ? size : 1) == 0);
+  FUZZ_CHECK(posix_memalign(&p, RACT_FILE_BLOB_ALIGN, size ? size : 1) == 0);
   uint8_t* b = (uint8_t*)p;
   if (size) memcpy(b, data, size);
   if (flags & 1) fuzz_fix_crc(b, size, ract_crc32);
 
-  ract_model_file f;
+  ract_file f;
   ract_error err{};
-  ract_status s = ract_model_file_open(&f, b, size, &err);
+  ract_status s = ract_file_open(&f, b, size, &err);
   if (s == RACT_OK) {
     FUZZ_CHECK(f.size <= size);
     use_file(f);

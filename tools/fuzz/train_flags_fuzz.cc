@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(f.checkpoint_every >= 0 && f.stop_after_batches >= 0);
   FUZZ_CHECK(f.dtype == RACT_FILE_F32 || f.dtype == RACT_FILE_F16 || f.dtype == RACT_FILE_I8);
   // A trainer from it, when it is small enough to allocate here.
-  const ract_model_config& m = c.model;
+  const ract_hparams& m = c.model;
   bool small = m.latent_dimension <= 64 && m.metrics_k <= 1000;
   for (int j = 0; j < m.n_hidden; j++) small &= m.mlp_hidden_size[j] <= 64;
   for (int j = 0; j < m.n_critic_layers; j++) small &= m.critic_layers[j] <= 64;

@@ -1,8 +1,8 @@
 // The model's hyper-parameters, with RecBole's names, plus the switches that select each
 // variant of ract/model/README.md. A preset (`recbole` or `paper`) only sets defaults; every field
 // can be changed afterwards.
-#ifndef RACT_MODEL_CONFIG_H_
-#define RACT_MODEL_CONFIG_H_
+#ifndef RACT_MODEL_HPARAMS_H_
+#define RACT_MODEL_HPARAMS_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +38,7 @@ typedef enum ract_anneal_rule {
   RACT_ANNEAL_PER_BATCH = 1,  // paper: counts actor training batches, never reset
 } ract_anneal_rule;
 
-typedef struct ract_model_config {
+typedef struct ract_hparams {
   // RecBole's keys.
   int n_hidden;                          // entries of mlp_hidden_size (>= 1)
   int mlp_hidden_size[RACT_MAX_LAYERS];  // [600]
@@ -62,10 +62,10 @@ typedef struct ract_model_config {
   float bn_eps;       // 1e-5
   float bn_momentum;  // 0.1 (PyTorch convention: running = (1-m)*running + m*batch)
   int finetune_critic;  // paper 1: finetune also trains the critic on the same batch; recbole 0
-} ract_model_config;
+} ract_hparams;
 
 // Fills cfg with the preset "recbole" or "paper". RACT_ERR_ARG for another name.
-ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err);
+ract_status ract_hparams_preset(ract_hparams* cfg, const char* preset, ract_error* err);
 
 // Sets one field by name from text, for tools and config files. Keys: RecBole's
 // (mlp_hidden_size, latent_dimension, dropout_prob, anneal_cap, total_anneal_steps,
@@ -74,37 +74,37 @@ ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset,
 // sqrt|one, init = xavier_normal|xavier_uniform, anneal_rule = per_loss|per_batch, critic_l2,
 // bn_eps, bn_momentum, finetune_critic = 0|1. Lists as "[100,100,10]" or "100,100,10".
 // RACT_ERR_ARG naming the key for an unknown key or a malformed value (cfg unchanged).
-ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const char* value,
-                                  ract_error* err);
+ract_status ract_hparams_set(ract_hparams* cfg, const char* key, const char* value,
+                             ract_error* err);
 
 // Sets every "key=value" of a space-separated line (the presets are such lines; so is
-// ract_model_config_format's output). Stops at the first bad pair, naming it.
-ract_status ract_model_config_set_all(ract_model_config* cfg, const char* line, ract_error* err);
+// ract_hparams_format's output). Stops at the first bad pair, naming it.
+ract_status ract_hparams_set_all(ract_hparams* cfg, const char* line, ract_error* err);
 
-// One line "key=value key=value ..." with every field ract_model_config_set accepts (it
+// One line "key=value key=value ..." with every field ract_hparams_set accepts (it
 // parses back). Returns the length as snprintf does.
-int ract_model_config_format(const ract_model_config* cfg, char* buf, size_t size);
+int ract_hparams_format(const ract_hparams* cfg, char* buf, size_t size);
 
 // Checks ranges (sizes > 0, layer counts, 0 <= dropout_prob < 1, ...).
-ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* err);
+ract_status ract_hparams_check(const ract_hparams* cfg, ract_error* err);
 
 // Width L of mu, logvar and z: latent_dimension / 2 (split) or latent_dimension (two heads).
-int ract_model_latent(const ract_model_config* cfg);
+int ract_hparams_latent(const ract_hparams* cfg);
 
 // The input scale at evaluation: 1 - dropout_prob (keep style) or 1 (inverted).
-float ract_model_eval_scale(const ract_model_config* cfg);
+float ract_hparams_eval_scale(const ract_hparams* cfg);
 
 // KL annealing (ract/model/README.md, "Actor"): beta = min(anneal_cap, steps / total_anneal_steps).
 typedef struct ract_anneal {
   int64_t steps;
 } ract_anneal;
 
-float ract_anneal_beta_at(const ract_model_config* cfg, int64_t steps);
+float ract_anneal_beta_at(const ract_hparams* cfg, int64_t steps);
 // Call at the start of every training stage: PER_LOSS resets the counter, PER_BATCH keeps it.
-void ract_anneal_stage_begin(const ract_model_config* cfg, ract_anneal* a);
+void ract_anneal_stage_begin(const ract_hparams* cfg, ract_anneal* a);
 // The beta for one actor-loss evaluation. PER_LOSS (recbole: `update += 1` then the beta)
 // counts every call; PER_BATCH (paper) returns beta(steps) and then counts the call only when
 // `actor_training_batch` is non-zero (a batch whose gradient steps the actor on its loss).
-float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_training_batch);
+float ract_anneal_next(const ract_hparams* cfg, ract_anneal* a, int actor_training_batch);
 
-#endif  // RACT_MODEL_CONFIG_H_
+#endif  // RACT_MODEL_HPARAMS_H_

@@ -1,5 +1,5 @@
 // Model configuration: setting fields by name, the format round trip, errors naming the key.
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 
 #include <doctest/doctest.h>
 #include <math.h>
@@ -9,25 +9,25 @@
 #include <string>
 
 TEST_CASE("config: set by RecBole's names and the switches") {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, "paper", nullptr) == RACT_OK);
-  CHECK(ract_model_config_set(&c, "mlp_hidden_size", "[600, 300]", nullptr) == RACT_OK);
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, "paper", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "mlp_hidden_size", "[600, 300]", nullptr) == RACT_OK);
   CHECK(c.n_hidden == 2);
   CHECK(c.mlp_hidden_size[1] == 300);
-  CHECK(ract_model_config_set(&c, "critic_layers", "50,20", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "critic_layers", "50,20", nullptr) == RACT_OK);
   CHECK(c.n_critic_layers == 2);
   CHECK(c.critic_layers[0] == 50);
-  CHECK(ract_model_config_set(&c, "dropout_prob", "0.25", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "dropout_prob", "0.25", nullptr) == RACT_OK);
   CHECK(c.dropout_prob == 0.25f);
-  CHECK(ract_model_config_set(&c, "total_anneal_steps", "20000", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "total_anneal_steps", "20000", nullptr) == RACT_OK);
   CHECK(c.total_anneal_steps == 20000);
-  CHECK(ract_model_config_set(&c, "head", "split", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "head", "split", nullptr) == RACT_OK);
   CHECK(c.head == RACT_HEAD_SPLIT);
-  CHECK(ract_model_config_set(&c, "ndcg_gain", "sqrt", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "ndcg_gain", "sqrt", nullptr) == RACT_OK);
   CHECK(c.ndcg_gain_sqrt == 1);
-  CHECK(ract_model_config_set(&c, "bn_mode", "batch", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "bn_mode", "batch", nullptr) == RACT_OK);
   CHECK(c.bn_mode == RACT_BN_BATCH);
-  CHECK(ract_model_config_set(&c, "anneal_rule", "per_loss", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "anneal_rule", "per_loss", nullptr) == RACT_OK);
   CHECK(c.anneal_rule == RACT_ANNEAL_PER_LOSS);
 
   ract_error e;
@@ -41,18 +41,18 @@ TEST_CASE("config: set by RecBole's names and the switches") {
                           {"critic_loss_with_kl", "2"},
                           {"init", "he"}};
   for (auto& kv : bad) {
-    ract_model_config before = c;
-    CHECK(ract_model_config_set(&c, kv[0], kv[1], &e) == RACT_ERR_ARG);
+    ract_hparams before = c;
+    CHECK(ract_hparams_set(&c, kv[0], kv[1], &e) == RACT_ERR_ARG);
     CHECK(strstr(e.msg, kv[0]) != nullptr);
     CHECK(memcmp(&before, &c, sizeof(c)) == 0);
   }
-  CHECK(ract_model_config_set(&c, "hidden", "5", &e) == RACT_ERR_ARG);
+  CHECK(ract_hparams_set(&c, "hidden", "5", &e) == RACT_ERR_ARG);
   CHECK(strstr(e.msg, "unknown key 'hidden'") != nullptr);
 }
 
 TEST_CASE("config: malformed lists and numbers are refused, naming the key") {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, "recbole", nullptr) == RACT_OK);
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, "recbole", nullptr) == RACT_OK);
   const char* bad[][2] = {
       // Lists: unbalanced or misplaced brackets, trailing garbage, empty items, signs,
       // overflow, more than RACT_MAX_LAYERS entries.
@@ -112,50 +112,50 @@ TEST_CASE("config: malformed lists and numbers are refused, naming the key") {
     std::string key = kv[0], value = kv[1];
     CAPTURE(key);
     CAPTURE(value);
-    ract_model_config before = c;
+    ract_hparams before = c;
     ract_error e = {};
-    CHECK(ract_model_config_set(&c, kv[0], kv[1], &e) == RACT_ERR_ARG);
+    CHECK(ract_hparams_set(&c, kv[0], kv[1], &e) == RACT_ERR_ARG);
     CHECK(strstr(e.msg, kv[0]) != nullptr);
     CHECK(memcmp(&before, &c, sizeof(c)) == 0);
   }
   // The edges that are valid.
-  CHECK(ract_model_config_set(&c, "mlp_hidden_size", "[ 64 , 32 ]", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "mlp_hidden_size", "[ 64 , 32 ]", nullptr) == RACT_OK);
   CHECK(c.n_hidden == 2);
-  CHECK(ract_model_config_set(&c, "dropout_prob", "0", nullptr) == RACT_OK);
-  CHECK(ract_model_config_set(&c, "dropout_prob", ".999", nullptr) == RACT_OK);
-  CHECK(ract_model_config_set(&c, "total_anneal_steps", "-1", nullptr) == RACT_OK);
-  CHECK(ract_model_config_set(&c, "bn_momentum", "1", nullptr) == RACT_OK);
-  CHECK(ract_model_config_set(&c, "eps_std", "1E-2", nullptr) == RACT_OK);
-  CHECK(ract_model_config_check(&c, nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "dropout_prob", "0", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "dropout_prob", ".999", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "total_anneal_steps", "-1", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "bn_momentum", "1", nullptr) == RACT_OK);
+  CHECK(ract_hparams_set(&c, "eps_std", "1E-2", nullptr) == RACT_OK);
+  CHECK(ract_hparams_check(&c, nullptr) == RACT_OK);
 }
 
 TEST_CASE("config: check refuses non-finite numbers (a config may come from a file)") {
-  ract_model_config c;
-  REQUIRE(ract_model_config_preset(&c, "paper", nullptr) == RACT_OK);
-  REQUIRE(ract_model_config_check(&c, nullptr) == RACT_OK);
-  float ract_model_config::*fields[] = {&ract_model_config::anneal_cap, &ract_model_config::eps_std,
-                                        &ract_model_config::critic_l2, &ract_model_config::bn_eps};
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, "paper", nullptr) == RACT_OK);
+  REQUIRE(ract_hparams_check(&c, nullptr) == RACT_OK);
+  float ract_hparams::*fields[] = {&ract_hparams::anneal_cap, &ract_hparams::eps_std,
+                                   &ract_hparams::critic_l2, &ract_hparams::bn_eps};
   for (auto f : fields) {
-    ract_model_config d = c;
+    ract_hparams d = c;
     d.*f = INFINITY;
-    CHECK(ract_model_config_check(&d, nullptr) == RACT_ERR_ARG);
+    CHECK(ract_hparams_check(&d, nullptr) == RACT_ERR_ARG);
     d.*f = NAN;
-    CHECK(ract_model_config_check(&d, nullptr) == RACT_ERR_ARG);
+    CHECK(ract_hparams_check(&d, nullptr) == RACT_ERR_ARG);
   }
-  ract_model_config d = c;
+  ract_hparams d = c;
   d.total_anneal_steps = -2;
-  CHECK(ract_model_config_check(&d, nullptr) == RACT_ERR_ARG);
+  CHECK(ract_hparams_check(&d, nullptr) == RACT_ERR_ARG);
 }
 
 TEST_CASE("config: format parses back to the same configuration") {
   for (const char* preset : {"recbole", "paper"}) {
-    ract_model_config c, d;
-    REQUIRE(ract_model_config_preset(&c, preset, nullptr) == RACT_OK);
-    REQUIRE(ract_model_config_set(&c, "mlp_hidden_size", "[64,32]", nullptr) == RACT_OK);
+    ract_hparams c, d;
+    REQUIRE(ract_hparams_preset(&c, preset, nullptr) == RACT_OK);
+    REQUIRE(ract_hparams_set(&c, "mlp_hidden_size", "[64,32]", nullptr) == RACT_OK);
     char buf[1024], buf2[1024];
-    REQUIRE(ract_model_config_format(&c, buf, sizeof(buf)) < (int)sizeof(buf));
+    REQUIRE(ract_hparams_format(&c, buf, sizeof(buf)) < (int)sizeof(buf));
     // start from the other preset, apply every key=value
-    REQUIRE(ract_model_config_preset(&d, strcmp(preset, "paper") ? "paper" : "recbole", nullptr) ==
+    REQUIRE(ract_hparams_preset(&d, strcmp(preset, "paper") ? "paper" : "recbole", nullptr) ==
             RACT_OK);
     std::istringstream in(buf);
     std::string tok;
@@ -163,13 +163,13 @@ TEST_CASE("config: format parses back to the same configuration") {
     while (in >> tok) {
       size_t eq = tok.find('=');
       REQUIRE(eq != std::string::npos);
-      CHECK(ract_model_config_set(&d, tok.substr(0, eq).c_str(), tok.substr(eq + 1).c_str(),
-                                  nullptr) == RACT_OK);
+      CHECK(ract_hparams_set(&d, tok.substr(0, eq).c_str(), tok.substr(eq + 1).c_str(), nullptr) ==
+            RACT_OK);
       n++;
     }
     CHECK(n == 19);
-    ract_model_config_format(&d, buf2, sizeof(buf2));
+    ract_hparams_format(&d, buf2, sizeof(buf2));
     CHECK(std::string(buf) == std::string(buf2));
-    CHECK(ract_model_config_check(&d, nullptr) == RACT_OK);
+    CHECK(ract_hparams_check(&d, nullptr) == RACT_OK);
   }
 }

@@ -1,5 +1,5 @@
 // Presets and checks of the model configuration (ract/model/README.md, "Presets").
-#include "ract/model/config.h"
+#include "ract/model/hparams.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 // Widths are at most 2^24: with at most 2^31 items every size in bytes fits size_t.
 constexpr int kMaxWidth = 1 << 24;
 
-ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* err) {
+ract_status ract_hparams_check(const ract_hparams* cfg, ract_error* err) {
   if (!cfg) return ract_fail(err, RACT_ERR_ARG, "config: null");
   if (cfg->n_hidden < 1 || cfg->n_hidden > RACT_MAX_LAYERS) {
     return ract_fail(err, RACT_ERR_ARG, "mlp_hidden_size: %d entries (1..%d)", cfg->n_hidden,
@@ -37,7 +37,7 @@ ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* er
   if (cfg->head != RACT_HEAD_SPLIT && cfg->head != RACT_HEAD_TWO) {
     return ract_fail(err, RACT_ERR_ARG, "head style: %d", (int)cfg->head);
   }
-  if (ract_model_latent(cfg) < 1 || cfg->latent_dimension > kMaxWidth ||
+  if (ract_hparams_latent(cfg) < 1 || cfg->latent_dimension > kMaxWidth ||
       (cfg->head == RACT_HEAD_SPLIT && cfg->latent_dimension % 2 != 0)) {
     return ract_fail(err, RACT_ERR_ARG,
                      "latent_dimension = %d (>= 1; even with the split head of recbole)",
@@ -74,25 +74,25 @@ ract_status ract_model_config_check(const ract_model_config* cfg, ract_error* er
   return RACT_OK;
 }
 
-int ract_model_latent(const ract_model_config* cfg) {
+int ract_hparams_latent(const ract_hparams* cfg) {
   return cfg->head == RACT_HEAD_SPLIT ? cfg->latent_dimension / 2 : cfg->latent_dimension;
 }
 
-float ract_model_eval_scale(const ract_model_config* cfg) {
+float ract_hparams_eval_scale(const ract_hparams* cfg) {
   return cfg->dropout_style == RACT_DROPOUT_KEEP ? 1.0f - cfg->dropout_prob : 1.0f;
 }
 
-float ract_anneal_beta_at(const ract_model_config* cfg, int64_t steps) {
+float ract_anneal_beta_at(const ract_hparams* cfg, int64_t steps) {
   if (cfg->total_anneal_steps <= 0) return cfg->anneal_cap;
   const double b = (double)steps / (double)cfg->total_anneal_steps;
   return b < cfg->anneal_cap ? (float)b : cfg->anneal_cap;
 }
 
-void ract_anneal_stage_begin(const ract_model_config* cfg, ract_anneal* a) {
+void ract_anneal_stage_begin(const ract_hparams* cfg, ract_anneal* a) {
   if (cfg->anneal_rule == RACT_ANNEAL_PER_LOSS) a->steps = 0;
 }
 
-float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_training_batch) {
+float ract_anneal_next(const ract_hparams* cfg, ract_anneal* a, int actor_training_batch) {
   if (cfg->anneal_rule == RACT_ANNEAL_PER_LOSS) {
     a->steps++;
     return ract_anneal_beta_at(cfg, a->steps);
@@ -104,8 +104,8 @@ float ract_anneal_next(const ract_model_config* cfg, ract_anneal* a, int actor_t
 
 namespace {
 
-// The keys, llm.c style: one table drives both ract_model_config_set and _format. Each entry
-// names a field (a byte offset into ract_model_config), its kind and range; an enum has two
+// The keys, llm.c style: one table drives both ract_hparams_set and _format. Each entry
+// names a field (a byte offset into ract_hparams), its kind and range; an enum has two
 // names for its values 0 and 1 (a list: the count field too).
 enum kind { K_INT, K_INT64, K_FLOAT, K_LIST, K_ENUM };
 struct key_def {
@@ -119,7 +119,7 @@ struct key_def {
   const char* expect;
 };
 
-#define F(m) offsetof(ract_model_config, m)
+#define F(m) offsetof(ract_hparams, m)
 const key_def kKeys[] = {
     {"mlp_hidden_size",
      K_LIST,
@@ -191,7 +191,7 @@ const key_def kKeys[] = {
 };
 #undef F
 
-// The presets: every key, as text through ract_model_config_set.
+// The presets: every key, as text through ract_hparams_set.
 const char* const kPresets[][2] = {
     {"recbole",
      "mlp_hidden_size=[600] latent_dimension=256 dropout_prob=0.5 anneal_cap=0.2 "
@@ -208,15 +208,15 @@ const char* const kPresets[][2] = {
 };
 
 template <typename V>
-V* at(ract_model_config* c, size_t field) {
+V* at(ract_hparams* c, size_t field) {
   return (V*)((char*)c + field);
 }
 template <typename V>
-const V* at(const ract_model_config* c, size_t field) {
+const V* at(const ract_hparams* c, size_t field) {
   return (const V*)((const char*)c + field);
 }
 
-bool parse(const key_def& d, const char* v, ract_model_config* c) {
+bool parse(const key_def& d, const char* v, ract_hparams* c) {
   int64_t iv;
   float fv;
   switch (d.k) {
@@ -249,22 +249,22 @@ bool parse(const key_def& d, const char* v, ract_model_config* c) {
 
 }  // namespace
 
-ract_status ract_model_config_preset(ract_model_config* cfg, const char* preset, ract_error* err) {
+ract_status ract_hparams_preset(ract_hparams* cfg, const char* preset, ract_error* err) {
   if (!cfg || !preset) return ract_fail(err, RACT_ERR_ARG, "config preset: null argument");
   for (const auto& p : kPresets) {
     if (strcmp(p[0], preset) != 0) continue;
     memset(cfg, 0, sizeof(*cfg));
-    return ract_model_config_set_all(cfg, p[1], err);
+    return ract_hparams_set_all(cfg, p[1], err);
   }
   return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole or paper)", preset);
 }
 
-ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const char* value,
-                                  ract_error* err) {
+ract_status ract_hparams_set(ract_hparams* cfg, const char* key, const char* value,
+                             ract_error* err) {
   if (!cfg || !key || !value) return ract_fail(err, RACT_ERR_ARG, "config_set: null argument");
   for (const key_def& d : kKeys) {
     if (strcmp(key, d.key) != 0) continue;
-    ract_model_config c = *cfg;
+    ract_hparams c = *cfg;
     if (!parse(d, value, &c)) {
       return ract_fail(err, RACT_ERR_ARG, "model config: %s = '%s': expected %s", key, value,
                        d.expect);
@@ -279,7 +279,7 @@ ract_status ract_model_config_set(ract_model_config* cfg, const char* key, const
   return ract_fail(err, RACT_ERR_ARG, "model config: unknown key '%s'", key);
 }
 
-ract_status ract_model_config_set_all(ract_model_config* cfg, const char* line, ract_error* err) {
+ract_status ract_hparams_set_all(ract_hparams* cfg, const char* line, ract_error* err) {
   char buf[2048];
   if (!line || strlen(line) >= sizeof(buf)) {
     return ract_fail(err, RACT_ERR_ARG, "model config: a line of key=value pairs too long");
@@ -290,12 +290,12 @@ ract_status ract_model_config_set_all(ract_model_config* cfg, const char* line, 
     char* eq = strchr(kv, '=');
     if (!eq) return ract_fail(err, RACT_ERR_ARG, "model config: '%s' is not key=value", kv);
     *eq = 0;
-    RACT_CHECK(ract_model_config_set(cfg, kv, eq + 1, err));
+    RACT_CHECK(ract_hparams_set(cfg, kv, eq + 1, err));
   }
   return RACT_OK;
 }
 
-int ract_model_config_format(const ract_model_config* c, char* buf, size_t size) {
+int ract_hparams_format(const ract_hparams* c, char* buf, size_t size) {
   size_t w = 0;
   auto put = [&](const char* fmt, auto... a) {
     const int n = snprintf(buf + (w < size ? w : size), w < size ? size - w : 0, fmt, a...);
