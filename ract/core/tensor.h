@@ -52,12 +52,6 @@ static inline ract_tensor ract_tensor_rows(ract_tensor t, int r0, int n) {
   return s;
 }
 
-// Columns [c0, c0 + n) of t, sharing its memory.
-static inline ract_tensor ract_tensor_cols(ract_tensor t, int c0, int n) {
-  ract_tensor s = {t.data + c0, t.rows, n, t.stride};
-  return s;
-}
-
 // A zeroed dense rows x cols tensor from the arena; data == NULL on overflow (the arena
 // records the status).
 ract_tensor ract_tensor_alloc(ract_arena* a, int rows, int cols);
