@@ -7,19 +7,13 @@
 // — evaluates on the validation set after every epoch, keeps the best weights of the stage
 // and stops early after `stopping_step` epochs without improvement of `valid_metric`.
 //
-// Presets (ract_train_config_preset):
-//   recbole: batch 2048, last partial batch kept; 150 actor epochs without validation (the
-//            last weights are kept); 50 critic epochs at lr 1e-4; finetune at lr 2e-6 for up
-//            to 300 epochs with validation every epoch and early stopping on MRR@10 after 10
-//            epochs without improvement, best weights kept (RecBole's `>=` rule). A fresh
-//            Adam in every stage, as RecBole builds one per run.
-//   paper:   batch 500, remainder dropped; 100 actor epochs, 50 critic epochs, 50 finetune
-//            epochs (actor and critic on the same batch); validation NDCG@100 after every
-//            actor and finetune epoch picks the best weights of the stage; no early stop.
+// The schedule of each preset is one line of keys in ract/train/config.cc (the table of
+// ract/model/README.md, "Presets").
 //
-// Memory: one arena holds the actor, the critic (params, grads, Adam moments), their
-// activations for the largest batch, the best-weights snapshot, and all scratch; its size
-// is ract_trainer_bytes(). Nothing allocates inside the epoch loop.
+// Memory: one arena — the caller's buffer or the trainer's own — holds the actor, the
+// critic (params, grads, Adam moments), their activations for the largest batch, the
+// best-weights snapshot, the epoch log and all scratch; its size is ract_trainer_bytes().
+// Nothing allocates after ract_trainer_create.
 #ifndef RACT_TRAIN_TRAINER_H_
 #define RACT_TRAIN_TRAINER_H_
 
