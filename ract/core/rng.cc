@@ -17,6 +17,13 @@ void ract_rng_seed(ract_rng* r, uint64_t seed, uint64_t stream) {
   for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
+uint64_t ract_rng_stream(uint64_t key, uint64_t id) {
+  uint64_t x = key;
+  const uint64_t k = splitmix64(&x);
+  x = k ^ id;
+  return splitmix64(&x);
+}
+
 uint64_t ract_rng_u64(ract_rng* r) {
   uint64_t* s = r->s;
   uint64_t result = rotl(s[1] * 5, 7) * 9;

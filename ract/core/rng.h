@@ -16,6 +16,10 @@ typedef struct ract_rng {
 // (one per thread, one per purpose).
 void ract_rng_seed(ract_rng* r, uint64_t seed, uint64_t stream);
 
+// A stream id for item `id` of a family `key` (e.g. key = stage and epoch, id = a user):
+// distinct (key, id) pairs give independent streams of ract_rng_seed.
+uint64_t ract_rng_stream(uint64_t key, uint64_t id);
+
 uint64_t ract_rng_u64(ract_rng* r);
 // Uniform in [0, n), unbiased (Lemire). n must be > 0.
 uint32_t ract_rng_below(ract_rng* r, uint32_t n);

@@ -204,43 +204,72 @@ void ract_sigmoid_backward(T* dinp, const T* dout, const T* out, size_t n) {
 }
 
 // ---------------------------------------------------------------- BatchNorm
+namespace {
+
+// v[0..n) summed over the replicas (nothing to do for one process).
+ract_status replica_sum(ract_comm* comm, double* v, int n, ract_error* err) {
+  if (comm == nullptr || comm->size <= 1) return RACT_OK;
+  return ract_comm_allreduce_sum_f64(comm, v, (size_t)n, err);
+}
+
+}  // namespace
+
 template <typename T>
-void ract_batchnorm_train_forward(T* out, T* mean, T* rstd, T* running_mean, T* running_var,
-                                  const T* inp, const T* gamma, const T* beta, int B, int C, T eps,
-                                  T momentum) {
+ract_status ract_batchnorm_train_forward(T* out, T* mean, T* rstd, T* running_mean, T* running_var,
+                                         const T* inp, const T* gamma, const T* beta, int B, int C,
+                                         T eps, T momentum, ract_comm* comm, ract_error* err) {
+  enum { kMaxC = 256 };
+  if (C > kMaxC) return ract_fail(err, RACT_ERR_ARG, "batchnorm: %d channels (at most 256)", C);
+  // Pass 1: the sums and the row count; pass 2: the squared deviations from the mean.
+  double s[kMaxC + 1], m[kMaxC], v[kMaxC];
   for (int c = 0; c < C; c++) {
-    double m = 0;
-    for (int r = 0; r < B; r++) m += inp[(size_t)r * C + c];
-    m /= B;
-    double v = 0;
+    s[c] = 0;
+    for (int r = 0; r < B; r++) s[c] += inp[(size_t)r * C + c];
+  }
+  s[C] = B;
+  RACT_CHECK(replica_sum(comm, s, C + 1, err));
+  const double n = s[C];
+  for (int c = 0; c < C; c++) {
+    m[c] = n > 0 ? s[c] / n : 0.0;
+    v[c] = 0;
     for (int r = 0; r < B; r++) {
-      double d = inp[(size_t)r * C + c] - m;
-      v += d * d;
+      const double d = inp[(size_t)r * C + c] - m[c];
+      v[c] += d * d;
     }
-    double var_unbiased = B > 1 ? v / (B - 1) : 0.0;
-    v /= B;
-    const double rs = 1.0 / sqrt(v + (double)eps);
-    mean[c] = (T)m;
+  }
+  RACT_CHECK(replica_sum(comm, v, C, err));
+  for (int c = 0; c < C; c++) {
+    const double var = n > 0 ? v[c] / n : 0.0;
+    const double var_unbiased = n > 1 ? v[c] / (n - 1) : 0.0;
+    const double rs = 1.0 / sqrt(var + (double)eps);
+    mean[c] = (T)m[c];
     rstd[c] = (T)rs;
     const double g = gamma ? (double)gamma[c] : 1.0;
     const double bb = beta ? (double)beta[c] : 0.0;
     for (int r = 0; r < B; r++) {
       size_t i = (size_t)r * C + c;
-      out[i] = (T)(g * (inp[i] - m) * rs + bb);
+      out[i] = (T)(g * (inp[i] - m[c]) * rs + bb);
     }
-    if (running_mean && running_var && B > 1) {
-      running_mean[c] = (T)((1 - (double)momentum) * running_mean[c] + momentum * m);
+    if (running_mean && running_var && n > 1) {
+      running_mean[c] = (T)((1 - (double)momentum) * running_mean[c] + momentum * m[c]);
       running_var[c] = (T)((1 - (double)momentum) * running_var[c] + momentum * var_unbiased);
     }
   }
+  return RACT_OK;
 }
 
 template <typename T>
-void ract_batchnorm_train_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, const T* inp,
-                                   const T* mean, const T* rstd, const T* gamma, int B, int C) {
+ract_status ract_batchnorm_train_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, const T* inp,
+                                          const T* mean, const T* rstd, const T* gamma, int B,
+                                          int C, ract_comm* comm, ract_error* err) {
+  enum { kMaxC = 256 };
+  if (C > kMaxC) return ract_fail(err, RACT_ERR_ARG, "batchnorm: %d channels (at most 256)", C);
+  // This replica's sums of dout, dout*xh (the affine gradients), then of g and g*xh and the
+  // row count over every replica (the gradient through the batch statistics).
+  double red[2 * kMaxC + 1];
   for (int c = 0; c < C; c++) {
     const double g = gamma ? (double)gamma[c] : 1.0;
-    double sum_g = 0, sum_gx = 0, sum_d = 0, sum_dx = 0;
+    double sum_d = 0, sum_dx = 0, sum_g = 0, sum_gx = 0;
     for (int r = 0; r < B; r++) {
       size_t i = (size_t)r * C + c;
       double xh = (inp[i] - (double)mean[c]) * rstd[c];
@@ -249,16 +278,25 @@ void ract_batchnorm_train_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, 
       sum_g += dout[i] * g;
       sum_gx += dout[i] * g * xh;
     }
+    red[c] = sum_g;
+    red[C + c] = sum_gx;
     if (dgamma) dgamma[c] += (T)sum_dx;
     if (dbeta) dbeta[c] += (T)sum_d;
-    if (!dinp) continue;
-    const double mg = sum_g / B, mgx = sum_gx / B;
+  }
+  red[2 * C] = B;
+  if (!dinp) return RACT_OK;
+  RACT_CHECK(replica_sum(comm, red, 2 * C + 1, err));
+  const double n = red[2 * C];
+  for (int c = 0; c < C; c++) {
+    const double g = gamma ? (double)gamma[c] : 1.0;
+    const double mg = red[c] / n, mgx = red[C + c] / n;
     for (int r = 0; r < B; r++) {
       size_t i = (size_t)r * C + c;
       double xh = (inp[i] - (double)mean[c]) * rstd[c];
       dinp[i] += (T)(rstd[c] * (dout[i] * g - mg - xh * mgx));
     }
   }
+  return RACT_OK;
 }
 
 template <typename T>
@@ -325,8 +363,12 @@ void ract_dropout_sparse_forward(int64_t* out_ptr, int32_t* out_idx, float* out_
                                  ract_sparse x, float p, float scale, const float* row_mul,
                                  ract_rng* rng) {
   const int64_t base = x.ptr[0];
-  for (int64_t e = base; e < x.ptr[x.rows]; e++) {
-    keep[e - base] = (uint8_t)ract_rng_bernoulli(rng, 1.0f - p);
+  const int nt = par_threads((size_t)(x.ptr[x.rows] - base));
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int r = 0; r < x.rows; r++) {
+    for (int64_t e = x.ptr[r]; e < x.ptr[r + 1]; e++) {
+      keep[e - base] = (uint8_t)ract_rng_bernoulli(&rng[r], 1.0f - p);
+    }
   }
   ract_dropout_sparse_apply(out_ptr, out_idx, out_val, keep, x, scale, row_mul);
 }
@@ -534,10 +576,11 @@ void ract_mse_backward(T* dpred, T dloss, const T* pred, const T* target, int n)
   template void ract_relu_backward<T>(T*, const T*, const T*, size_t);                            \
   template void ract_sigmoid_forward<T>(T*, const T*, size_t);                                    \
   template void ract_sigmoid_backward<T>(T*, const T*, const T*, size_t);                         \
-  template void ract_batchnorm_train_forward<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, \
-                                                int, int, T, T);                                  \
-  template void ract_batchnorm_train_backward<T>(T*, T*, T*, const T*, const T*, const T*,        \
-                                                 const T*, const T*, int, int);                   \
+  template ract_status ract_batchnorm_train_forward<T>(                                           \
+      T*, T*, T*, T*, T*, const T*, const T*, const T*, int, int, T, T, ract_comm*, ract_error*); \
+  template ract_status ract_batchnorm_train_backward<T>(T*, T*, T*, const T*, const T*, const T*, \
+                                                        const T*, const T*, int, int, ract_comm*, \
+                                                        ract_error*);                             \
   template void ract_batchnorm_eval_forward<T>(T*, const T*, const T*, const T*, const T*,        \
                                                const T*, int, int, T);                            \
   template void ract_batchnorm_eval_backward<T>(T*, T*, T*, const T*, const T*, const T*,         \

@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "ract/core/rng.h"
+#include "ract/core/status.h"
 #include "ract/core/tensor.h"
+#include "ract/dist/comm.h"
 
 // ---- p[0..n) = 0, on the library's threads (the gradient buffers before a backward)
 template <typename T>
@@ -57,19 +59,27 @@ template <typename T>
 void ract_sigmoid_backward(T* dinp, const T* dout, const T* out, size_t n);  // += dout*o*(1-o)
 
 // ---- BatchNorm over the batch dimension (PyTorch BatchNorm1d)
-// Train: mean_c, var_c (biased) over the B rows; out = gamma*(inp-mean)*rstd + beta with
-// rstd = 1/sqrt(var+eps); saves mean (C) and rstd (C) for backward. When running_mean/var are
-// not NULL and B > 1: running = (1-momentum)*running + momentum*batch, with the UNBIASED var.
-// out (B,C), inp (B,C), gamma/beta (C) or NULL (no affine)
+// Train: mean_c, var_c (biased) over the rows of the batch; out = gamma*(inp-mean)*rstd +
+// beta with rstd = 1/sqrt(var+eps); saves mean (C) and rstd (C) for backward. When
+// running_mean/var are not NULL and the batch has more than one row: running =
+// (1-momentum)*running + momentum*batch, with the UNBIASED var.
+// out (B,C), inp (B,C), gamma/beta (C) or NULL (no affine); C <= 256.
+// With comm (NULL: one process) the batch is the union of every replica's B rows: the sums
+// of the statistics (two passes: the mean, then the squared deviations) and of the backward
+// go through comm, so every replica normalises with the whole batch's statistics; a replica
+// may hold 0 rows. Returns comm's status.
 template <typename T>
-void ract_batchnorm_train_forward(T* out, T* mean, T* rstd, T* running_mean, T* running_var,
-                                  const T* inp, const T* gamma, const T* beta, int B, int C, T eps,
-                                  T momentum);
-// Through the batch statistics: with xh = (inp-mean)*rstd, g = dout*gamma,
+ract_status ract_batchnorm_train_forward(T* out, T* mean, T* rstd, T* running_mean, T* running_var,
+                                         const T* inp, const T* gamma, const T* beta, int B, int C,
+                                         T eps, T momentum, ract_comm* comm, ract_error* err);
+// Through the batch statistics: with xh = (inp-mean)*rstd, g = dout*gamma and means over the
+// whole batch (every replica's rows),
 // dinp += rstd * (g - mean_b(g) - xh*mean_b(g*xh));  dgamma += sum_b dout*xh;  dbeta += sum dout
+// (dgamma/dbeta: this replica's rows; the caller sums them with the other gradients).
 template <typename T>
-void ract_batchnorm_train_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, const T* inp,
-                                   const T* mean, const T* rstd, const T* gamma, int B, int C);
+ract_status ract_batchnorm_train_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, const T* inp,
+                                          const T* mean, const T* rstd, const T* gamma, int B,
+                                          int C, ract_comm* comm, ract_error* err);
 // Eval: the running statistics, a fixed affine map per channel.
 template <typename T>
 void ract_batchnorm_eval_forward(T* out, const T* inp, const T* running_mean, const T* running_var,
@@ -85,10 +95,12 @@ void ract_batchnorm_eval_backward(T* dinp, T* dgamma, T* dbeta, const T* dout, c
 // (paper, inverted). ract_dropout_scale gives the scale of a style flag (inverted != 0).
 float ract_dropout_scale(float p, int inverted);
 // On the values of a sparse batch: keep[e] drawn per stored entry e of x (x.ptr[0] based:
-// keep[e - x.ptr[0]]); the kept entries are compacted into (out_ptr (B+1, from 0), out_idx,
-// out_val) with value val_e*scale (val_e = x.val[e] or 1), times row_mul[r] when row_mul
-// (B) is not NULL (rounded after each product: the input's row normalisation, fused). The
-// rows are copied on the library's threads. No backward: the input is data.
+// keep[e - x.ptr[0]]), those of row r from row r's own stream rng[r], in entry order (each
+// stream is advanced: the caller may go on drawing from it). The kept entries are compacted
+// into (out_ptr (B+1, from 0), out_idx, out_val) with value val_e*scale (val_e = x.val[e] or
+// 1), times row_mul[r] when row_mul (B) is not NULL (rounded after each product: the
+// input's row normalisation, fused). Rows run on the library's threads. No backward: the
+// input is data.
 void ract_dropout_sparse_forward(int64_t* out_ptr, int32_t* out_idx, float* out_val, uint8_t* keep,
                                  ract_sparse x, float p, float scale, const float* row_mul,
                                  ract_rng* rng);

@@ -140,6 +140,7 @@ void acts_table(const ract_hparams* c, int I, int max_batch, int64_t max_nnz, ra
   ract_table_slot(t, SLOT(in_idx), nnz, sizeof(int32_t), 0);
   ract_table_slot(t, SLOT(in_val), nnz, sizeof(float), 0);
   ract_table_slot(t, SLOT(row_inv), B, sizeof(float), 0);
+  ract_table_slot(t, SLOT(row_rng), B, sizeof(ract_rng), 0);
   ract_table_slot(t, SLOT(keep), nnz, 1, 0);
   ract_table_slot(t, SLOT(seen), B, elem, 1);
   ract_table_slot(t, SLOT(unseen), B, elem, 1);
@@ -201,7 +202,7 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
 // ---------------------------------------------------------------- forward
 template <typename T>
 ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                               ract_mode mode, ract_rng* rng, ract_error* err) {
+                               ract_mode mode, const ract_draws* draws, ract_error* err) {
   const ract_hparams* c = &a->cfg;
   const int B = x.rows, I = a->n_items, L = a->latent, k = c->n_hidden;
   const int* h = c->mlp_hidden_size;
@@ -209,8 +210,8 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
     return ract_fail(err, RACT_ERR_SHAPE, "actor_forward: input has %d columns, model %d items",
                      x.cols, I);
   }
-  if (B < 1 || B > acts->max_batch) {
-    return ract_fail(err, RACT_ERR_SHAPE, "actor_forward: batch of %d users (1..%d)", B,
+  if (B < 0 || B > acts->max_batch) {
+    return ract_fail(err, RACT_ERR_SHAPE, "actor_forward: batch of %d users (0..%d)", B,
                      acts->max_batch);
   }
   const int64_t base = x.ptr[0], nnz = x.ptr[B] - base;
@@ -219,8 +220,8 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
                      (long long)nnz, (long long)acts->max_nnz);
   }
   if (x.val) return ract_fail(err, RACT_ERR_ARG, "actor_forward: expects a binary history (val)");
-  if (mode == RACT_MODE_TRAIN && !rng) {
-    return ract_fail(err, RACT_ERR_ARG, "actor_forward: train mode needs an rng");
+  if (mode == RACT_MODE_TRAIN && !draws) {
+    return ract_fail(err, RACT_ERR_ARG, "actor_forward: train mode needs its draws");
   }
   if (mode == RACT_MODE_TRAIN_REPLAY &&
       (acts->mode != RACT_MODE_TRAIN && acts->mode != RACT_MODE_TRAIN_REPLAY)) {
@@ -240,8 +241,13 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
   } else {
     const float scale = ract_dropout_scale(p, c->dropout_style == RACT_DROPOUT_INVERTED);
     if (mode == RACT_MODE_TRAIN) {
+      // One stream per user: its dropout mask, then (below) its eps.
+      for (int b = 0; b < B; b++) {
+        const uint64_t id = draws->users ? (uint64_t)draws->users[b] : (uint64_t)b;
+        ract_rng_seed(&acts->row_rng[b], draws->seed, ract_rng_stream(draws->key, id));
+      }
       ract_dropout_sparse_forward(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, p, scale,
-                                  inv, rng);
+                                  inv, acts->row_rng);
     } else {
       ract_dropout_sparse_apply(acts->in_ptr, acts->in_idx, acts->in_val, acts->keep, x, scale,
                                 inv);
@@ -272,7 +278,9 @@ ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* a
     }
   } else {
     if (mode == RACT_MODE_TRAIN) {
-      ract_normal_fill(acts->eps, (size_t)B * L, c->eps_std, rng);
+      for (int b = 0; b < B; b++) {
+        ract_normal_fill(acts->eps + (size_t)b * L, (size_t)L, c->eps_std, &acts->row_rng[b]);
+      }
     }
     ract_reparam_forward(acts->z, mu, logvar, acts->eps, B, L, 2 * L);
   }
@@ -439,7 +447,8 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
   template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*,   \
                                                  int, int64_t, ract_arena*, ract_error*);         \
   template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \
-                                             ract_sparse, ract_mode, ract_rng*, ract_error*);     \
+                                             ract_sparse, ract_mode, const ract_draws*,           \
+                                             ract_error*);                                        \
   template void ract_actor_logits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*, T*,     \
                                      int);                                                        \
   template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,       \

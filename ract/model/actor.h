@@ -104,6 +104,7 @@ struct ract_actor_acts_t {
   int32_t* in_idx;            // max_nnz
   float* in_val;              // max_nnz
   float* row_inv;             // max_batch: 1 / ||x_b|| of the last forward
+  ract_rng* row_rng;          // max_batch: each row's stream of the last train forward
   uint8_t* keep;              // max_nnz: per stored entry of x, 1 if dropout kept it (train modes)
   T* seen;                    // B: kept history items (critic feature)
   T* unseen;                  // B: history items dropout removed (critic feature)
@@ -136,13 +137,24 @@ ract_status ract_actor_acts_create(ract_actor_acts_t<T>* acts, const ract_actor_
                                    int max_batch, int64_t max_nnz, ract_arena* arena,
                                    ract_error* err);
 
+// Where the random draws of a TRAIN forward come from: the user of row b draws its dropout
+// mask, then its eps, from its own stream (seed, ract_rng_stream(key, users[b])) — the same
+// draws whichever batch, replica or thread holds the user, so that data-parallel replicas
+// together draw exactly what one process draws. `key` names the moment (the trainer: the
+// stage and epoch); users NULL: the row index.
+typedef struct ract_draws {
+  uint64_t seed;
+  uint64_t key;
+  const int32_t* users;
+} ract_draws;
+
 // Forward of a batch of binary histories x (x.val must be NULL, x.cols == I, distinct items
 // per row) up to the decoder's last hidden layer: t = x / max(||x||, 1e-12), dropout (train)
-// or the eval scale, encoder, mu/logvar, z, decoder. rng is used only in RACT_MODE_TRAIN (may
-// be NULL otherwise).
+// or the eval scale, encoder, mu/logvar, z, decoder. draws are used only in RACT_MODE_TRAIN
+// (may be NULL otherwise). A batch of 0 users is a no-op.
 template <typename T>
 ract_status ract_actor_forward(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
-                               ract_mode mode, ract_rng* rng, ract_error* err);
+                               ract_mode mode, const ract_draws* draws, ract_error* err);
 
 // The output layer of the last forward: logits (B x I, row stride I) = dec_h @ dec.out.w^T,
 // plus dec.out.b when with_bias. Without it the logits are "unbiased": only the fused loss

@@ -163,6 +163,7 @@ void ract_critic_input(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
                        const ract_actor_acts_t<T>* acts) {
   const int B = acts->batch;
   ca->batch = B;
+  ca->total = B;
   for (int b = 0; b < B; b++) {
     ca->feat[b * 3 + 0] = acts->seen[b];
     ca->feat[b * 3 + 1] = acts->unseen[b];
@@ -174,15 +175,15 @@ template <typename T>
 ract_status ract_critic_forward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, int bn_batch,
                                 int update_running, ract_error* err) {
   const int B = ca->batch;
-  if (B < 1 || B > ca->max_batch) {
-    return ract_fail(err, RACT_ERR_SHAPE, "critic_forward: batch of %d (1..%d)", B, ca->max_batch);
+  if (B < 0 || B > ca->max_batch) {
+    return ract_fail(err, RACT_ERR_SHAPE, "critic_forward: batch of %d (0..%d)", B, ca->max_batch);
   }
   const T eps = (T)c->cfg.bn_eps;
   if (bn_batch) {
-    ract_batchnorm_train_forward<T>(ca->bn_out, ca->bn_mu, ca->bn_rstd,
-                                    update_running ? c->bn_mean : nullptr,
-                                    update_running ? c->bn_var : nullptr, ca->feat, c->p.bn_gamma,
-                                    c->p.bn_beta, B, 3, eps, (T)c->cfg.bn_momentum);
+    RACT_CHECK(ract_batchnorm_train_forward<T>(
+        ca->bn_out, ca->bn_mu, ca->bn_rstd, update_running ? c->bn_mean : nullptr,
+        update_running ? c->bn_var : nullptr, ca->feat, c->p.bn_gamma, c->p.bn_beta, B, 3, eps,
+        (T)c->cfg.bn_momentum, ca->comm, err));
   } else {
     ract_batchnorm_eval_forward<T>(ca->bn_out, ca->feat, c->bn_mean, c->bn_var, c->p.bn_gamma,
                                    c->p.bn_beta, B, 3, eps);
@@ -207,49 +208,51 @@ ract_status ract_critic_forward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, 
 }
 
 template <typename T>
-void ract_critic_bn_collect(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca) {
-  ract_batchnorm_train_forward<T>(ca->bn_out, ca->bn_mu, ca->bn_rstd, c->bn_mean, c->bn_var,
-                                  ca->feat, c->p.bn_gamma, c->p.bn_beta, ca->batch, 3,
-                                  (T)c->cfg.bn_eps, (T)c->cfg.bn_momentum);
+ract_status ract_critic_bn_collect(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
+                                   ract_error* err) {
+  return ract_batchnorm_train_forward<T>(ca->bn_out, ca->bn_mu, ca->bn_rstd, c->bn_mean, c->bn_var,
+                                         ca->feat, c->p.bn_gamma, c->p.bn_beta, ca->batch, 3,
+                                         (T)c->cfg.bn_eps, (T)c->cfg.bn_momentum, ca->comm, err);
 }
 
 template <typename T>
 T ract_critic_loss(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca) {
-  const int B = ca->batch;
-  double loss = ract_mse_forward(ca->q, ca->target, B);
+  const int B = ca->batch, n = ca->total;
+  // The mean over this replica's B rows, scaled to its share of the whole batch's mean.
+  double loss = B > 0 ? (double)ract_mse_forward(ca->q, ca->target, B) * B / n : 0.0;
   ract_ops_zero(ca->dq, (size_t)B);
-  ract_mse_backward(ca->dq, (T)1, ca->q, ca->target, B);
-  const double coef = c->cfg.critic_l2;
+  ract_mse_backward(ca->dq, (T)((double)B / n), ca->q, ca->target, B);
+  const double coef = ca->comm == nullptr || ca->comm->rank == 0 ? c->cfg.critic_l2 : 0.0;
   if (coef > 0) {
     double ss = 0;
     for (int j = 0; j < c->n_layers; j++) {
-      const size_t n = (size_t)c->dims[j] * c->dims[j + 1];
-      for (size_t i = 0; i < n; i++) {
+      const size_t cnt = (size_t)c->dims[j] * c->dims[j + 1];
+      for (size_t i = 0; i < cnt; i++) {
         ss += (double)c->p.w[j][i] * c->p.w[j][i];
-        c->g.w[j][i] += (T)(2.0 * coef * c->p.w[j][i] / B);
+        c->g.w[j][i] += (T)(2.0 * coef * c->p.w[j][i] / n);
       }
     }
-    loss += coef * ss / B;
+    loss += coef * ss / n;
   }
   return (T)loss;
 }
 
 template <typename T>
 T ract_critic_ac_loss(ract_critic_acts_t<T>* ca) {
-  const int B = ca->batch;
+  const int B = ca->batch, n = ca->total;
   double s = 0;
   for (int b = 0; b < B; b++) {
     s += ca->q[b];
-    ca->dq[b] = (T)(-1.0 / B);
+    ca->dq[b] = (T)(-1.0 / n);
   }
-  return (T)(-s / B);
+  return (T)(-s / n);
 }
 
 template <typename T>
 ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, int param_grads,
                                  ract_error* err) {
   const int B = ca->batch;
-  if (B < 1) return ract_fail(err, RACT_ERR_ARG, "critic_backward: no forward");
+  if (B < 0) return ract_fail(err, RACT_ERR_ARG, "critic_backward: no forward");
   T* da = ca->d_a;
   T* db = ca->d_b;
   // sigmoid: d pre = dq * q (1 - q)
@@ -270,8 +273,9 @@ ract_status ract_critic_backward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca,
   T* dg = param_grads ? c->g.bn_gamma : nullptr;
   T* dbeta = param_grads ? c->g.bn_beta : nullptr;
   if (ca->bn_batch) {
-    ract_batchnorm_train_backward(ca->dfeat, dg, dbeta, da, ca->feat, ca->bn_mu, ca->bn_rstd,
-                                  (const T*)c->p.bn_gamma, B, 3);
+    RACT_CHECK(ract_batchnorm_train_backward(ca->dfeat, dg, dbeta, da, ca->feat, ca->bn_mu,
+                                             ca->bn_rstd, (const T*)c->p.bn_gamma, B, 3, ca->comm,
+                                             err));
   } else {
     ract_batchnorm_eval_backward(ca->dfeat, dg, dbeta, da, ca->feat, c->bn_mean, c->bn_var,
                                  (const T*)c->p.bn_gamma, B, 3, (T)c->cfg.bn_eps);
@@ -379,7 +383,8 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
                                      const ract_actor_acts_t<T>*);                                 \
   template ract_status ract_critic_forward<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*, int, int, \
                                               ract_error*);                                        \
-  template void ract_critic_bn_collect<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*);              \
+  template ract_status ract_critic_bn_collect<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*,        \
+                                                 ract_error*);                                     \
   template T ract_critic_loss<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*);                       \
   template T ract_critic_ac_loss<T>(ract_critic_acts_t<T>*);                                       \
   template ract_status ract_critic_backward<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*, int,     \

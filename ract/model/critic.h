@@ -27,6 +27,7 @@
 #include "ract/core/arena.h"
 #include "ract/core/rng.h"
 #include "ract/core/status.h"
+#include "ract/dist/comm.h"
 #include "ract/model/actor.h"
 #include "ract/model/hparams.h"
 
@@ -65,7 +66,11 @@ void ract_critic_init_params(ract_critic_t<T>* c, ract_rng* rng);
 template <typename T>
 struct ract_critic_acts_t {
   int max_batch;
-  int batch;
+  int batch;                        // this replica's rows of the last input (may be 0)
+  int total;                        // rows of the whole batch over every replica (the losses'
+                                    // 1/B); ract_critic_input sets it to `batch`
+  ract_comm* comm;                  // the replicas of a data-parallel run (train-mode BatchNorm
+                                    // sums their statistics); NULL: one process
   int bn_batch;                     // statistics the last forward used: 1 batch, 0 running
   T* feat;                          // B x 3: seen, unseen, loss feature
   T* bn_out;                        // B x 3
@@ -87,28 +92,34 @@ ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic
                                     int max_batch, ract_arena* arena, ract_error* err);
 
 // Features from the actor's last train forward and loss: (seen, unseen, ce + beta*kl) with
-// cfg.critic_loss_with_kl, else (seen, unseen, ce). Counts carry no gradient.
+// cfg.critic_loss_with_kl, else (seen, unseen, ce). Counts carry no gradient. Sets batch and
+// total to the forward's rows (a data-parallel caller then sets total to the whole batch's).
 template <typename T>
 void ract_critic_input(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
                        const ract_actor_acts_t<T>* acts);
 
-// Q = critic(feat) for the B = ca->batch rows of ca->feat. bn_batch: batch statistics (biased
-// var; with update_running also the PyTorch running-stat update, skipped for B = 1, where the
-// unbiased variance is undefined); else the running statistics.
+// Q = critic(feat) for the B = ca->batch rows of ca->feat. bn_batch: the statistics of the
+// whole batch (every replica's rows through ca->comm; biased var; with update_running also the
+// PyTorch running-stat update, skipped for a batch of 1, where the unbiased variance is
+// undefined); else the running statistics.
 template <typename T>
 ract_status ract_critic_forward(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, int bn_batch,
                                 int update_running, ract_error* err);
 
-// Only the running-statistics update of BatchNorm from ca->feat (paper, actor stage).
+// Only the running-statistics update of BatchNorm from ca->feat (paper, actor stage), with the
+// statistics of the whole batch.
 template <typename T>
-void ract_critic_bn_collect(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca);
+ract_status ract_critic_bn_collect(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca, ract_error* err);
 
-// mean_b (q_b - target_b)^2 (+ cfg.critic_l2 * sum of the linear weights^2 / B). Writes
-// ca->dq = d/dq of that mean and ADDS the l2 term's gradient into c->grads. Returns the loss.
+// This replica's part of mean_b (q_b - target_b)^2 over the ca->total rows of the batch
+// (+ cfg.critic_l2 * sum of the linear weights^2 / total, counted by replica 0 only). Writes
+// ca->dq = d/dq of that mean and ADDS the l2 term's gradient into c->grads. Returns the part;
+// the replicas' parts sum to the loss.
 template <typename T>
 T ract_critic_loss(ract_critic_t<T>* c, ract_critic_acts_t<T>* ca);
 
-// Actor-critic loss -mean_b q_b; writes ca->dq = -1/B. Returns the loss.
+// Actor-critic loss -mean_b q_b over ca->total rows; writes ca->dq = -1/total. Returns this
+// replica's part.
 template <typename T>
 T ract_critic_ac_loss(ract_critic_acts_t<T>* ca);
 

@@ -16,6 +16,12 @@
 // trainer if parity with RecBole matters.
 // Each step takes one beta from the annealing counter (ract_anneal_next), counted as an actor
 // training batch only in actor_pretrain.
+//
+// Data parallel: a replica steps on its own rows of a batch (ract_batch.x) while the losses
+// are means over the whole batch (ract_batch.total users), train-mode BatchNorm sums its
+// statistics over the replicas (ctx.comm) and so do the step's numbers (stats); the caller
+// then sums the replicas' gradients (one allreduce per trained group) and every replica takes
+// the same optimizer step. With one process (comm NULL, total = x.rows) it is plain training.
 #ifndef RACT_MODEL_STEP_H_
 #define RACT_MODEL_STEP_H_
 
@@ -47,8 +53,9 @@ typedef struct ract_step_stats {
 } ract_step_stats;
 
 // Everything a step touches. `scratch` provides ract_critic_target_bytes(I, metrics_k) bytes
-// (released before returning). A template over the scalar type like the models: the
-// library steps in float; the tests check every stage's objective in double.
+// (released before returning). comm: the replicas of a data-parallel run, NULL for one
+// process. A template over the scalar type like the models: the library steps in float; the
+// tests check every stage's objective in double.
 template <typename T>
 struct ract_step_ctx_t {
   ract_actor_t<T>* actor;
@@ -57,14 +64,22 @@ struct ract_step_ctx_t {
   ract_critic_acts_t<T>* cacts;
   ract_arena* scratch;
   ract_anneal* anneal;
+  ract_comm* comm;
 };
 typedef ract_step_ctx_t<float> ract_step_ctx;
 
-// Runs one step of `stage` on the batch x (binary histories, x.cols = I). rng drives dropout
-// and eps (a copy of the same state replays the same draws). stats may be NULL (filled even
-// when the step fails with RACT_ERR_NUMERIC: a NaN or infinite loss).
+// One batch as a replica sees it.
+typedef struct ract_batch {
+  ract_sparse x;     // this replica's rows (binary histories, x.cols = I); may be 0 rows
+  ract_draws draws;  // their random draws (draws.users: the rows' global user ids)
+  int total;         // users in the whole batch over every replica (>= 1): the losses' 1/B
+} ract_batch;
+
+// Runs one step of `stage` on the batch (the same batch, so the same draws, every call).
+// stats may be NULL (filled, summed over the replicas, even when the step fails with
+// RACT_ERR_NUMERIC: a NaN or infinite loss).
 template <typename T>
-ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, const ract_batch* batch,
                             ract_step_stats* stats, ract_error* err);
 
 #endif  // RACT_MODEL_STEP_H_

@@ -114,6 +114,7 @@ ract_status make_plan(const ract_train_config* c, const ract_dataset* data, plan
   ract_table_slot(o, offsetof(ract_trainer, batch_ptr), (size_t)p->max_batch + 1, sizeof(int64_t),
                   0);
   ract_table_slot(o, offsetof(ract_trainer, batch_idx), (size_t)p->nnz, sizeof(int32_t), 0);
+  ract_table_slot(o, offsetof(ract_trainer, batch_users), (size_t)p->max_batch, sizeof(int32_t), 0);
   ract_table_slot(o, offsetof(ract_trainer, best_actor), p->n_actor, sizeof(float), 1);
   ract_table_slot(o, offsetof(ract_trainer, best_critic), p->n_critic + 6, sizeof(float), 1);
   ract_table_slot(o, offsetof(ract_trainer, log), (size_t)p->cap_log, sizeof(ract_epoch_log), 1);
@@ -204,20 +205,41 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
   return ract_eval_run(out, &job, &t->scratch, err);
 }
 
-// Gathers rows order[r0 .. r0+n) of the training matrix into the batch buffers.
-static ract_sparse gather_batch(ract_trainer* t, int r0, int n) {
+// The key of the random draws of a purpose (training, the critic's checks) at a stage and
+// epoch: every user's stream is (seed, key, user), whichever batch or replica holds it.
+enum { kDrawTrain = 0, kDrawCriticCheck = 1 };
+static uint64_t draw_key(int purpose, int stage, int epoch) {
+  return ((uint64_t)purpose << 48) | ((uint64_t)stage << 32) | (uint64_t)(uint32_t)epoch;
+}
+
+// The batch of rows order[r0 .. r0+n) of the training matrix: this replica's rows of it (user
+// u belongs to replica u % size) gathered into the batch buffers, with their user ids.
+static ract_batch gather_batch(ract_trainer* t, int r0, int n, uint64_t key) {
   const ract_csr* m = &t->data->train;
+  const int size = t->comm ? t->comm->size : 1, rank = t->comm ? t->comm->rank : 0;
   int64_t k = 0;
+  int rows = 0;
   t->batch_ptr[0] = 0;
   for (int b = 0; b < n; b++) {
-    int r = t->order[r0 + b];
-    int64_t len = m->ptr[r + 1] - m->ptr[r];
+    const int r = t->order[r0 + b];
+    if (r % size != rank) continue;
+    const int64_t len = m->ptr[r + 1] - m->ptr[r];
     memcpy(t->batch_idx + k, m->idx + m->ptr[r], sizeof(int32_t) * len);
     k += len;
-    t->batch_ptr[b + 1] = k;
+    t->batch_users[rows++] = r;
+    t->batch_ptr[rows] = k;
   }
-  ract_sparse x = {n, m->cols, t->batch_ptr, t->batch_idx, nullptr};
-  return x;
+  ract_batch batch;
+  batch.x = {rows, m->cols, t->batch_ptr, t->batch_idx, nullptr};
+  batch.draws = {t->cfg.seed, key, t->batch_users};
+  batch.total = n;
+  return batch;
+}
+
+// Sums a gradient buffer over the replicas (nothing to do for one process).
+static ract_status sum_grads(ract_trainer* t, float* g, size_t n, ract_error* err) {
+  if (t->comm == nullptr || t->comm->size <= 1) return RACT_OK;
+  return ract_comm_allreduce_sum_f32(t->comm, g, n, err);
 }
 
 // The stage's start: a fresh Adam for what it trains (RecBole builds one per run; the
@@ -258,7 +280,8 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
   const int train_actor = s != RACT_STAGE_CRITIC_PRETRAIN;
   const int train_critic =
       s == RACT_STAGE_CRITIC_PRETRAIN || (s == RACT_STAGE_FINETUNE && c->model.finetune_critic);
-  ract_step_ctx model = {&t->actor, &t->critic, &t->aacts, &t->cacts, &t->scratch, &t->anneal};
+  ract_step_ctx model = {&t->actor,   &t->critic, &t->aacts, &t->cacts,
+                         &t->scratch, &t->anneal, t->comm};
   ract_epoch_log* lg = &t->cur.log;
 
   while (t->cur.epoch < c->stage_epochs[s]) {
@@ -285,9 +308,9 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
       const int bi = t->cur.batch;
       const int r0 = bi * B;
       const int n = std::min(B, rows - r0);
-      ract_sparse x = gather_batch(t, r0, n);
+      const ract_batch batch = gather_batch(t, r0, n, draw_key(kDrawTrain, s, epoch));
       ract_step_stats st;
-      ract_status ss = ract_model_step(&model, s, x, &t->rng, &st, err);
+      ract_status ss = ract_model_step(&model, s, &batch, &st, err);
       if (ss == RACT_ERR_NUMERIC && err != nullptr) {
         char inner[sizeof(err->msg)];
         snprintf(inner, sizeof(inner), "%s", err->msg);
@@ -295,6 +318,8 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
                          ract_stage_name(s), epoch + 1, bi + 1, inner);
       }
       if (ss != RACT_OK) return ss;
+      if (train_actor) RACT_CHECK(sum_grads(t, t->actor.w.grads, t->actor.w.n, err));
+      if (train_critic) RACT_CHECK(sum_grads(t, t->critic.w.grads, t->critic.w.n, err));
       if (train_actor) {
         ract_adam_step(&t->adam_actor, t->actor.w.params, t->actor.w.grads, t->actor.w.m,
                        t->actor.w.v, t->actor.w.n);
@@ -404,8 +429,8 @@ ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set,
                                       float* target, int n_out, int* n, double* corr,
                                       ract_error* err) {
   const ract_hparams* mc = &t->cfg.model;
-  ract_rng rng;  // its own stream: the check does not move the training stream
-  ract_rng_seed(&rng, t->cfg.seed, 7);
+  // Draws of their own: the check does not touch the training streams.
+  const ract_draws draws = {t->cfg.seed, draw_key(kDrawCriticCheck, 0, 0), nullptr};
   ract_sparse all = ract_csr_view(&set->input);
   ract_anneal an = t->anneal;
   float beta = ract_anneal_beta_at(mc, an.steps);
@@ -414,7 +439,7 @@ ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set,
   for (int r0 = 0; r0 < set->rows && got < n_out; r0 += EB) {
     int nb = std::min({EB, set->rows - r0, n_out - got});
     ract_sparse x = ract_sparse_rows(all, r0, nb);
-    RACT_CHECK(ract_actor_forward(&t->actor, &t->aacts, x, RACT_MODE_TRAIN, &rng, err));
+    RACT_CHECK(ract_actor_forward(&t->actor, &t->aacts, x, RACT_MODE_TRAIN, &draws, err));
     float* logits = t->aacts.logits;
     ract_actor_logits(&t->actor, &t->aacts, logits, 1);
     ract_actor_loss(&t->actor, &t->aacts, x, logits, beta);

@@ -77,6 +77,7 @@ typedef struct ract_train_cursor {
 typedef struct ract_trainer {
   ract_train_config cfg;
   const ract_dataset* data;
+  ract_comm* comm;   // the replicas of a data-parallel run; NULL: one process
   ract_arena arena;  // over the caller's buffer, or one of its own (ract_trainer_create)
   ract_actor actor;
   ract_critic critic;
@@ -90,6 +91,7 @@ typedef struct ract_trainer {
   int* order;  // train.rows: the shuffled row order of the epoch
   int64_t* batch_ptr;
   int32_t* batch_idx;
+  int32_t* batch_users;  // the global ids (training rows) of this replica's rows of a batch
   int64_t max_batch_nnz;
   int eval_rows;        // users per evaluation batch: eval_batch, at most the largest eval set
   float* best_actor;    // snapshot of actor params

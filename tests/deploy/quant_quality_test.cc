@@ -129,7 +129,10 @@ TEST_CASE("quantised files keep the test NDCG@10 of a trained model (RACT_DATA_D
       ract_sparse x = ract_sparse_rows(train, r0, n);
       float beta = ract_anneal_beta_at(&cfg, ++step);
       ract_params_zero_grad(&a.w);
-      REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &rng, &err) == RACT_OK);
+      std::vector<int32_t> users(n);
+      for (int b = 0; b < n; b++) users[b] = r0 + b;
+      const ract_draws draws = {17, (uint64_t)e, users.data()};  // a fresh mask per epoch
+      REQUIRE(ract_actor_forward(&a, &acts, x, RACT_MODE_TRAIN, &draws, &err) == RACT_OK);
       ract_actor_logits(&a, &acts, acts.logits, 1);
       loss = ract_actor_loss(&a, &acts, x, acts.logits, beta);
       for (int b = 0; b < n; b++) dce[b] = 1.0f / n, dkl[b] = beta / n;

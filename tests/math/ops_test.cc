@@ -193,13 +193,14 @@ TEST_CASE("ops: BatchNorm train mode through the batch statistics, with and with
     auto loss = [&]() {
       ract_batchnorm_train_forward<double>(out.data(), mean.data(), rstd.data(), nullptr, nullptr,
                                            x.data(), affine ? g.data() : nullptr,
-                                           affine ? be.data() : nullptr, B, C, eps, mom);
+                                           affine ? be.data() : nullptr, B, C, eps, mom, nullptr,
+                                           nullptr);
       return dot(out, rr);
     };
     loss();
     Vec dx(B * C, 0.0), dg(C, 0.0), db(C, 0.0);
     ract_batchnorm_train_backward(dx.data(), dg.data(), db.data(), rr.data(), x.data(), mean.data(),
-                                  rstd.data(), affine ? g.data() : nullptr, B, C);
+                                  rstd.data(), affine ? g.data() : nullptr, B, C, nullptr, nullptr);
     check_grad("bn train dx", x, dx, loss);
     if (affine) {
       check_grad("bn train dgamma", g, dg, loss);
@@ -210,7 +211,7 @@ TEST_CASE("ops: BatchNorm train mode through the batch statistics, with and with
   const double x2[] = {1, 10, 3, 20, 5, 60};  // B = 3, C = 2
   double out[6], mean[2], rstd[2], rm[2] = {1, 2}, rv[2] = {3, 4};
   ract_batchnorm_train_forward<double>(out, mean, rstd, rm, rv, x2, nullptr, nullptr, 3, 2, eps,
-                                       mom);
+                                       mom, nullptr, nullptr);
   CHECK(mean[0] == doctest::Approx(3.0));
   CHECK(rstd[0] == doctest::Approx(1.0 / sqrt(8.0 / 3.0 + eps)));
   CHECK(rm[0] == doctest::Approx(0.9 * 1 + 0.1 * 3));
@@ -220,7 +221,7 @@ TEST_CASE("ops: BatchNorm train mode through the batch statistics, with and with
   CHECK(out[0] == doctest::Approx(-2.0 / sqrt(8.0 / 3.0 + eps)));
   double rm1[2] = {1, 2}, rv1[2] = {3, 4};
   ract_batchnorm_train_forward<double>(out, mean, rstd, rm1, rv1, x2, nullptr, nullptr, 1, 2, eps,
-                                       mom);
+                                       mom, nullptr, nullptr);
   CHECK(rm1[0] == 1.0);
   CHECK(rv1[1] == 4.0);
   CHECK(out[0] == 0.0);
@@ -263,7 +264,7 @@ TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entrie
       const float scale = ract_dropout_scale(0.5f, inverted);
       CHECK(scale == (inverted ? 2.0f : 1.0f));
       ract_rng m;
-      ract_rng_seed(&m, 70, 0);
+      ract_rng_seed(&m, 70, 0);  // one row, one stream
       ract_dropout_sparse_forward(op.data(), oi.data(), ov.data(), k.data(), big, 0.5f, scale,
                                   nullptr, &m);
       CHECK(op[1] > 1800);
@@ -278,10 +279,23 @@ TEST_CASE("ops: dropout on the values of a sparse batch compacts the kept entrie
   std::vector<int32_t> oidx(nnz);
   std::vector<float> oval(nnz);
   std::vector<uint8_t> keep(nnz);
-  ract_rng r;
-  ract_rng_seed(&r, 8, 0);
+  // One stream per row: row r's mask is what its own stream draws, whatever the other rows
+  // and the thread count; the streams are left advanced past the row's draws.
+  ract_rng rr[4], again[4];
+  for (int row = 0; row < 4; row++) ract_rng_seed(&rr[row], 8, (uint64_t)row);
+  memcpy(again, rr, sizeof(rr));
+  ract_parallel_set_threads(2);
+  ract_parallel_set_grain(1);
   ract_dropout_sparse_forward(optr.data(), oidx.data(), oval.data(), keep.data(), x, 0.5f, 2.0f,
-                              nullptr, &r);
+                              nullptr, rr);
+  ract_parallel_set_threads(1);
+  ract_parallel_set_grain(32768);
+  for (int row = 0; row < 4; row++) {
+    for (int64_t e = c.ptr[row]; e < c.ptr[row + 1]; e++) {
+      CHECK(keep[e] == ract_rng_bernoulli(&again[row], 0.5f));
+    }
+    CHECK(ract_rng_u64(&again[row]) == ract_rng_u64(&rr[row]));
+  }
   int64_t j = 0;
   for (int row = 0; row < x.rows; row++) {
     CHECK(optr[row] == j);
@@ -698,17 +712,19 @@ TEST_CASE("ops: float equals double at the widths that run every vector block an
            dg = pair_fill(C, 0), db = pair_fill(C, 0);
       ract_batchnorm_train_forward<float>(out.f.data(), mean.f.data(), rstd.f.data(), rm.f.data(),
                                           rv.f.data(), inp.f.data(), g.f.data(), be.f.data(), B, C,
-                                          1e-5f, 0.1f);
+                                          1e-5f, 0.1f, nullptr, nullptr);
       ract_batchnorm_train_forward<double>(out.d.data(), mean.d.data(), rstd.d.data(), rm.d.data(),
                                            rv.d.data(), inp.d.data(), g.d.data(), be.d.data(), B, C,
-                                           1e-5, 0.1);
+                                           1e-5, 0.1, nullptr, nullptr);
       note(same("bn train out", out, tol));
       note(same("bn running mean", rm, tol));
       note(same("bn running var", rv, tol));
       ract_batchnorm_train_backward(din.f.data(), dg.f.data(), db.f.data(), dout.f.data(),
-                                    inp.f.data(), mean.f.data(), rstd.f.data(), g.f.data(), B, C);
+                                    inp.f.data(), mean.f.data(), rstd.f.data(), g.f.data(), B, C,
+                                    nullptr, nullptr);
       ract_batchnorm_train_backward(din.d.data(), dg.d.data(), db.d.data(), dout.d.data(),
-                                    inp.d.data(), mean.d.data(), rstd.d.data(), g.d.data(), B, C);
+                                    inp.d.data(), mean.d.data(), rstd.d.data(), g.d.data(), B, C,
+                                    nullptr, nullptr);
       note(same("bn train dinp", din, 1e-5));
       note(same("bn train dgamma", dg, tol));
       note(same("bn train dbeta", db, tol));

@@ -87,6 +87,7 @@ TEST_CASE("critic: MSE gradient w.r.t. every critic parameter, both BatchNorm mo
     ract_critic_acts_t<double> ca;
     REQUIRE(ract_critic_acts_create(&ca, &cr, 5, &ar.a, nullptr) == RACT_OK);
     ca.batch = 5;
+    ca.total = 5;
     const double feat[15] = {2, 1, 7.5, 3, 0, 9.1, 1, 2, 6.2, 4, 3, 11.0, 2, 2, 8.3};
     const double target[5] = {0.3, 0.0, 0.8, 0.55, 1.0};
     memcpy(ca.feat, feat, sizeof(feat));
@@ -210,6 +211,7 @@ TEST_CASE("critic: paper finetune, MSE then -Q backward on the same forward") {
   ract_critic_acts_t<double> ca;
   REQUIRE(ract_critic_acts_create(&ca, &cr, 3, &ar.a, nullptr) == RACT_OK);
   ca.batch = 3;
+  ca.total = 3;
   const double feat[9] = {1, 2, 0.5, 2, 1, -0.3, 0, 3, 1.2};
   memcpy(ca.feat, feat, sizeof(feat));
   ca.target[0] = 0.2;
@@ -247,9 +249,10 @@ TEST_CASE("critic: running statistics and a batch of one") {
   ract_critic_acts ca;
   REQUIRE(ract_critic_acts_create(&ca, &cr, 4, &ar.a, nullptr) == RACT_OK);
   ca.batch = 3;
+  ca.total = 3;
   const float feat[9] = {1, 0, 5, 2, 1, 6, 3, 2, 10};
   memcpy(ca.feat, feat, sizeof(feat));
-  ract_critic_bn_collect(&cr, &ca);
+  REQUIRE(ract_critic_bn_collect(&cr, &ca, nullptr) == RACT_OK);
   CHECK(cr.bn_mean[0] == doctest::Approx(0.1 * 2));
   CHECK(cr.bn_var[0] == doctest::Approx(0.9 + 0.1 * 1.0));  // unbiased var of {1,2,3}
   CHECK(cr.bn_mean[2] == doctest::Approx(0.1 * 7));
@@ -259,6 +262,7 @@ TEST_CASE("critic: running statistics and a batch of one") {
   // A batch of one in train mode: defined (x - mean = 0), no running update, no gradient to
   // the features.
   ca.batch = 1;
+  ca.total = 1;
   const float m0 = cr.bn_mean[0], v0 = cr.bn_var[0];
   REQUIRE(ract_critic_forward(&cr, &ca, 1, 1, nullptr) == RACT_OK);
   CHECK(cr.bn_mean[0] == m0);
@@ -269,6 +273,7 @@ TEST_CASE("critic: running statistics and a batch of one") {
   CHECK(ca.dfeat[2] == 0.0f);
   ract_error e;
   ca.batch = 5;
+  ca.total = 5;
   CHECK(ract_critic_forward(&cr, &ca, 1, 0, &e) == RACT_ERR_SHAPE);
   CHECK(ract_critic_acts_bytes(&c, 4) > 0);
 }

@@ -37,10 +37,12 @@ struct OwnedArena {
 
 // The forward and its complete logits (with the output bias) in acts->logits: what most
 // checks read.
+// A train forward draws from a seed taken from rng (fresh draws at every call).
 template <typename T>
 ract_status forward_logits(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
                            ract_mode mode, ract_rng* rng, ract_error* err) {
-  RACT_CHECK(ract_actor_forward(a, acts, x, mode, rng, err));
+  const ract_draws draws = {rng ? ract_rng_u64(rng) : 0, 0, nullptr};
+  RACT_CHECK(ract_actor_forward(a, acts, x, mode, rng ? &draws : nullptr, err));
   ract_actor_logits(a, acts, acts->logits, 1);
   return RACT_OK;
 }
@@ -52,6 +54,14 @@ ract_status backward_ce(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_spa
                         const T* dkl, ract_error* err) {
   ract_actor_dlogits(a, acts, x, acts->logits, dce);
   return ract_actor_backward(a, acts, x, acts->logits, dkl, err);
+}
+
+// One step on x as a whole batch, drawing from a seed taken from rng (fresh draws each call).
+template <typename T>
+ract_status step_on(ract_step_ctx_t<T>* m, ract_stage stage, ract_sparse x, ract_rng* rng,
+                    ract_step_stats* st, ract_error* err) {
+  const ract_batch batch = {x, {ract_rng_u64(rng), 0, nullptr}, x.rows};
+  return ract_model_step(m, stage, &batch, st, err);
 }
 
 // An actor, a critic, their activations and a step context for T, all in one owned arena.
@@ -78,7 +88,7 @@ struct StepModel {
     REQUIRE(ract_critic_create(&critic, &cfg, &ar.a, nullptr) == RACT_OK);
     REQUIRE(ract_actor_acts_create(&aacts, &actor, max_batch, max_nnz, &ar.a, nullptr) == RACT_OK);
     REQUIRE(ract_critic_acts_create(&cacts, &critic, max_batch, &ar.a, nullptr) == RACT_OK);
-    m = {&actor, &critic, &aacts, &cacts, &scratch.a, &anneal};
+    m = {&actor, &critic, &aacts, &cacts, &scratch.a, &anneal, nullptr};
   }
   // Every parameter of both models from one seed (biases and BatchNorm's affine too, so that
   // every gradient is exercised), and plausible running statistics.
@@ -110,17 +120,18 @@ struct StepModel {
     }
     anneal = o.anneal;
   }
-  // One step of `stage` on x with the dropout mask and eps a copy of `rng` draws (the same
-  // every call), the annealing counter and the BatchNorm running statistics as they were.
+  // One step of `stage` on x as one batch, its dropout mask and eps drawn from a seed taken
+  // from `rng` (the same every call: rng is not advanced), the annealing counter and the
+  // BatchNorm running statistics as they were.
   ract_step_stats step(ract_stage stage, ract_sparse x, const ract_rng& rng) {
-    ract_rng r = rng;
+    const ract_batch batch = {x, {rng.s[0], 1, nullptr}, x.rows};
     const ract_anneal an = anneal;
     T mean[3], var[3];
     memcpy(mean, critic.bn_mean, sizeof(mean));
     memcpy(var, critic.bn_var, sizeof(var));
     ract_step_stats st;
     ract_error err = {};
-    REQUIRE_MESSAGE(ract_model_step(&m, stage, x, &r, &st, &err) == RACT_OK, err.msg);
+    REQUIRE_MESSAGE(ract_model_step(&m, stage, &batch, &st, &err) == RACT_OK, err.msg);
     anneal = an;
     memcpy(critic.bn_mean, mean, sizeof(mean));
     memcpy(critic.bn_var, var, sizeof(var));

@@ -63,16 +63,17 @@ int main(int argc, char** argv) {
   ract_actor_init_params(&a, &rng);
   ract_critic_init_params(&c, &rng);
   ract_anneal an = {0};
-  ract_step_ctx m = {&a, &c, &aa, &ca, &scratch, &an};
+  ract_step_ctx m = {&a, &c, &aa, &ca, &scratch, &an, nullptr};
+  const ract_batch batch = {x, {2020, 0, nullptr}, x.rows};
   printf("preset %s, I %d, batch %d, threads %d, blas kernel %s, arena %.1f MB\n", preset, I, B,
          threads, ract_gemm_kernel(), bytes / 1e6);
   const char* names[3] = {"actor_pretrain", "critic_pretrain", "finetune"};
   for (int s = 0; s < 3; s++) {
     ract_step_stats st;
-    ract_model_step(&m, (ract_stage)s, x, &rng, &st, &err);  // warm-up
+    ract_model_step(&m, (ract_stage)s, &batch, &st, &err);  // warm-up
     double t0 = ract_clock_seconds();
     for (int i = 0; i < steps; i++) {
-      if (ract_model_step(&m, (ract_stage)s, x, &rng, &st, &err) != RACT_OK) {
+      if (ract_model_step(&m, (ract_stage)s, &batch, &st, &err) != RACT_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
       }

@@ -45,7 +45,7 @@ struct Setup {
     ract_rng_seed(&rng, seed, 0);
     ract_actor_init_params(&actor, &rng);
     ract_critic_init_params(&critic, &rng);
-    m = {&actor, &critic, &aacts, &cacts, &scratch.a, &anneal};
+    m = {&actor, &critic, &aacts, &cacts, &scratch.a, &anneal, nullptr};
   }
 };
 
@@ -65,7 +65,7 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     Setup s(paper ? "paper" : "recbole", 7, 4, 13, 3);
     ract_step_stats st;
     // actor_pretrain
-    REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
+    REQUIRE(step_on(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
     CHECK(abs_sum(s.actor.w.grads, s.actor.w.n) > 0);
     CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) == 0);
     CHECK(st.loss == doctest::Approx(st.ce + st.beta * st.kl).epsilon(1e-5));
@@ -76,12 +76,12 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
       CHECK(s.critic.bn_mean[0] == 0.0f);
     }
     // A second actor batch: both rules have counted two.
-    REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
+    REQUIRE(step_on(&s.m, RACT_STAGE_ACTOR_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
     CHECK(s.anneal.steps == 2);
     // critic_pretrain: actor grads are left alone (zeroed here to see it)
     ract_params_zero_grad(&s.actor.w);
     ract_anneal_stage_begin(&s.cfg, &s.anneal);
-    REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
+    REQUIRE(step_on(&s.m, RACT_STAGE_CRITIC_PRETRAIN, x, &s.rng, &st, nullptr) == RACT_OK);
     CHECK(abs_sum(s.actor.w.grads, s.actor.w.n) == 0);
     CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) > 0);
     CHECK(st.q > 0.0f);
@@ -92,7 +92,7 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     CHECK(st.beta == doctest::Approx(paper ? 0.2 : 0.1));
     // finetune: actor grads; critic grads only with finetune_critic (paper)
     ract_params_zero_grad(&s.critic.w);
-    REQUIRE(ract_model_step(&s.m, RACT_STAGE_FINETUNE, x, &s.rng, &st, nullptr) == RACT_OK);
+    REQUIRE(step_on(&s.m, RACT_STAGE_FINETUNE, x, &s.rng, &st, nullptr) == RACT_OK);
     CHECK(abs_sum(s.actor.w.grads, s.actor.w.n) > 0);
     if (paper) {
       CHECK(abs_sum(s.critic.w.grads, s.critic.w.n) > 0);
@@ -103,14 +103,13 @@ TEST_CASE("step: each stage fills the gradients of the groups it trains") {
     CHECK(st.loss == doctest::Approx(-st.q).epsilon(1e-6));
     // a batch of one user runs (train-mode BatchNorm is degenerate there, not a crash)
     ract_sparse one = ract_sparse_rows(x, 2, 1);
-    REQUIRE(ract_model_step(&s.m, RACT_STAGE_FINETUNE, one, &s.rng, &st, nullptr) == RACT_OK);
+    REQUIRE(step_on(&s.m, RACT_STAGE_FINETUNE, one, &s.rng, &st, nullptr) == RACT_OK);
     CHECK(std::isfinite(st.q));
-    REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, one, &s.rng, &st, nullptr) ==
-            RACT_OK);
+    REQUIRE(step_on(&s.m, RACT_STAGE_CRITIC_PRETRAIN, one, &s.rng, &st, nullptr) == RACT_OK);
     ract_error e;
     ract_step_ctx bad = s.m;
     bad.scratch = nullptr;
-    CHECK(ract_model_step(&bad, RACT_STAGE_FINETUNE, x, &s.rng, &st, &e) == RACT_ERR_ARG);
+    CHECK(step_on(&bad, RACT_STAGE_FINETUNE, x, &s.rng, &st, &e) == RACT_ERR_ARG);
   }
 }
 
@@ -141,8 +140,7 @@ TEST_CASE("step: a short training learns planted structure; the critic fits its 
       double sum = 0;
       for (int b0 = 0; b0 < U; b0 += 20) {
         ract_sparse xb = ract_sparse_rows(all, b0, 20);
-        REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, xb, &s.rng, &st, nullptr) ==
-                RACT_OK);
+        REQUIRE(step_on(&s.m, RACT_STAGE_ACTOR_PRETRAIN, xb, &s.rng, &st, nullptr) == RACT_OK);
         ract_adam_step(&aopt, s.actor.w.params, s.actor.w.grads, s.actor.w.m, s.actor.w.v,
                        s.actor.w.n);
         sum += st.ce;
@@ -171,8 +169,7 @@ TEST_CASE("step: a short training learns planted structure; the critic fits its 
       double sum = 0;
       for (int b0 = 0; b0 < U; b0 += 20) {
         ract_sparse xb = ract_sparse_rows(all, b0, 20);
-        REQUIRE(ract_model_step(&s.m, RACT_STAGE_CRITIC_PRETRAIN, xb, &s.rng, &st, nullptr) ==
-                RACT_OK);
+        REQUIRE(step_on(&s.m, RACT_STAGE_CRITIC_PRETRAIN, xb, &s.rng, &st, nullptr) == RACT_OK);
         ract_adam_step(&copt, s.critic.w.params, s.critic.w.grads, s.critic.w.m, s.critic.w.v,
                        s.critic.w.n);
         sum += st.critic_loss;
@@ -190,8 +187,7 @@ TEST_CASE("step: a non-finite loss is reported, not trained on") {
   s.actor.p.out_b[2] = NAN;
   ract_step_stats st;
   ract_error e;
-  CHECK(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, tb.view(), &s.rng, &st, &e) ==
-        RACT_ERR_NUMERIC);
+  CHECK(step_on(&s.m, RACT_STAGE_ACTOR_PRETRAIN, tb.view(), &s.rng, &st, &e) == RACT_ERR_NUMERIC);
   CHECK(strstr(e.msg, "loss") != nullptr);
 }
 
@@ -242,8 +238,8 @@ TEST_CASE("step: the pretrained actor beats popularity on planted clusters (eval
   ract_step_stats st;
   for (int ep = 0; ep < 60; ep++) {
     for (int b0 = 0; b0 < U; b0 += 16) {
-      REQUIRE(ract_model_step(&s.m, RACT_STAGE_ACTOR_PRETRAIN, ract_sparse_rows(train, b0, 16),
-                              &s.rng, &st, nullptr) == RACT_OK);
+      REQUIRE(step_on(&s.m, RACT_STAGE_ACTOR_PRETRAIN, ract_sparse_rows(train, b0, 16), &s.rng, &st,
+                      nullptr) == RACT_OK);
       ract_adam_step(&opt, s.actor.w.params, s.actor.w.grads, s.actor.w.m, s.actor.w.v,
                      s.actor.w.n);
     }

@@ -130,7 +130,7 @@ bool run_case(const Case& k, bool last) {
     }
   }
   ract_anneal anneal = {1};
-  ract_step_ctx m = {&a, &cr, &aa, &ca, &scratch, &anneal};
+  ract_step_ctx m = {&a, &cr, &aa, &ca, &scratch, &anneal, nullptr};
 
   jprintf("{\"name\": \"%s\", \"preset\": \"%s\", \"items\": %d, \"batch\": %d, \"latent\": %d, ",
           k.name, k.preset, I, B, a.latent);
@@ -152,7 +152,8 @@ bool run_case(const Case& k, bool last) {
     std::vector<float> bn(cr.bn_mean, cr.bn_mean + 3);
     bn.insert(bn.end(), cr.bn_var, cr.bn_var + 3);
     ract_step_stats st;
-    if (ract_model_step(&m, stage, x, &rng, &st, &err) != RACT_OK) {
+    const ract_batch batch = {x, {ract_rng_u64(&rng), (uint64_t)s, nullptr}, x.rows};
+    if (ract_model_step(&m, stage, &batch, &st, &err) != RACT_OK) {
       fprintf(stderr, "xcheck_dump: %s: stage %d: %s\n", k.name, s, err.msg);
       return false;
     }
