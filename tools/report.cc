@@ -168,8 +168,26 @@ ract_status ract_report_write(const char* path, const ract_run_report* r, ract_e
     first = 0;
   }
   fputs("\n  ],\n  \"critic\": {\"corr\": ", f);
-  json_number(f, r->critic_corr);
-  fprintf(f, ", \"users\": %d},\n  \"valid\": ", r->critic_n);
+  json_number(f, r->critic->corr);
+  fprintf(f, ", \"pairs\": %lld, \"mean_q\": ", (long long)r->critic->pairs);
+  json_number(f, r->critic->mean_q);
+  fputs(", \"mean_target\": ", f);
+  json_number(f, r->critic->mean_target);
+  const ract_stage_summary* a = &t->stage[RACT_STAGE_ACTOR_PRETRAIN];
+  const ract_stage_summary* ft = &t->stage[RACT_STAGE_FINETUNE];
+  const double va =
+      a->best_valid.users > 0 ? ract_metrics_get(&a->best_valid, t->cfg.valid_metric) : NAN;
+  const double vf =
+      ft->best_valid.users > 0 ? ract_metrics_get(&ft->best_valid, t->cfg.valid_metric) : NAN;
+  fputs("},\n  \"verdict\": {\"metric\": ", f);
+  json_string(f, t->cfg.valid_metric);
+  fputs(", \"actor_valid\": ", f);
+  json_number(f, va);
+  fputs(", \"finetune_valid\": ", f);
+  json_number(f, vf);
+  fputs(", \"gain\": ", f);
+  json_number(f, vf - va);
+  fputs("},\n  \"valid\": ", f);
   metrics_json(f, r->valid);
   fputs(",\n  \"test\": ", f);
   metrics_json(f, r->test);
@@ -282,7 +300,7 @@ ract_status ract_plot_write(const char* path, const ract_trainer* t, const float
     p.x0 = p.y0 = lo - 0.02;
     p.x1 = p.y1 = hi + 0.02;
     char title[160];
-    snprintf(title, sizeof(title), "critic on %d validation users: corr %.3f", n, corr);
+    snprintf(title, sizeof(title), "critic on %d (user, draw) pairs: corr %.3f", n, corr);
     axes(f, p, title, "true NDCG@k of the actor", "critic's predicted Q");
     fprintf(f,
             "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#999' "

@@ -15,14 +15,14 @@ void ract_report_data_json(FILE* f, const ract_dataset* ds);
 
 // The report of a training run:
 // {"preset", "data": {counts}, "stages": [{"name", "epochs", "seconds", "seconds_per_epoch",
-//  "best_epoch", "best_valid": {metric: value}}], "critic": {...}, "valid": {...},
-//  "test": {...}}
+//  "best_epoch", "best_valid": {metric: value}}], "critic": {"corr", "pairs", "mean_q",
+//  "mean_target"}, "verdict": {"metric", "actor_valid", "finetune_valid", "gain"}, "valid":
+//  {...}, "test": {...}}
 typedef struct ract_run_report {
   const ract_trainer* trainer;
   const ract_metrics* valid;
   const ract_metrics* test;
-  double critic_corr;  // NAN when no critic check ran
-  int critic_n;
+  const ract_critic_fit* critic;  // the critic's check (corr NAN: none ran)
 } ract_run_report;
 
 ract_status ract_report_write(const char* path, const ract_run_report* r, ract_error* err);
@@ -33,7 +33,7 @@ ract_status ract_report_write_eval(const char* path, const char* model, const ra
                                    ract_error* err);
 
 // Training curves per stage (loss; validation metric) and the critic's predicted vs true
-// NDCG on the validation users (q, target: n points; n = 0 leaves the panel out).
+// NDCG (q, target: n points of the critic's check; n = 0 leaves the panel out).
 ract_status ract_plot_write(const char* path, const ract_trainer* t, const float* q,
                             const float* target, int n, double corr, ract_error* err);
 

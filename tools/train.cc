@@ -33,6 +33,26 @@
 
 namespace {
 
+// The critic's check after training: every training user under this many dropout draws,
+// plus every validation user once; at most this many points in the plot.
+constexpr int kCriticDraws = 5;
+constexpr int kPlotPoints = 20000;
+
+// One line: what the finetune gained over the pretrained actor on the validation metric, and
+// how well the critic predicts its target.
+void print_verdict(const ract_trainer* t, const ract_critic_fit* fit) {
+  const ract_train_config* c = &t->cfg;
+  const ract_stage_summary* a = &t->stage[RACT_STAGE_ACTOR_PRETRAIN];
+  const ract_stage_summary* f = &t->stage[RACT_STAGE_FINETUNE];
+  if (!a->ran || !f->ran || a->best_valid.users == 0 || f->best_valid.users == 0) return;
+  const double va = ract_metrics_get(&a->best_valid, c->valid_metric);
+  const double vf = ract_metrics_get(&f->best_valid, c->valid_metric);
+  printf(
+      "verdict: finetune %+.4f valid %s over the actor (%.4f -> %.4f); critic corr(Q, "
+      "NDCG@%d) %.3f on %lld pairs\n",
+      vf - va, c->valid_metric, va, vf, c->model.metrics_k, fit->corr, (long long)fit->pairs);
+}
+
 const char* kUsage =
     "usage: train [flags]\n"
     "Trains RaCT (actor_pretrain -> critic_pretrain -> finetune) and writes the model.\n\n"
@@ -262,8 +282,9 @@ int main(int argc, char** argv) {
   ract_trainer t;
   int rc = 0;
   std::vector<float> q, target;
-  int n_check = 0;
-  double corr = NAN;
+  ract_critic_fit fit;
+  memset(&fit, 0, sizeof(fit));
+  fit.corr = NAN;
   ract_metrics valid, test;
   size_t need = 0;
   if (ract_trainer_bytes(&cfg, &ds, &need, &err) != RACT_OK ||
@@ -312,13 +333,15 @@ int main(int argc, char** argv) {
   signal(SIGTERM, SIG_DFL);
   if (s == RACT_OK && (t.stage[1].ran || t.stage[2].ran || init_from != nullptr) &&
       ds.valid.rows > 0) {
-    q.resize(ds.valid.rows);
-    target.resize(ds.valid.rows);
-    s = ract_trainer_critic_check(&t, &ds.valid, q.data(), target.data(), ds.valid.rows, &n_check,
-                                  &corr, &err);
+    q.resize(kPlotPoints);
+    target.resize(kPlotPoints);
+    s = ract_trainer_critic_check(&t, kCriticDraws, q.data(), target.data(), kPlotPoints, &fit,
+                                  &err);
     if (s == RACT_OK && !quiet) {
-      printf("critic on %d validation users: corr(Q, true NDCG@%d) = %.3f\n", n_check,
-             cfg.model.metrics_k, corr);
+      printf(
+          "critic: corr(Q, true NDCG@%d) = %.3f over %lld (user, draw) pairs (%d draws of "
+          "each training user, each validation user once)\n",
+          cfg.model.metrics_k, fit.corr, (long long)fit.pairs, kCriticDraws);
     }
   }
   if (s == RACT_OK) s = ract_trainer_evaluate(&t, &ds.valid, &valid, &err);
@@ -359,14 +382,15 @@ int main(int argc, char** argv) {
       if (s == RACT_OK) printf("wrote %s (checkpoint)\n", checkpoint);
     }
     if (s == RACT_OK && report != nullptr) {
-      ract_run_report rr = {&t, &valid, &test, corr, n_check};
+      ract_run_report rr = {&t, &valid, &test, &fit};
       s = ract_report_write(report, &rr, &err);
       if (s == RACT_OK) printf("wrote %s\n", report);
     }
     if (s == RACT_OK && plot != nullptr) {
-      s = ract_plot_write(plot, &t, q.data(), target.data(), n_check, corr, &err);
+      s = ract_plot_write(plot, &t, q.data(), target.data(), fit.returned, fit.corr, &err);
       if (s == RACT_OK) printf("wrote %s\n", plot);
     }
+    if (s == RACT_OK) print_verdict(&t, &fit);
     if (s != RACT_OK) rc = fail(&err);
   }
   ract_trainer_free(&t);

@@ -21,7 +21,7 @@ ract_status ract_train_flags_parse(ract_train_flags* f, int argc, char** argv, r
   memset(f, 0, sizeof(*f));
   f->out = "model.ract";
   f->dtype = RACT_FILE_F32;
-  const char* preset = "paper";
+  const char* preset = "ract";
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       f->help = 1;

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <type_traits>
+
 #include "ract/math/ops.h"
+#include "ract/math/vec.h"
 
 namespace {
 
@@ -162,6 +165,8 @@ void acts_table(const ract_hparams* c, int I, int max_batch, int64_t max_nnz, ra
   ract_table_slot(t, SLOT(loss), B, elem, 1);
   ract_table_slot(t, SLOT(dce), B, elem, 1);
   ract_table_slot(t, SLOT(dkl), B, elem, 1);
+  ract_table_slot(t, SLOT(hce), B, elem, 1);
+  ract_table_slot(t, SLOT(hlse), B, elem, 1);
   ract_table_slot(t, SLOT(d_head), B * 2 * L, elem, 1);
   ract_table_slot(t, SLOT(d_z), B * L, elem, 1);
   ract_table_slot(t, SLOT(d_a), B * H, elem, 1);
@@ -340,6 +345,59 @@ void ract_actor_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* ac
   ract_softmax_ce_backward(logits, dce, logits, acts->lse, ract_sparse_rows(x, 0, acts->batch));
 }
 
+template <typename T>
+void ract_actor_heldout_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                             T* logits) {
+  const int B = acts->batch, I = a->n_items;
+  const int64_t base = x.ptr[0];
+  for (int b = 0; b < B; b++) {
+    T* l = logits + (size_t)b * I;
+    for (int64_t j = acts->in_ptr[b]; j < acts->in_ptr[b + 1]; j++) l[acts->in_idx[j]] = -INFINITY;
+    double lse;
+    if constexpr (std::is_same<T, float>::value) {
+      const float mx = ract_vec_max(l, I);
+      lse = (double)mx + log(ract_vec_exp_sum(nullptr, l, I, mx));
+    } else {
+      T mx = -INFINITY;
+      for (int i = 0; i < I; i++) mx = l[i] > mx ? l[i] : mx;
+      double sum = 0;
+      for (int i = 0; i < I; i++) sum += exp((double)(l[i] - mx));
+      lse = (double)mx + log(sum);
+    }
+    double h = 0;
+    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) {
+      if (!acts->keep[e - base]) h += lse - (double)l[x.idx[e]];
+    }
+    acts->hlse[b] = (T)lse;
+    acts->hce[b] = (T)h;
+  }
+}
+
+template <typename T>
+void ract_actor_heldout_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts,
+                                ract_sparse x, T* logits, const T* w) {
+  const int B = acts->batch, I = a->n_items;
+  const int64_t base = x.ptr[0];
+  for (int b = 0; b < B; b++) {
+    T* l = logits + (size_t)b * I;
+    const int64_t dropped = (x.ptr[b + 1] - x.ptr[b]) - (acts->in_ptr[b + 1] - acts->in_ptr[b]);
+    if (dropped == 0) {  // nothing held out: no loss, no gradient
+      for (int i = 0; i < I; i++) l[i] = 0;
+      continue;
+    }
+    const T wn = (T)(w[b] * (double)dropped), ls = acts->hlse[b];
+    // exp(-inf) = 0 at the kept items: no gradient there.
+    if constexpr (std::is_same<T, float>::value) {
+      ract_vec_exp_scaled(l, l, wn, ls, I, 0);
+    } else {
+      for (int i = 0; i < I; i++) l[i] = wn * exp(l[i] - ls);
+    }
+    for (int64_t e = x.ptr[b]; e < x.ptr[b + 1]; e++) {
+      if (!acts->keep[e - base]) l[x.idx[e]] -= w[b];
+    }
+  }
+}
+
 // ---------------------------------------------------------------- backward
 template <typename T>
 ract_status ract_actor_backward(ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
@@ -440,26 +498,30 @@ ract_status ract_actor_score(void* ctx, ract_sparse input_rows, ract_tensor scor
   return RACT_OK;
 }
 
-#define RACT_ACTOR_INSTANTIATE(T)                                                                 \
-  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_hparams*, int,           \
-                                            ract_arena*, ract_error*);                            \
-  template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                           \
-  template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*,   \
-                                                 int, int64_t, ract_arena*, ract_error*);         \
-  template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,       \
-                                             ract_sparse, ract_mode, const ract_draws*,           \
-                                             ract_error*);                                        \
-  template void ract_actor_logits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*, T*,     \
-                                     int);                                                        \
-  template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,       \
-                                const T*, float);                                                 \
-  template T ract_actor_loss_fused<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, \
-                                      T*, float, const T*);                                       \
-  template void ract_actor_dlogits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*,        \
-                                      ract_sparse, T*, const T*);                                 \
-  template ract_status ract_actor_backward<T>(ract_actor_t<T>*, ract_actor_acts_t<T>*,            \
-                                              ract_sparse, const T*, const T*, ract_error*);      \
-  template ract_status ract_actor_full_sort_predict<T>(                                           \
+#define RACT_ACTOR_INSTANTIATE(T)                                                                  \
+  template ract_status ract_actor_create<T>(ract_actor_t<T>*, const ract_hparams*, int,            \
+                                            ract_arena*, ract_error*);                             \
+  template void ract_actor_init_params<T>(ract_actor_t<T>*, ract_rng*);                            \
+  template ract_status ract_actor_acts_create<T>(ract_actor_acts_t<T>*, const ract_actor_t<T>*,    \
+                                                 int, int64_t, ract_arena*, ract_error*);          \
+  template ract_status ract_actor_forward<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,        \
+                                             ract_sparse, ract_mode, const ract_draws*,            \
+                                             ract_error*);                                         \
+  template void ract_actor_logits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*, T*,      \
+                                     int);                                                         \
+  template T ract_actor_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,        \
+                                const T*, float);                                                  \
+  template T ract_actor_loss_fused<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse,  \
+                                      T*, float, const T*);                                        \
+  template void ract_actor_dlogits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*,         \
+                                      ract_sparse, T*, const T*);                                  \
+  template void ract_actor_heldout_loss<T>(const ract_actor_t<T>*, ract_actor_acts_t<T>*,          \
+                                           ract_sparse, T*);                                       \
+  template void ract_actor_heldout_dlogits<T>(const ract_actor_t<T>*, const ract_actor_acts_t<T>*, \
+                                              ract_sparse, T*, const T*);                          \
+  template ract_status ract_actor_backward<T>(ract_actor_t<T>*, ract_actor_acts_t<T>*,             \
+                                              ract_sparse, const T*, const T*, ract_error*);       \
+  template ract_status ract_actor_full_sort_predict<T>(                                            \
       const ract_actor_t<T>*, ract_actor_acts_t<T>*, ract_sparse, T*, ract_error*);
 
 RACT_ACTOR_INSTANTIATE(float)

@@ -122,6 +122,8 @@ struct ract_actor_acts_t {
   T* loss;                    // B: ce + beta*kl
   T* dce;                     // B: upstream weights for the caller (ract/model/step.h uses them)
   T* dkl;                     // B
+  T* hce;                     // B: held-out CE (ract_actor_heldout_loss)
+  T* hlse;                    // B: log-sum-exp over the items dropout did not keep
   // Gradient scratch.
   T* d_head;  // B x 2L
   T* d_z;     // B x L
@@ -182,6 +184,22 @@ T ract_actor_loss_fused(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ra
 template <typename T>
 void ract_actor_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts, ract_sparse x,
                         T* logits, const T* dce);
+
+// The held-out cross-entropy of the last TRAIN forward (the critic's loss feature with
+// critic_loss_feature=heldout_ce): per user the softmax over the items dropout did NOT keep,
+// and the CE of the items it removed, from the complete logits (B x I):
+//   hlse_b = log sum_{i not kept} exp(l_i),   hce_b = sum_{i dropped} (hlse_b - l_i)
+// into acts.hce and acts.hlse. The logits are WRITTEN: each row's kept items are left at
+// -inf (what ract_actor_heldout_dlogits starts from; rank with them no more).
+template <typename T>
+void ract_actor_heldout_loss(const ract_actor_t<T>* a, ract_actor_acts_t<T>* acts, ract_sparse x,
+                             T* logits);
+
+// dL/dlogits of sum_b w_b hce_b, IN PLACE over the logits ract_actor_heldout_loss left:
+// w_b (n_dropped_b softmax_{not kept}(l_b) - onehot(dropped items)), 0 at the kept items.
+template <typename T>
+void ract_actor_heldout_dlogits(const ract_actor_t<T>* a, const ract_actor_acts_t<T>* acts,
+                                ract_sparse x, T* logits, const T* w);
 
 // Backward of the last forward from dlogits (B x I, from ract_actor_loss_fused or
 // ract_actor_dlogits) and the KL weights dkl (B, or NULL: no KL term) into every actor

@@ -160,14 +160,18 @@ ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic
 
 template <typename T>
 void ract_critic_input(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
-                       const ract_actor_acts_t<T>* acts) {
+                       const ract_actor_acts_t<T>* acts, float beta) {
   const int B = acts->batch;
   ca->batch = B;
   ca->total = B;
   for (int b = 0; b < B; b++) {
     ca->feat[b * 3 + 0] = acts->seen[b];
     ca->feat[b * 3 + 1] = acts->unseen[b];
-    ca->feat[b * 3 + 2] = c->cfg.critic_loss_with_kl ? acts->loss[b] : acts->ce[b];
+    if (c->cfg.critic_loss_feature == RACT_FEATURE_HELDOUT) {
+      ca->feat[b * 3 + 2] = acts->hce[b] + (c->cfg.critic_loss_with_kl ? (T)beta * acts->kl[b] : 0);
+    } else {
+      ca->feat[b * 3 + 2] = c->cfg.critic_loss_with_kl ? acts->loss[b] : acts->ce[b];
+    }
   }
 }
 
@@ -380,7 +384,7 @@ ract_status ract_critic_target(ract_critic_acts_t<T>* ca, const ract_critic_t<T>
   template ract_status ract_critic_acts_create<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*, \
                                                   int, ract_arena*, ract_error*);                  \
   template void ract_critic_input<T>(ract_critic_acts_t<T>*, const ract_critic_t<T>*,              \
-                                     const ract_actor_acts_t<T>*);                                 \
+                                     const ract_actor_acts_t<T>*, float);                          \
   template ract_status ract_critic_forward<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*, int, int, \
                                               ract_error*);                                        \
   template ract_status ract_critic_bn_collect<T>(ract_critic_t<T>*, ract_critic_acts_t<T>*,        \

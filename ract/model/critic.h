@@ -91,12 +91,13 @@ template <typename T>
 ract_status ract_critic_acts_create(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
                                     int max_batch, ract_arena* arena, ract_error* err);
 
-// Features from the actor's last train forward and loss: (seen, unseen, ce + beta*kl) with
-// cfg.critic_loss_with_kl, else (seen, unseen, ce). Counts carry no gradient. Sets batch and
+// Features from the actor's last train forward and loss: (seen, unseen, L) with L = ce, or
+// the held-out CE acts.hce with critic_loss_feature=heldout_ce, plus beta*kl with
+// cfg.critic_loss_with_kl. Counts carry no gradient. Sets batch and
 // total to the forward's rows (a data-parallel caller then sets total to the whole batch's).
 template <typename T>
 void ract_critic_input(ract_critic_acts_t<T>* ca, const ract_critic_t<T>* c,
-                       const ract_actor_acts_t<T>* acts);
+                       const ract_actor_acts_t<T>* acts, float beta);
 
 // Q = critic(feat) for the B = ca->batch rows of ca->feat. bn_batch: the statistics of the
 // whole batch (every replica's rows through ca->comm; biased var; with update_running also the

@@ -71,6 +71,22 @@ ract_status ract_hparams_check(const ract_hparams* cfg, ract_error* err) {
     return ract_fail(err, RACT_ERR_ARG, "total_anneal_steps = %lld (must be >= -1)",
                      (long long)cfg->total_anneal_steps);
   }
+  // The switches are checked as integers: a config may come from a checkpoint file.
+  if ((unsigned)cfg->critic_loss_feature > 1u || (unsigned)cfg->finetune_objective > 2u ||
+      (unsigned)cfg->critic_weight_norm > 1u || (unsigned)cfg->critic_bn_refresh > 1u) {
+    return ract_fail(err, RACT_ERR_ARG,
+                     "critic_loss_feature %d, finetune_objective %d, critic_weight_norm %d, "
+                     "critic_bn_refresh %d: out of range",
+                     (int)cfg->critic_loss_feature, (int)cfg->finetune_objective,
+                     cfg->critic_weight_norm, cfg->critic_bn_refresh);
+  }
+  if (!(cfg->critic_weight_mix >= 0.0f && cfg->critic_weight_mix <= 1.0f) ||
+      (cfg->critic_weight_mix > 0.0f && !cfg->critic_weight_norm)) {
+    return ract_fail(err, RACT_ERR_ARG,
+                     "critic_weight_mix = %g: in [0, 1], and above 0 only with "
+                     "critic_weight_norm=1",
+                     (double)cfg->critic_weight_mix);
+  }
   return RACT_OK;
 }
 
@@ -107,7 +123,7 @@ namespace {
 // The keys, llm.c style: one table drives both ract_hparams_set and _format. Each entry
 // names a field (a byte offset into ract_hparams), its kind and range; an enum has two
 // names for its values 0 and 1 (a list: the count field too).
-enum kind { K_INT, K_INT64, K_FLOAT, K_LIST, K_ENUM };
+enum kind { K_INT, K_INT64, K_FLOAT, K_LIST, K_ENUM, K_ENUM3 };
 struct key_def {
   const char* key;
   kind k;
@@ -115,7 +131,7 @@ struct key_def {
   double lo, hi;
   int open_hi;          // K_FLOAT: hi itself refused
   size_t count;         // K_LIST: offset of the entry count
-  const char* name[2];  // K_ENUM: the names of 0 and 1
+  const char* name[3];  // K_ENUM: the names of 0 and 1 (K_ENUM3: and 2)
   const char* expect;
 };
 
@@ -188,6 +204,27 @@ const key_def kKeys[] = {
     {"bn_eps", K_FLOAT, F(bn_eps), 0, HUGE_VAL, 0, 0, {}, "a finite number > 0"},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 0, 0, {}, "a number in [0, 1]"},
     {"finetune_critic", K_INT, F(finetune_critic), 0, 1, 0, 0, {}, "0 or 1"},
+    {"critic_loss_feature",
+     K_ENUM,
+     F(critic_loss_feature),
+     0,
+     1,
+     0,
+     0,
+     {"ce", "heldout_ce"},
+     "ce or heldout_ce"},
+    {"finetune_objective",
+     K_ENUM3,
+     F(finetune_objective),
+     0,
+     2,
+     0,
+     0,
+     {"critic", "likelihood", "feature"},
+     "critic, likelihood or feature"},
+    {"critic_weight_norm", K_INT, F(critic_weight_norm), 0, 1, 0, 0, {}, "0 or 1"},
+    {"critic_weight_mix", K_FLOAT, F(critic_weight_mix), 0, 1, 0, 0, {}, "a number in [0, 1]"},
+    {"critic_bn_refresh", K_INT, F(critic_bn_refresh), 0, 1, 0, 0, {}, "0 or 1"},
 };
 #undef F
 
@@ -205,6 +242,16 @@ const char* const kPresets[][2] = {
      "dropout_style=inverted eps_std=1 critic_loss_with_kl=0 bn_mode=running ndcg_gain=one "
      "init=xavier_uniform anneal_rule=per_batch critic_l2=1e-4 bn_eps=1e-5 bn_momentum=0.1 "
      "finetune_critic=1"},
+    // The paper's model with a critic that sees the held-out CE, small VAE noise, BatchNorm
+    // statistics of the pretrained actor, and finetune weights half the critic's, half uniform
+    // (ract/model/README.md, "The ract preset").
+    {"ract",
+     "mlp_hidden_size=[600] latent_dimension=200 dropout_prob=0.5 anneal_cap=0.2 "
+     "total_anneal_steps=200000 critic_layers=[100,100,10] metrics_k=100 head=two "
+     "dropout_style=inverted eps_std=0.01 critic_loss_with_kl=1 bn_mode=running ndcg_gain=one "
+     "init=xavier_uniform anneal_rule=per_batch critic_l2=1e-4 bn_eps=1e-5 bn_momentum=0.1 "
+     "finetune_critic=1 critic_loss_feature=heldout_ce critic_bn_refresh=1 critic_weight_norm=1 "
+     "critic_weight_mix=0.5"},
 };
 
 template <typename V>
@@ -236,7 +283,8 @@ bool parse(const key_def& d, const char* v, ract_hparams* c) {
       return ract_parse_int_list(v, (int64_t)d.lo, (int64_t)d.hi, at<int>(c, d.field),
                                  RACT_MAX_LAYERS, at<int>(c, d.count)) != 0;
     case K_ENUM:
-      for (int e = 0; e < 2; e++) {
+    case K_ENUM3:
+      for (int e = 0; e < (d.k == K_ENUM3 ? 3 : 2); e++) {
         if (strcmp(v, d.name[e]) == 0) {
           *at<int>(c, d.field) = e;
           return true;
@@ -256,7 +304,7 @@ ract_status ract_hparams_preset(ract_hparams* cfg, const char* preset, ract_erro
     memset(cfg, 0, sizeof(*cfg));
     return ract_hparams_set_all(cfg, p[1], err);
   }
-  return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole or paper)", preset);
+  return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole, paper or ract)", preset);
 }
 
 ract_status ract_hparams_set(ract_hparams* cfg, const char* key, const char* value,
@@ -320,8 +368,11 @@ int ract_hparams_format(const ract_hparams* c, char* buf, size_t size) {
         put("]");
         break;
       case K_ENUM:
-        put("%s", d.name[*at<int>(c, d.field) != 0]);
+      case K_ENUM3: {
+        const int e = *at<int>(c, d.field);
+        put("%s", d.name[e >= 0 && e < (d.k == K_ENUM3 ? 3 : 2) ? e : 0]);
         break;
+      }
     }
   }
   return (int)w;

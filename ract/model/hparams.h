@@ -38,6 +38,20 @@ typedef enum ract_anneal_rule {
   RACT_ANNEAL_PER_BATCH = 1,  // paper: counts actor training batches, never reset
 } ract_anneal_rule;
 
+// The loss the critic sees as its third feature, and differentiates (critic_loss_feature).
+typedef enum ract_loss_feature {
+  RACT_FEATURE_CE = 0,       // recbole, paper: the actor's CE over the full history
+  RACT_FEATURE_HELDOUT = 1,  // ract: the CE of the items dropout removed, softmax over the
+                             // items it did not keep: the smooth analogue of the NDCG target
+} ract_loss_feature;
+
+// What the finetune stage's actor minimises (finetune_objective).
+typedef enum ract_finetune_objective {
+  RACT_FINETUNE_CRITIC = 0,      // -mean(Q): RaCT
+  RACT_FINETUNE_LIKELIHOOD = 1,  // mean(ce + beta*kl): the actor's own loss (a control)
+  RACT_FINETUNE_FEATURE = 2,     // the critic's loss feature, every user weighted 1/B (a control)
+} ract_finetune_objective;
+
 typedef struct ract_hparams {
   // RecBole's keys.
   int n_hidden;                          // entries of mlp_hidden_size (>= 1)
@@ -62,9 +76,16 @@ typedef struct ract_hparams {
   float bn_eps;       // 1e-5
   float bn_momentum;  // 0.1 (PyTorch convention: running = (1-m)*running + m*batch)
   int finetune_critic;  // paper 1: finetune also trains the critic on the same batch; recbole 0
+  // ract/model/README.md, "The ract preset": recbole and paper leave these at 0.
+  ract_loss_feature critic_loss_feature;
+  ract_finetune_objective finetune_objective;
+  int critic_weight_norm;   // 1: the finetune's per-user weights -dQ/dL scaled to sum 1
+  float critic_weight_mix;  // a in [0, 1] (with critic_weight_norm): weights (1-a)*critic + a/B
+  int critic_bn_refresh;    // 1 (running BatchNorm): critic_pretrain starts from the features'
+                            // statistics over every training user under the pretrained actor
 } ract_hparams;
 
-// Fills cfg with the preset "recbole" or "paper". RACT_ERR_ARG for another name.
+// Fills cfg with the preset "recbole", "paper" or "ract". RACT_ERR_ARG for another name.
 ract_status ract_hparams_preset(ract_hparams* cfg, const char* preset, ract_error* err);
 
 // Sets one field by name from text, for tools and config files. Keys: RecBole's

@@ -10,6 +10,12 @@
 //   finetune:        -mean(Q) through the critic and BatchNorm into the actor; actor grads;
 //                    with cfg.finetune_critic (paper) also the critic's loss on the same
 //                    forward into the critic grads (computed before either group moves).
+//                    cfg.finetune_objective picks a control instead: the actor's own loss
+//                    (likelihood) or the critic's loss feature with uniform weights (feature).
+//                    With critic_weight_norm the per-user weights -dQ/dL are scaled to sum 1
+//                    and mixed with 1/B (critic_weight_mix).
+// With critic_loss_feature = heldout_ce the critic's loss feature, and the loss the finetune
+// weights, is the held-out CE (ract_actor_heldout_loss).
 // Batch statistics (RACT_BN_BATCH, recbole) in the critic and finetune steps, with the
 // running-stat update; a batch of one user is well defined here (normalised features are 0,
 // no running update, no gradient to the features) where PyTorch would raise: skip it in the
@@ -81,5 +87,13 @@ typedef struct ract_batch {
 template <typename T>
 ract_status ract_model_step(ract_step_ctx_t<T>* m, ract_stage stage, const ract_batch* batch,
                             ract_step_stats* stats, ract_error* err);
+
+// The critic's view of a batch, training nothing: the train-mode forward (the batch's draws),
+// the actor's loss at beta, the NDCG target and the features into m->cacts; with with_q also
+// Q (BatchNorm: the batch's statistics in bn_mode batch, else the running ones; no running
+// statistic moves). For the critic's checks and for fresh BatchNorm statistics.
+template <typename T>
+ract_status ract_model_critic_view(ract_step_ctx_t<T>* m, const ract_batch* batch, float beta,
+                                   int with_q, ract_error* err);
 
 #endif  // RACT_MODEL_STEP_H_

@@ -24,6 +24,13 @@ const char* const kPresets[][2] = {
      "critic_learning_rate=1e-4 finetune_learning_rate=2e-6 train_batch_size=500 drop_last=1 "
      "validate=actor_pretrain,finetune stopping_step=0 valid_metric=ndcg@100 topk=10,100 "
      "eval_batch=1024 threads=1 seed=2020"},
+    // The paper's schedule with 100 users a batch, beta's ramp over 20 epochs of the data
+    // (total_anneal_epochs x anneal_cap), the critic at lr 1e-3 and the finetune at 1e-4.
+    {"ract",
+     "train_stage=all pretrain_epochs=100 critic_epochs=50 epochs=50 learning_rate=1e-3 "
+     "critic_learning_rate=1e-3 finetune_learning_rate=1e-4 train_batch_size=100 "
+     "total_anneal_epochs=100 drop_last=1 validate=actor_pretrain,finetune stopping_step=0 "
+     "valid_metric=ndcg@100 topk=10,100 eval_batch=1024 threads=1 seed=2020"},
 };
 
 // Stage names, comma-separated, into flags; "all" and "none" too.
@@ -119,7 +126,7 @@ ract_status ract_train_config_preset(ract_train_config* c, const char* name, rac
     }
     return RACT_OK;
   }
-  return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole or paper)", name);
+  return ract_fail(err, RACT_ERR_ARG, "preset: unknown name '%s' (recbole, paper or ract)", name);
 }
 
 ract_status ract_train_config_set(ract_train_config* cfg, const char* key, const char* v,
@@ -150,6 +157,9 @@ ract_status ract_train_config_set(ract_train_config* cfg, const char* key, const
   } else if (strcmp(key, "train_batch_size") == 0) {
     ok = set_int(v, 1, kMaxBatch, &c.train_batch_size);
     expect = "a size in [1, 2^24]";
+  } else if (strcmp(key, "total_anneal_epochs") == 0) {
+    ok = set_int(v, 0, 1000000, &c.total_anneal_epochs);
+    expect = "epochs in [0, 1000000] (0: total_anneal_steps as given)";
   } else if (strcmp(key, "eval_batch") == 0) {
     ok = set_int(v, 1, 1 << 20, &c.eval_batch);
     expect = "a size in [1, 2^20]";
@@ -217,7 +227,8 @@ int ract_train_config_format(const ract_train_config* c, char* buf, size_t size)
   }
   for (int s = 0; s < RACT_STAGES; s++) put(" %s=%d", kEpochKeys[s], c->stage_epochs[s]);
   for (int s = 0; s < RACT_STAGES; s++) put(" %s=%.9g", kLrKeys[s], (double)c->stage_lr[s]);
-  put(" train_batch_size=%d drop_last=%d", c->train_batch_size, c->drop_last);
+  put(" train_batch_size=%d total_anneal_epochs=%d drop_last=%d", c->train_batch_size,
+      c->total_anneal_epochs, c->drop_last);
   stages("validate", c->validate);
   put(" stopping_step=%d valid_metric=%s topk=", c->stopping_step, c->valid_metric);
   for (int i = 0; i < c->n_topk; i++) put("%s%d", i ? "," : "", c->topk[i]);
@@ -257,7 +268,9 @@ ract_status ract_train_config_check(const ract_train_config* c, ract_error* err)
   if (c->threads < 1 || c->threads > 256) {
     return ract_fail(err, RACT_ERR_ARG, "threads = %d (1..256)", c->threads);
   }
-  if (c->stopping_step < 0) return ract_fail(err, RACT_ERR_ARG, "negative stopping_step");
+  if (c->stopping_step < 0 || c->total_anneal_epochs < 0) {
+    return ract_fail(err, RACT_ERR_ARG, "negative stopping_step or total_anneal_epochs");
+  }
   int64_t total_epochs = 0;  // three ints: their sum may not fit one
   for (int s = 0; s < RACT_STAGES; s++) {
     if (c->stage_epochs[s] < 0) return ract_fail(err, RACT_ERR_ARG, "negative epochs");
@@ -286,6 +299,14 @@ ract_status ract_train_config_same_run(const ract_train_config* a, const ract_tr
        ta = strtok_r(nullptr, " ", &sa), tb = strtok_r(nullptr, " ", &sb)) {
     if (ta != nullptr && tb != nullptr && strncmp(ta, "threads=", 8) == 0 &&
         strncmp(tb, "threads=", 8) == 0) {
+      continue;
+    }
+    // With total_anneal_epochs (compared on its own), the trainer derives total_anneal_steps
+    // from the data, which the checkpoint's data hash pins.
+    if (ta != nullptr && tb != nullptr && a->total_anneal_epochs > 0 &&
+        a->total_anneal_epochs == b->total_anneal_epochs &&
+        strncmp(ta, "total_anneal_steps=", 19) == 0 &&
+        strncmp(tb, "total_anneal_steps=", 19) == 0) {
       continue;
     }
     if (ta == nullptr || tb == nullptr || strcmp(ta, tb) != 0) {

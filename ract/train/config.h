@@ -25,6 +25,8 @@ typedef struct ract_train_config {
   int stopping_step;              // a validated stage stops after this many epochs without
                                   // improvement of valid_metric; 0: never early
   int train_batch_size;
+  int total_anneal_epochs;       // > 0: the model's total_anneal_steps := this many epochs of
+                                 // training batches (set by ract_trainer_create from the data)
   int drop_last;                 // 1: the last partial batch is dropped (paper); 0: kept (recbole)
   char valid_metric[32];         // "mrr@10", "ndcg@100", ...
   int topk[RACT_METRICS_MAX_K];  // metric cut-offs of the tables
@@ -34,12 +36,14 @@ typedef struct ract_train_config {
   uint64_t seed;
 } ract_train_config;
 
-// Every key of the preset `name` ("recbole" or "paper"). RACT_ERR_ARG for another name.
+// Every key of the preset `name` ("recbole", "paper" or "ract"). RACT_ERR_ARG for another
+// name.
 ract_status ract_train_config_preset(ract_train_config* c, const char* name, ract_error* err);
 
 // Sets one key from text: the model's keys (ract_hparams_set), and train_stage =
 // all|actor_pretrain|critic_pretrain|finetune, pretrain_epochs, critic_epochs, epochs,
-// learning_rate, critic_learning_rate, finetune_learning_rate, train_batch_size, drop_last,
+// learning_rate, critic_learning_rate, finetune_learning_rate, train_batch_size,
+// total_anneal_epochs, drop_last,
 // validate (stage names, comma-separated, or none), stopping_step, valid_metric (name@K, any
 // case), topk (distinct cut-offs), eval_batch, threads, seed. RACT_ERR_ARG naming the key for
 // an unknown key or a malformed or out-of-range value (c unchanged).
@@ -55,7 +59,8 @@ int ract_train_config_format(const ract_train_config* c, char* buf, size_t size)
 // config. RACT_ERR_ARG with a message naming the field.
 ract_status ract_train_config_check(const ract_train_config* c, ract_error* err);
 
-// RACT_OK if two configs describe the same run: every key but threads agrees. Else
+// RACT_OK if two configs describe the same run: every key but threads agrees (and but
+// total_anneal_steps when both derive it from the same total_anneal_epochs). Else
 // RACT_ERR_ARG naming the first key that differs with both values (for --resume).
 ract_status ract_train_config_same_run(const ract_train_config* a, const ract_train_config* b,
                                        ract_error* err);

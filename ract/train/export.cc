@@ -149,7 +149,7 @@ struct Sizer {
   void f64(double&) { at += 8; }
   void chars(char*, size_t n) { at += n; }
   template <typename E>
-  void sw(E&) {
+  void sw(E&, int = 2) {
     at += 4;
   }
 };
@@ -180,7 +180,7 @@ struct Writer {
     at += n;
   }
   template <typename E>
-  void sw(E& e) {
+  void sw(E& e, int = 2) {
     put((uint32_t)(int32_t)e, 4);
   }
 };
@@ -189,7 +189,7 @@ struct Writer {
 struct Reader {
   const uint8_t* p;
   size_t at;
-  int bad_switch;  // a variant switch held neither 0 nor 1 (left at its zeroed value)
+  int bad_switch;  // a variant switch held a value out of its range (left at its zeroed value)
   uint64_t get(int n) {
     uint64_t v = 0;
     for (int i = 0; i < n; i++) v |= (uint64_t)p[at++] << (8 * i);
@@ -214,9 +214,9 @@ struct Reader {
   // Enums are read as the integers they are stored as: loading an enum object that holds
   // another value is undefined behaviour.
   template <typename E>
-  void sw(E& e) {
+  void sw(E& e, int values = 2) {
     const int32_t v = (int32_t)(uint32_t)get(4);
-    if (v == 0 || v == 1) {
+    if (v >= 0 && v < values) {
       e = (E)v;
     } else {
       bad_switch = 1;
@@ -340,6 +340,14 @@ void visit_state(IO& io, uint32_t& magic, uint32_t& fixed_bytes, ract_train_stat
   visit_config(io, st.cfg);
   visit_cursor(io, st.cur);
   for (int s = 0; s < RACT_STAGES; s++) visit_summary(io, st.stage[s]);
+  // Added by version 4, at the end so that every earlier offset stays where it was.
+  io.i32(st.ranks);
+  io.sw(st.cfg.model.critic_loss_feature);
+  io.sw(st.cfg.model.finetune_objective, 3);
+  io.i32(st.cfg.model.critic_weight_norm);
+  io.f32(st.cfg.model.critic_weight_mix);
+  io.i32(st.cfg.model.critic_bn_refresh);
+  io.i32(st.cfg.total_anneal_epochs);
 }
 
 size_t fixed_walk_bytes() {
@@ -454,7 +462,8 @@ ract_status ract_train_state_decode(const void* blob, size_t bytes, ract_train_s
   if (r.bad_switch) {
     return ract_fail(err, RACT_ERR_FILE_HEADER,
                      "the training state's model config has an unknown switch value (head, "
-                     "dropout_style, bn_mode, init or anneal_rule)");
+                     "dropout_style, bn_mode, init, anneal_rule, critic_loss_feature or "
+                     "finetune_objective)");
   }
   if (!memchr(st->cfg.preset, 0, sizeof(st->cfg.preset)) ||
       !memchr(st->cfg.valid_metric, 0, sizeof(st->cfg.valid_metric)) || st->cfg.n_topk < 1 ||
@@ -464,6 +473,10 @@ ract_status ract_train_state_decode(const void* blob, size_t bytes, ract_train_s
                      "the training state's config is corrupt (preset, valid_metric, topk "
                      "count %d or threads %d)",
                      st->cfg.n_topk, st->cfg.threads);
+  }
+  if (st->ranks < 1 || st->ranks > RACT_TRAIN_STATE_MAX_RANKS) {
+    return ract_fail(err, RACT_ERR_FILE_HEADER, "the training state's ranks %d is out of [1, %d]",
+                     st->ranks, RACT_TRAIN_STATE_MAX_RANKS);
   }
   if ((st->rng[0] | st->rng[1] | st->rng[2] | st->rng[3]) == 0) {
     // xoshiro256** stays at zero from the all-zero state (no seed gives it): every draw
@@ -539,6 +552,7 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   st.n_items = t->data->n_items;
   st.train_nnz = t->data->train.nnz;
   st.data_hash = ract_export_data_hash(&t->data->train);
+  st.ranks = t->comm ? t->comm->size : 1;
   st.anneal_steps = t->anneal.steps;
   st.adam_actor_t = t->adam_actor.t;
   st.adam_critic_t = t->adam_critic.t;
@@ -630,6 +644,11 @@ ract_status ract_export_restore(ract_trainer* t, const char* path, int resume,
                     "%s: the checkpoint was trained on other data (%d rows, %d items, %lld "
                     "interactions); give the same data flags as the interrupted run",
                     path, st.rows, st.n_items, (long long)st.train_nnz);
+    } else if (st.ranks != (t->comm ? t->comm->size : 1)) {
+      s = ract_fail(err, RACT_ERR_ARG,
+                    "%s: the checkpoint was written by a run of %d process(es), this one has %d: "
+                    "resume with the same number of ranks",
+                    path, st.ranks, t->comm ? t->comm->size : 1);
     } else if (st.n_log > t->cap_log) {
       s = ract_fail(err, RACT_ERR_FILE_HEADER, "%s: %d epoch logs, more than the run has epochs",
                     path, st.n_log);

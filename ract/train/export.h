@@ -33,9 +33,12 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
 // change of any field's type or order, here or in the nested configs, must bump
 // RACT_TRAIN_STATE_VERSION and update FORMAT.md and the encoder in export.cc together.
 #define RACT_TRAIN_STATE_MAGIC 0x53544352u  // "RCTS" as bytes
-#define RACT_TRAIN_STATE_VERSION 3          // earlier: raw struct dumps (refused)
-#define RACT_TRAIN_STATE_FIXED_BYTES 3168   // everything before the epoch logs
-#define RACT_TRAIN_STATE_LOG_BYTES 100      // one ract_epoch_log
+#define RACT_TRAIN_STATE_VERSION \
+  4                                           // 3: without the fields of version 4; earlier:
+                                              // raw struct dumps (all refused)
+#define RACT_TRAIN_STATE_FIXED_BYTES 3196     // everything before the epoch logs
+#define RACT_TRAIN_STATE_LOG_BYTES 100        // one ract_epoch_log
+#define RACT_TRAIN_STATE_MAX_RANKS (1 << 20)  // a larger `ranks` is refused as corrupt
 
 typedef struct ract_train_state {
   uint32_t version;  // RACT_TRAIN_STATE_VERSION (the only one decoded)
@@ -44,6 +47,7 @@ typedef struct ract_train_state {
   int32_t n_items;
   int64_t train_nnz;
   uint64_t data_hash;  // FNV-1a of the training matrix: resuming on other data is refused
+  int32_t ranks;       // processes of the run (ract_comm size): resuming needs as many
   int64_t anneal_steps;
   int64_t adam_actor_t;
   int64_t adam_critic_t;

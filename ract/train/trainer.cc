@@ -145,6 +145,11 @@ ract_status ract_trainer_create(ract_trainer* t, const ract_train_config* cfg,
   const ract_train_config* c = &t->cfg;
   plan p;
   RACT_CHECK(make_plan(c, data, &p, err));
+  if (c->total_anneal_epochs > 0) {  // beta's ramp in epochs of this data's batches
+    const int rows = data->train.rows, B = p.B;
+    const int64_t per_epoch = c->drop_last ? rows / B : (rows + B - 1) / B;
+    t->cfg.model.total_anneal_steps = (int64_t)c->total_anneal_epochs * per_epoch;
+  }
   if (buffer != nullptr) {
     if (bytes < p.bytes) {
       return ract_fail(err, RACT_ERR_NOMEM, "trainer: a buffer of %zu bytes, it needs %zu", bytes,
@@ -207,22 +212,26 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
 
 // The key of the random draws of a purpose (training, the critic's checks) at a stage and
 // epoch: every user's stream is (seed, key, user), whichever batch or replica holds it.
-enum { kDrawTrain = 0, kDrawCriticCheck = 1 };
+enum { kDrawTrain = 0, kDrawCriticCheck = 1, kDrawBnRefresh = 2 };
 static uint64_t draw_key(int purpose, int stage, int epoch) {
   return ((uint64_t)purpose << 48) | ((uint64_t)stage << 32) | (uint64_t)(uint32_t)epoch;
 }
 
-// The batch of rows order[r0 .. r0+n) of the training matrix: this replica's rows of it (user
-// u belongs to replica u % size) gathered into the batch buffers, with their user ids.
-static ract_batch gather_batch(ract_trainer* t, int r0, int n, uint64_t key) {
-  const ract_csr* m = &t->data->train;
-  const int size = t->comm ? t->comm->size : 1, rank = t->comm ? t->comm->rank : 0;
+// Replica `rank` of `size` holds the training users u with u % size == rank.
+static int owns(const ract_trainer* t, int user) {
+  return t->comm == nullptr || user % t->comm->size == t->comm->rank;
+}
+
+// The batch of rows[0 .. n) of the matrix m: the rows this replica holds (all of them with
+// all_mine) gathered into the batch buffers, with their ids as the users of the draws.
+static ract_batch gather_rows(ract_trainer* t, const ract_csr* m, const int* ids, int n,
+                              int all_mine, uint64_t key) {
   int64_t k = 0;
   int rows = 0;
   t->batch_ptr[0] = 0;
   for (int b = 0; b < n; b++) {
-    const int r = t->order[r0 + b];
-    if (r % size != rank) continue;
+    const int r = ids[b];
+    if (!all_mine && !owns(t, r)) continue;
     const int64_t len = m->ptr[r + 1] - m->ptr[r];
     memcpy(t->batch_idx + k, m->idx + m->ptr[r], sizeof(int32_t) * len);
     k += len;
@@ -236,6 +245,54 @@ static ract_batch gather_batch(ract_trainer* t, int r0, int n, uint64_t key) {
   return batch;
 }
 
+// The batch of rows order[r0 .. r0+n) of the training matrix.
+static ract_batch gather_batch(ract_trainer* t, int r0, int n, uint64_t key) {
+  return gather_rows(t, &t->data->train, t->order + r0, n, 0, key);
+}
+
+// The critic's features of every training user this replica holds (one dropout draw each,
+// the current beta) summed over the replicas: their mean and unbiased variance become the
+// critic's BatchNorm statistics (critic_bn_refresh). The order buffer is free here: the stage
+// has not begun an epoch.
+static ract_status bn_refresh(ract_trainer* t, ract_error* err) {
+  const ract_csr* m = &t->data->train;
+  const float beta = ract_anneal_beta_at(&t->cfg.model, t->anneal.steps);
+  ract_step_ctx ctx = {&t->actor,   &t->critic, &t->aacts, &t->cacts,
+                       &t->scratch, &t->anneal, t->comm};
+  double s[7] = {0};  // sums of the 3 features, of their squares, and the count
+  // Batches of the training batch's size: the batch buffers hold that many training rows.
+  const int EB = std::min(t->cfg.train_batch_size, m->rows);
+  int n = 0;
+  for (int r = 0; r < m->rows; r++) {
+    if (owns(t, r)) t->order[n++] = r;
+  }
+  for (int r0 = 0; r0 < n; r0 += EB) {
+    const int nb = std::min(EB, n - r0);
+    const ract_batch b = gather_rows(t, m, t->order + r0, nb, 1,
+                                     draw_key(kDrawBnRefresh, RACT_STAGE_CRITIC_PRETRAIN, 0));
+    RACT_CHECK(ract_model_critic_view(&ctx, &b, beta, 0, err));
+    for (int i = 0; i < nb; i++) {
+      for (int f = 0; f < 3; f++) {
+        const double v = t->cacts.feat[i * 3 + f];
+        s[f] += v;
+        s[3 + f] += v * v;
+      }
+    }
+  }
+  s[6] = n;
+  if (t->comm != nullptr && t->comm->size > 1) {
+    RACT_CHECK(ract_comm_allreduce_sum_f64(t->comm, s, 7, err));
+  }
+  const double cnt = s[6];
+  if (cnt < 2) return RACT_OK;
+  for (int f = 0; f < 3; f++) {
+    const double mu = s[f] / cnt;
+    t->critic.bn_mean[f] = (float)mu;
+    t->critic.bn_var[f] = (float)((s[3 + f] - cnt * mu * mu) / (cnt - 1));
+  }
+  return RACT_OK;
+}
+
 // Sums a gradient buffer over the replicas (nothing to do for one process).
 static ract_status sum_grads(ract_trainer* t, float* g, size_t n, ract_error* err) {
   if (t->comm == nullptr || t->comm->size <= 1) return RACT_OK;
@@ -244,7 +301,7 @@ static ract_status sum_grads(ract_trainer* t, float* g, size_t n, ract_error* er
 
 // The stage's start: a fresh Adam for what it trains (RecBole builds one per run; the
 // paper's critic keeps its Adam from critic_pretrain into finetune), the annealing counter.
-static void stage_begin(ract_trainer* t, ract_stage s) {
+static ract_status stage_begin(ract_trainer* t, ract_stage s, ract_error* err) {
   const ract_train_config* c = &t->cfg;
   ract_stage_summary* sum = &t->stage[s];
   memset(sum, 0, sizeof(*sum));
@@ -257,6 +314,9 @@ static void stage_begin(ract_trainer* t, ract_stage s) {
   if (s == RACT_STAGE_CRITIC_PRETRAIN) {
     t->adam_critic = ract_adam_make(c->stage_lr[s]);
     ract_params_zero_moments(&t->critic.w);
+    if (c->model.critic_bn_refresh && c->model.bn_mode == RACT_BN_RUNNING) {
+      RACT_CHECK(bn_refresh(t, err));
+    }
   }
   ract_anneal_stage_begin(&c->model, &t->anneal);
   t->cur.stage = s;
@@ -266,6 +326,7 @@ static void stage_begin(ract_trainer* t, ract_stage s) {
   t->cur.begun = 0;
   t->cur.best = -INFINITY;
   t->cur.since_best = 0;
+  return RACT_OK;
 }
 
 // Runs the rest of the current stage from the cursor (stage_begin done).
@@ -279,7 +340,8 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
   const int n_batches = c->drop_last ? rows / B : (rows + B - 1) / B;
   const int train_actor = s != RACT_STAGE_CRITIC_PRETRAIN;
   const int train_critic =
-      s == RACT_STAGE_CRITIC_PRETRAIN || (s == RACT_STAGE_FINETUNE && c->model.finetune_critic);
+      s == RACT_STAGE_CRITIC_PRETRAIN || (s == RACT_STAGE_FINETUNE && c->model.finetune_critic &&
+                                          c->model.finetune_objective == RACT_FINETUNE_CRITIC);
   ract_step_ctx model = {&t->actor,   &t->critic, &t->aacts, &t->cacts,
                          &t->scratch, &t->anneal, t->comm};
   ract_epoch_log* lg = &t->cur.log;
@@ -413,7 +475,7 @@ ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ra
       t->cur.stage++;
       continue;
     }
-    if (!t->cur.started) stage_begin(t, s);
+    if (!t->cur.started) RACT_CHECK(stage_begin(t, s, err));
     RACT_CHECK(stage_continue(t, cb, err));
   }
   return RACT_OK;
@@ -421,52 +483,68 @@ ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ra
 
 ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
                                    ract_error* err) {
-  stage_begin(t, s);
+  RACT_CHECK(stage_begin(t, s, err));
   return stage_continue(t, cb, err);
 }
 
-ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set, float* q,
-                                      float* target, int n_out, int* n, double* corr,
-                                      ract_error* err) {
+ract_status ract_trainer_critic_check(ract_trainer* t, int train_draws, float* q, float* target,
+                                      int n_out, ract_critic_fit* fit, ract_error* err) {
   const ract_hparams* mc = &t->cfg.model;
-  // Draws of their own: the check does not touch the training streams.
-  const ract_draws draws = {t->cfg.seed, draw_key(kDrawCriticCheck, 0, 0), nullptr};
-  ract_sparse all = ract_csr_view(&set->input);
-  ract_anneal an = t->anneal;
-  float beta = ract_anneal_beta_at(mc, an.steps);
+  const float beta = ract_anneal_beta_at(mc, t->anneal.steps);
+  // No communicator in the views: replicas see different numbers of batches (bn_mode batch
+  // then normalises with each batch's own statistics); only the sums below are shared.
+  ract_step_ctx ctx = {&t->actor,   &t->critic, &t->aacts, &t->cacts,
+                       &t->scratch, &t->anneal, nullptr};
+  // Sums of q, t, q^2, t^2, q*t and the count over this replica's pairs, then every replica's.
+  double s[6] = {0};
   int got = 0;
-  const int EB = std::min(t->cfg.eval_batch, t->cfg.train_batch_size);
-  for (int r0 = 0; r0 < set->rows && got < n_out; r0 += EB) {
-    int nb = std::min({EB, set->rows - r0, n_out - got});
-    ract_sparse x = ract_sparse_rows(all, r0, nb);
-    RACT_CHECK(ract_actor_forward(&t->actor, &t->aacts, x, RACT_MODE_TRAIN, &draws, err));
-    float* logits = t->aacts.logits;
-    ract_actor_logits(&t->actor, &t->aacts, logits, 1);
-    ract_actor_loss(&t->actor, &t->aacts, x, logits, beta);
-    RACT_CHECK(ract_critic_target(&t->cacts, &t->critic, &t->aacts, logits, x, t->actor.n_items,
-                                  &t->scratch, err));
-    ract_critic_input(&t->cacts, &t->critic, &t->aacts);
-    RACT_CHECK(ract_critic_forward(&t->critic, &t->cacts, mc->bn_mode == RACT_BN_BATCH, 0, err));
+  auto add = [&](int nb) {
     for (int b = 0; b < nb; b++) {
-      q[got + b] = t->cacts.q[b];
-      target[got + b] = t->cacts.target[b];
+      const double qv = t->cacts.q[b], tv = t->cacts.target[b];
+      s[0] += qv, s[1] += tv, s[2] += qv * qv, s[3] += tv * tv, s[4] += qv * tv, s[5] += 1;
+      if (got < n_out) q[got] = (float)qv, target[got] = (float)tv, got++;
     }
-    got += nb;
+  };
+  // Every training user this replica holds, train_draws times (each draw its own masks)...
+  const ract_csr* m = &t->data->train;
+  const int B = std::min(t->cfg.train_batch_size, m->rows);
+  int n = 0;
+  for (int r = 0; r < m->rows; r++) {
+    if (owns(t, r)) t->order[n++] = r;
   }
-  *n = got;
-  double mq = 0, mt = 0;
-  for (int i = 0; i < got; i++) {
-    mq += q[i];
-    mt += target[i];
+  for (int d = 0; d < train_draws; d++) {
+    for (int r0 = 0; r0 < n; r0 += B) {
+      const int nb = std::min(B, n - r0);
+      const ract_batch b =
+          gather_rows(t, m, t->order + r0, nb, 1, draw_key(kDrawCriticCheck, 0, d));
+      RACT_CHECK(ract_model_critic_view(&ctx, &b, beta, 1, err));
+      add(nb);
+    }
   }
-  mq /= got > 0 ? got : 1;
-  mt /= got > 0 ? got : 1;
-  double sqq = 0, stt = 0, sqt = 0;
-  for (int i = 0; i < got; i++) {
-    sqq += (q[i] - mq) * (q[i] - mq);
-    stt += (target[i] - mt) * (target[i] - mt);
-    sqt += (q[i] - mq) * (target[i] - mt);
+  for (int r = 0; r < m->rows; r++) t->order[r] = r;
+  // ... and every validation user, once (its training items as the history).
+  const ract_csr* v = &t->data->valid.input;
+  const int EB = t->eval_rows;
+  for (int r0 = 0; r0 < v->rows; r0 += EB) {
+    const int nb = std::min(EB, v->rows - r0);
+    ract_sparse x = ract_sparse_rows(ract_csr_view(v), r0, nb);
+    for (int b = 0; b < nb; b++) t->batch_users[b] = r0 + b;
+    const ract_batch b = {x, {t->cfg.seed, draw_key(kDrawCriticCheck, 1, 0), t->batch_users}, nb};
+    RACT_CHECK(ract_model_critic_view(&ctx, &b, beta, 1, err));
+    add(nb);
   }
-  *corr = (sqq > 0 && stt > 0) ? sqt / sqrt(sqq * stt) : 0.0;
+  if (t->comm != nullptr && t->comm->size > 1) {
+    RACT_CHECK(ract_comm_allreduce_sum_f64(t->comm, s, 6, err));
+  }
+  memset(fit, 0, sizeof(*fit));
+  fit->pairs = (int64_t)s[5];
+  fit->returned = got;
+  if (s[5] > 1) {
+    const double N = s[5], mq = s[0] / N, mt = s[1] / N;
+    const double vq = s[2] / N - mq * mq, vt = s[3] / N - mt * mt, cqt = s[4] / N - mq * mt;
+    fit->mean_q = mq;
+    fit->mean_target = mt;
+    fit->corr = vq > 0 && vt > 0 ? cqt / sqrt(vq * vt) : 0.0;
+  }
   return RACT_OK;
 }

@@ -137,11 +137,17 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err);
 
-// The critic against the truth on an evaluation set's input rows: per row, Q and the true
-// NDCG@metrics_k target of the actor in train mode (dropout as in training). n_out rows at
-// most; returns the count in *n and the Pearson correlation in *corr.
-ract_status ract_trainer_critic_check(ract_trainer* t, const ract_eval_set* set, float* q,
-                                      float* target, int n_out, int* n, double* corr,
-                                      ract_error* err);
+// How well the critic predicts its target: Q against the true NDCG@metrics_k target of the
+// actor in train mode (dropout as in training, the current beta), over every training user
+// under `train_draws` dropout draws each, plus every validation user once.
+typedef struct ract_critic_fit {
+  int64_t pairs;  // (user, draw) pairs over every replica
+  double corr;    // Pearson correlation of Q and the target over them
+  double mean_q;  // means over them
+  double mean_target;
+  int returned;  // pairs written to q/target (this replica's first n_out)
+} ract_critic_fit;
+ract_status ract_trainer_critic_check(ract_trainer* t, int train_draws, float* q, float* target,
+                                      int n_out, ract_critic_fit* fit, ract_error* err);
 
 #endif  // RACT_TRAIN_TRAINER_H_

@@ -162,7 +162,7 @@ TEST_CASE("critic: -Q w.r.t. every actor parameter through the critic and BatchN
     auto loss = [&]() {
       REQUIRE(forward_logits(&a, &acts, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
       ract_actor_loss(&a, &acts, x, acts.logits, beta);
-      ract_critic_input(&ca, &cr, &acts);
+      ract_critic_input(&ca, &cr, &acts, beta);
       REQUIRE(ract_critic_forward(&cr, &ca, bn_batch, 0, nullptr) == RACT_OK);
       return (double)ract_critic_ac_loss(&ca);
     };
@@ -368,7 +368,7 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
     // float
     REQUIRE(forward_logits(&af, &aaf, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
     ract_actor_loss(&af, &aaf, x, aaf.logits, beta);
-    ract_critic_input(&caf, &cf, &aaf);
+    ract_critic_input(&caf, &cf, &aaf, beta);
     REQUIRE(ract_critic_forward(&cf, &caf, bnb, 0, nullptr) == RACT_OK);
     ract_critic_ac_loss(&caf);
     REQUIRE(ract_critic_backward(&cf, &caf, 0, nullptr) == RACT_OK);
@@ -382,7 +382,7 @@ TEST_CASE("critic: the float model's gradients equal the checked double model's"
     // double
     REQUIRE(forward_logits(&ad, &aad, x, RACT_MODE_TRAIN_REPLAY, nullptr, nullptr) == RACT_OK);
     ract_actor_loss(&ad, &aad, x, aad.logits, beta);
-    ract_critic_input(&cad, &cd, &aad);
+    ract_critic_input(&cad, &cd, &aad, beta);
     REQUIRE(ract_critic_forward(&cd, &cad, bnb, 0, nullptr) == RACT_OK);
     ract_critic_ac_loss(&cad);
     REQUIRE(ract_critic_backward(&cd, &cad, 0, nullptr) == RACT_OK);

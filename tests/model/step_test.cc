@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "ract/core/parallel.h"
@@ -356,6 +357,96 @@ TEST_CASE("step: every stage's objective by finite differences through ract_mode
       } else {
         for (double v : untouched) CHECK(v == 0.5);
       }
+    }
+  }
+}
+
+TEST_CASE("step: the held-out loss feature and the finetune controls by finite differences") {
+  // The ract preset's pieces: the critic reading the held-out CE (the items dropout removed,
+  // softmax over the items it did not keep), the finetune controls (the actor's own loss; the
+  // critic's loss feature at 1/B), and the normalised critic weights, which are no gradient
+  // of anything: at mix 0 the critic's gradient divided by one positive number, at mix 1 the
+  // feature control's gradient.
+  TinyBatch tb;
+  const ract_sparse x = tb.view();
+  for (ract_bn_mode bn : {RACT_BN_BATCH, RACT_BN_RUNNING}) {
+    for (int with_kl = 0; with_kl < 2; with_kl++) {
+      CAPTURE((int)bn);
+      CAPTURE(with_kl);
+      ract_hparams base = fd_config("ract", bn);
+      REQUIRE(base.critic_loss_feature == RACT_FEATURE_HELDOUT);
+      base.critic_loss_with_kl = with_kl;
+      base.critic_weight_norm = 0;
+      base.critic_weight_mix = 0;
+      ract_rng rng;
+      ract_rng_seed(&rng, 17, 0);
+      std::vector<double> g;
+      auto model = [&](ract_finetune_objective obj, int norm, float mix) {
+        ract_hparams c = base;
+        c.finetune_objective = obj;
+        c.critic_weight_norm = norm;
+        c.critic_weight_mix = mix;
+        auto s = std::make_unique<StepModel<double>>(c, 7, 4, 13);
+        s->randomise(23 + (int)bn, 0.6, 0.5);
+        s->anneal.steps = 2;
+        return s;
+      };
+
+      // The held-out CE feeds the critic: critic_pretrain's loss into the critic, finetune's
+      // -Q into the actor.
+      auto crit = model(RACT_FINETUNE_CRITIC, 0, 0);
+      ract_step_stats st = crit->step(RACT_STAGE_CRITIC_PRETRAIN, x, rng);
+      REQUIRE(std::isfinite(st.loss));
+      fill(&g, crit->critic.w.grads, crit->critic.w.n);
+      fd_check("heldout critic_pretrain: critic", crit->critic.w.params, g.data(), g.size(),
+               [&] { return crit->step(RACT_STAGE_CRITIC_PRETRAIN, x, rng).loss; });
+      st = crit->step(RACT_STAGE_FINETUNE, x, rng);
+      CHECK(st.loss == doctest::Approx(-st.q).epsilon(1e-12));
+      std::vector<double> g_critic(crit->actor.w.grads, crit->actor.w.grads + crit->actor.w.n);
+      fd_check("heldout finetune: actor", crit->actor.w.params, g_critic.data(), g_critic.size(),
+               [&] { return crit->step(RACT_STAGE_FINETUNE, x, rng).loss; });
+
+      // The likelihood control: the actor's own loss, mean(ce + beta kl), whatever the feature.
+      auto like = model(RACT_FINETUNE_LIKELIHOOD, 0, 0);
+      st = like->step(RACT_STAGE_FINETUNE, x, rng);
+      CHECK(st.loss == doctest::Approx(st.ce + st.beta * st.kl).epsilon(1e-12));
+      CHECK(st.q == 0);  // the critic does not run
+      fill(&g, like->actor.w.grads, like->actor.w.n);
+      fd_check("likelihood finetune: actor", like->actor.w.params, g.data(), g.size(),
+               [&] { return like->step(RACT_STAGE_FINETUNE, x, rng).loss; });
+
+      // The feature control: mean(held-out CE [+ beta kl]).
+      auto feat = model(RACT_FINETUNE_FEATURE, 0, 0);
+      st = feat->step(RACT_STAGE_FINETUNE, x, rng);
+      CHECK(st.loss != doctest::Approx(st.ce + (with_kl ? st.beta * st.kl : 0)));
+      std::vector<double> g_feat(feat->actor.w.grads, feat->actor.w.grads + feat->actor.w.n);
+      fd_check("feature finetune: actor", feat->actor.w.params, g_feat.data(), g_feat.size(),
+               [&] { return feat->step(RACT_STAGE_FINETUNE, x, rng).loss; });
+
+      // Normalised critic weights. Mix 0: g = g_critic / c for one c > 0, the sum of
+      // |dQ/dL| over the batch.
+      auto norm0 = model(RACT_FINETUNE_CRITIC, 1, 0.0f);
+      norm0->step(RACT_STAGE_FINETUNE, x, rng);
+      double gg = 0, gc = 0;
+      for (size_t i = 0; i < g_critic.size(); i++) {
+        gg += norm0->actor.w.grads[i] * g_critic[i];
+        gc += g_critic[i] * g_critic[i];
+      }
+      REQUIRE(gg > 0);
+      const double c = gc / gg;
+      int off = 0;
+      for (size_t i = 0; i < g_critic.size(); i++) {
+        off += !(fabs(norm0->actor.w.grads[i] * c - g_critic[i]) <= 1e-9 * (1 + fabs(g_critic[i])));
+      }
+      CHECK(off == 0);
+      // Mix 1: every user weighted 1/B, the feature control's gradient exactly.
+      auto norm1 = model(RACT_FINETUNE_CRITIC, 1, 1.0f);
+      norm1->step(RACT_STAGE_FINETUNE, x, rng);
+      off = 0;
+      for (size_t i = 0; i < g_feat.size(); i++) {
+        off += !(fabs(norm1->actor.w.grads[i] - g_feat[i]) <= 1e-12 * (1 + fabs(g_feat[i])));
+      }
+      CHECK(off == 0);
     }
   }
 }

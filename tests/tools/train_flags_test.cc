@@ -37,7 +37,7 @@ TEST_CASE("train flags: defaults, and each flag sets its field") {
   static ract_train_flags f;
   ract_error err = {};
   REQUIRE(parse(&f, {}, &err) == RACT_OK);
-  CHECK(strcmp(f.cfg.preset, "paper") == 0);
+  CHECK(strcmp(f.cfg.preset, "ract") == 0);  // the library's own preset is the default
   CHECK(strcmp(f.out, "model.ract") == 0);
   CHECK(f.stop_after_batches == 0);
   CHECK(ract_train_config_check(&f.cfg, nullptr) == RACT_OK);
@@ -200,12 +200,12 @@ TEST_CASE("train flags: malformed model and schedule flags are refused, naming t
 TEST_CASE("train flags: --resume compares every run-determining key") {
   static ract_train_flags f, g;
   ract_error err = {};
-  REQUIRE(parse(&f, {"--epochs=5"}, &err) == RACT_OK);
+  REQUIRE(parse(&f, {"--preset=paper", "--epochs=5"}, &err) == RACT_OK);
   CHECK(ract_train_config_same_run(&f.cfg, &f.cfg, &err) == RACT_OK);
   // Outside the run: threads, outputs, quiet, the testing aid.
   REQUIRE(parse(&g,
-                {"--epochs=5", "--threads=4", "--out=x", "--report=r.json", "--quiet",
-                 "--stop_after_batches=3", "--checkpoint=c", "--checkpoint_every=2"},
+                {"--preset=paper", "--epochs=5", "--threads=4", "--out=x", "--report=r.json",
+                 "--quiet", "--stop_after_batches=3", "--checkpoint=c", "--checkpoint_every=2"},
                 &err) == RACT_OK);
   CHECK(ract_train_config_same_run(&f.cfg, &g.cfg, &err) == RACT_OK);
   struct Case {
@@ -247,15 +247,32 @@ TEST_CASE("train flags: --resume compares every run-determining key") {
       {"--bn_eps=0.5", "bn_eps=9.99999975e-06", "bn_eps=0.5"},
       {"--bn_momentum=0.5", "bn_momentum=0.100000001", "bn_momentum=0.5"},
       {"--finetune_critic=0", "finetune_critic=1", "finetune_critic=0"},
+      {"--critic_loss_feature=heldout_ce", "critic_loss_feature=ce",
+       "critic_loss_feature=heldout_ce"},
+      {"--finetune_objective=likelihood", "finetune_objective=critic",
+       "finetune_objective=likelihood"},
+      {"--critic_weight_norm=1", "critic_weight_norm=0", "critic_weight_norm=1"},
+      {"--critic_bn_refresh=1", "critic_bn_refresh=0", "critic_bn_refresh=1"},
+      {"--total_anneal_epochs=7", "total_anneal_epochs=0", "total_anneal_epochs=7"},
+      {"--drop_last=0", "drop_last=1", "drop_last=0"},
+      {"--validate=none", "validate=actor_pretrain,finetune", "validate=none"},
   };
   for (const Case& k : cases) {
     std::string flag = k.flag;
     CAPTURE(flag);
-    REQUIRE(parse(&g, {"--epochs=5", k.flag}, &err) == RACT_OK);
+    REQUIRE(parse(&g, {"--preset=paper", "--epochs=5", k.flag}, &err) == RACT_OK);
     CHECK(ract_train_config_same_run(&f.cfg, &g.cfg, &err) == RACT_ERR_ARG);
     std::string msg = err.msg;
     CAPTURE(msg);
     CHECK(msg.find(std::string("run has ") + k.saved) != std::string::npos);
     CHECK(msg.find(std::string("command line ") + k.given) != std::string::npos);
   }
+  // total_anneal_steps derived from total_anneal_epochs (the trainer writes the derived value
+  // into the checkpoint's config) is not a difference; given explicitly, it is.
+  REQUIRE(parse(&f, {"--preset=paper", "--total_anneal_epochs=7"}, &err) == RACT_OK);
+  REQUIRE(parse(&g, {"--preset=paper", "--total_anneal_epochs=7"}, &err) == RACT_OK);
+  g.cfg.model.total_anneal_steps = 12345;
+  CHECK(ract_train_config_same_run(&g.cfg, &f.cfg, &err) == RACT_OK);
+  g.cfg.total_anneal_epochs = 0;
+  CHECK(ract_train_config_same_run(&g.cfg, &f.cfg, &err) == RACT_ERR_ARG);
 }

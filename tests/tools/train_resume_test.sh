@@ -99,7 +99,7 @@ for d in "--epochs=6|epochs=5|epochs=6" \
   "--latent_dimension=8|latent_dimension=16|latent_dimension=8" \
   "--dropout_prob=0.4|dropout_prob=0.5|dropout_prob=0.400000006" \
   "--seed=7|seed=2020|seed=7" \
-  "--preset=recbole|preset=paper|preset=recbole" \
+  "--preset=recbole|preset=ract|preset=recbole" \
   "--valid_metric=ndcg@10|valid_metric=ndcg@100|valid_metric=ndcg@10" \
   "--topk=10,100,20|topk=10,100|topk=10,100,20" \
   "--train_stage=actor_pretrain|train_stage=all|train_stage=actor_pretrain" \

@@ -14,7 +14,7 @@ check "train exit code" test $? -eq 0
 check "weight file" test -s "$T/a.ract"
 check "checkpoint" test -s "$T/a.ckpt"
 check "test table" grep -q "^recall@10 : " "$T/a.txt"
-for key in '"preset": "paper"' '"stages": \[' '"name": "actor_pretrain"' '"best_valid": {' \
+for key in '"preset": "ract"' '"stages": \[' '"name": "actor_pretrain"' '"best_valid": {' \
   '"valid": {' '"test": {' '"recall@10"' '"mrr@10"' '"ndcg@10"' '"hit@10"' '"precision@10"' \
   '"ndcg@100"' '"seconds_per_epoch"' '"corr"'; do
   check "report has $key" grep -q "$key" "$T/a.json"
@@ -34,7 +34,7 @@ for key in "${keys[@]}"; do
 done
 "$SCORE" --model "$T/a.ract" --info > "$T/a.info"
 check "exactly the documented keys (${#keys[@]})" grep -q "^metadata: ${#keys[@]}$" "$T/a.info"
-check "preset value" test "$("$SCORE" --model "$T/a.ract" --meta preset)" = paper
+check "preset value" test "$("$SCORE" --model "$T/a.ract" --meta preset)" = ract
 check "date value (SOURCE_DATE_EPOCH)" \
   test "$("$SCORE" --model "$T/a.ract" --meta date)" = 2023-11-14T22:13:20Z
 check "n_users value (latest-small, ratings >= 4, users >= 5)" \

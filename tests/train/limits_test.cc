@@ -387,6 +387,13 @@ struct StateFill {
     m->bn_eps = 0.0625f;
     m->bn_momentum = 0.1875f;
     m->finetune_critic = flip ? 0 : 1;
+    m->critic_loss_feature = flip ? RACT_FEATURE_HELDOUT : RACT_FEATURE_CE;
+    m->finetune_objective = flip ? RACT_FINETUNE_FEATURE : RACT_FINETUNE_LIKELIHOOD;
+    m->critic_weight_norm = 1;
+    m->critic_weight_mix = 0.25f;
+    m->critic_bn_refresh = flip ? 0 : 1;
+    c->total_anneal_epochs = i();
+    st->ranks = 3 + flip;
     for (int s = 0; s < RACT_STAGES; s++) c->run_stage[s] = i();
     for (int s = 0; s < RACT_STAGES; s++) c->stage_epochs[s] = i();
     for (int s = 0; s < RACT_STAGES; s++) c->stage_lr[s] = f();
@@ -437,7 +444,7 @@ TEST_CASE("state: every field round-trips, at the offsets FORMAT.md documents") 
     ract_error err = {};
     const size_t bytes = ract_train_state_bytes(3, 5);
     REQUIRE(bytes == RACT_TRAIN_STATE_FIXED_BYTES + 3 * RACT_TRAIN_STATE_LOG_BYTES + 5 * 4);
-    REQUIRE(RACT_TRAIN_STATE_FIXED_BYTES == 3168);
+    REQUIRE(RACT_TRAIN_STATE_FIXED_BYTES == 3196);
     REQUIRE(RACT_TRAIN_STATE_LOG_BYTES == 100);
     std::vector<uint8_t> b(bytes);
     REQUIRE_MESSAGE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK,
@@ -445,7 +452,7 @@ TEST_CASE("state: every field round-trips, at the offsets FORMAT.md documents") 
     // The documented offsets (little-endian).
     CHECK(memcmp(b.data(), "RCTS", 4) == 0);
     CHECK(rd32(b, 4) == RACT_TRAIN_STATE_VERSION);
-    CHECK(rd32(b, 8) == 3168);
+    CHECK(rd32(b, 8) == 3196);
     CHECK(rd32(b, kStateNLog) == 3);
     CHECK(rd32(b, kStateRows) == 5);
     CHECK(rd32(b, 20) == (uint32_t)st.n_items);
@@ -466,10 +473,18 @@ TEST_CASE("state: every field round-trips, at the offsets FORMAT.md documents") 
     CHECK(rd32(b, 440) == (uint32_t)st.cur.log.stage);
     CHECK(rd32(b, 540) == (uint32_t)st.stage[0].ran);
     CHECK(rd32(b, 540 + 2 * 876) == (uint32_t)st.stage[2].ran);
-    CHECK(rd32(b, 3168) == (uint32_t)logs[0].stage);
-    CHECK(rd32(b, 3168 + 200) == (uint32_t)logs[2].stage);
-    CHECK(rd32(b, 3468) == 3);  // order[0]
-    CHECK(rd32(b, 3484) == 2);  // order[4]
+    // Version 4's fields, after the stage summaries.
+    CHECK(rd32(b, 3168) == (uint32_t)st.ranks);
+    CHECK(rd32(b, 3172) == (uint32_t)st.cfg.model.critic_loss_feature);
+    CHECK(rd32(b, 3176) == (uint32_t)st.cfg.model.finetune_objective);
+    CHECK(rd32(b, 3180) == 1);
+    CHECK(rd32(b, 3184) == 0x3e800000u);  // 0.25f
+    CHECK(rd32(b, 3188) == (uint32_t)st.cfg.model.critic_bn_refresh);
+    CHECK(rd32(b, 3192) == (uint32_t)st.cfg.total_anneal_epochs);
+    CHECK(rd32(b, 3196) == (uint32_t)logs[0].stage);
+    CHECK(rd32(b, 3196 + 200) == (uint32_t)logs[2].stage);
+    CHECK(rd32(b, 3496) == 3);  // order[0]
+    CHECK(rd32(b, 3512) == 2);  // order[4]
     double best;
     uint64_t bits = rd64(b, 428);
     memcpy(&best, &bits, 8);
@@ -505,7 +520,7 @@ TEST_CASE("state: a blob of another version is refused, naming both versions") {
   std::vector<uint8_t> b(ract_train_state_bytes(3, 5));
   ract_error err = {};
   REQUIRE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK);
-  for (uint32_t v : {1u, 2u, 4u, 0xffffffffu}) {
+  for (uint32_t v : {1u, 2u, 3u, 5u, 0xffffffffu}) {
     CAPTURE(v);
     std::vector<uint8_t> o = b;
     for (int k = 0; k < 4; k++) o[4 + k] = (uint8_t)(v >> (8 * k));
@@ -523,6 +538,38 @@ TEST_CASE("state: a blob of another version is refused, naming both versions") {
   ract_train_state back;
   CHECK(ract_train_state_decode(o.data(), o.size(), &back, &err) == RACT_ERR_FILE_HEADER);
   CHECK(std::string(err.msg).find("magic") != std::string::npos);
+}
+
+TEST_CASE("state: a switch out of its range and a rank count below 1 are refused") {
+  StateFill fill;
+  ract_train_state st;
+  fill.state(&st, 0);
+  ract_epoch_log logs[3] = {};
+  const int32_t order[5] = {0, 1, 2, 3, 4};
+  std::vector<uint8_t> b(ract_train_state_bytes(3, 5));
+  ract_error err = {};
+  REQUIRE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK);
+  struct Case {
+    int offset;
+    uint32_t value;
+    const char* says;
+  };
+  // finetune_objective has three values (2 is valid), critic_loss_feature two.
+  for (Case c : {Case{3176, 3, "finetune_objective"}, Case{3172, 2, "critic_loss_feature"},
+                 Case{3168, 0, "ranks 0"}, Case{3168, 0x80000000u, "ranks"}}) {
+    CAPTURE(c.offset);
+    std::vector<uint8_t> o = b;
+    for (int k = 0; k < 4; k++) o[c.offset + k] = (uint8_t)(c.value >> (8 * k));
+    ract_train_state back;
+    ract_error e = {};
+    CHECK(ract_train_state_decode(o.data(), o.size(), &back, &e) == RACT_ERR_FILE_HEADER);
+    CHECK(std::string(e.msg).find(c.says) != std::string::npos);
+  }
+  std::vector<uint8_t> o = b;
+  o[3176] = 2;
+  ract_train_state back;
+  CHECK(ract_train_state_decode(o.data(), o.size(), &back, &err) == RACT_OK);
+  CHECK(back.cfg.model.finetune_objective == RACT_FINETUNE_FEATURE);
 }
 
 TEST_CASE("state: truncated and oversized blobs are refused before use") {
@@ -595,7 +642,7 @@ TEST_CASE("state: a checkpoint file with a short state or another state version 
     write_all(path, bad);
     ract_error e = {};
     CHECK(ract_export_read_state(path.c_str(), &state, &e) == RACT_ERR_FILE_VERSION);
-    CHECK(std::string(e.msg).find("training state version 2, this build reads version 3") !=
+    CHECK(std::string(e.msg).find("training state version 2, this build reads version 4") !=
           std::string::npos);
     CHECK(ract_export_restore(&t, path.c_str(), 0, nullptr, &e) == RACT_ERR_FILE_VERSION);
   }
