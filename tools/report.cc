@@ -8,17 +8,7 @@
 
 #include "ract/core/atomic_file.h"
 
-namespace {
-
-void metrics_json(FILE* f, const ract_metrics* m) {
-  if (m == nullptr || m->users == 0) {
-    fputs("{}", f);
-    return;
-  }
-  ract_metrics_write_json(f, m);
-}
-
-void json_number(FILE* f, double v) {
+void ract_json_number(FILE* f, double v) {
   if (isfinite(v)) {
     fprintf(f, "%.6g", v);
   } else {
@@ -26,8 +16,7 @@ void json_number(FILE* f, double v) {
   }
 }
 
-// Escapes a string for JSON.
-void json_string(FILE* f, const char* s) {
+void ract_json_string(FILE* f, const char* s) {
   fputc('"', f);
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
@@ -40,6 +29,16 @@ void json_string(FILE* f, const char* s) {
     }
   }
   fputc('"', f);
+}
+
+namespace {
+
+void metrics_json(FILE* f, const ract_metrics* m) {
+  if (m == nullptr || m->users == 0) {
+    fputs("{}", f);
+    return;
+  }
+  ract_metrics_write_json(f, m);
 }
 
 // One panel of the SVG: a line chart of y over x (or a scatter), with axes and labels.
@@ -128,7 +127,7 @@ void line(FILE* f, const Panel& p, const double* x, const double* y, int n, cons
 
 void ract_report_data_json(FILE* f, const ract_dataset* ds) {
   fputs("{\"name\": ", f);
-  json_string(f, ds->name);
+  ract_json_string(f, ds->name);
   fprintf(f,
           ", \"split\": \"%s\", \"users\": %d, \"items\": %d, \"train_users\": %d, "
           "\"train\": %lld, \"valid_users\": %d, \"valid\": %lld, \"test_users\": %d, "
@@ -144,10 +143,10 @@ ract_status ract_report_write(const char* path, const ract_run_report* r, ract_e
   FILE* f = af.f;
   const ract_trainer* t = r->trainer;
   fputs("{\n  \"preset\": ", f);
-  json_string(f, t->cfg.preset);
+  ract_json_string(f, t->cfg.preset);
   fprintf(f, ",\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"valid_metric\": ",
           (unsigned long long)t->cfg.seed, t->cfg.threads);
-  json_string(f, t->cfg.valid_metric);
+  ract_json_string(f, t->cfg.valid_metric);
   fputs(",\n  \"data\": ", f);
   ract_report_data_json(f, t->data);
   fputs(",\n  \"stages\": [", f);
@@ -157,9 +156,9 @@ ract_status ract_report_write(const char* path, const ract_run_report* r, ract_e
     if (!st->ran) continue;
     fprintf(f, "%s\n    {\"name\": \"%s\", \"epochs\": %d, \"seconds\": ", first ? "" : ",",
             ract_stage_name((ract_stage)s), st->epochs);
-    json_number(f, st->seconds);
+    ract_json_number(f, st->seconds);
     fputs(", \"seconds_per_epoch\": ", f);
-    json_number(f, st->epochs > 0 ? st->seconds / st->epochs : NAN);
+    ract_json_number(f, st->epochs > 0 ? st->seconds / st->epochs : NAN);
     fprintf(f, ", \"best_epoch\": %d, \"best_valid\": ", st->best_epoch);
     metrics_json(f, &st->best_valid);
     fputs(", \"test\": ", f);
@@ -168,11 +167,11 @@ ract_status ract_report_write(const char* path, const ract_run_report* r, ract_e
     first = 0;
   }
   fputs("\n  ],\n  \"critic\": {\"corr\": ", f);
-  json_number(f, r->critic->corr);
+  ract_json_number(f, r->critic->corr);
   fprintf(f, ", \"pairs\": %lld, \"mean_q\": ", (long long)r->critic->pairs);
-  json_number(f, r->critic->mean_q);
+  ract_json_number(f, r->critic->mean_q);
   fputs(", \"mean_target\": ", f);
-  json_number(f, r->critic->mean_target);
+  ract_json_number(f, r->critic->mean_target);
   const ract_stage_summary* a = &t->stage[RACT_STAGE_ACTOR_PRETRAIN];
   const ract_stage_summary* ft = &t->stage[RACT_STAGE_FINETUNE];
   const double va =
@@ -180,13 +179,13 @@ ract_status ract_report_write(const char* path, const ract_run_report* r, ract_e
   const double vf =
       ft->best_valid.users > 0 ? ract_metrics_get(&ft->best_valid, t->cfg.valid_metric) : NAN;
   fputs("},\n  \"verdict\": {\"metric\": ", f);
-  json_string(f, t->cfg.valid_metric);
+  ract_json_string(f, t->cfg.valid_metric);
   fputs(", \"actor_valid\": ", f);
-  json_number(f, va);
+  ract_json_number(f, va);
   fputs(", \"finetune_valid\": ", f);
-  json_number(f, vf);
+  ract_json_number(f, vf);
   fputs(", \"gain\": ", f);
-  json_number(f, vf - va);
+  ract_json_number(f, vf - va);
   fputs("},\n  \"valid\": ", f);
   metrics_json(f, r->valid);
   fputs(",\n  \"test\": ", f);
@@ -202,7 +201,7 @@ ract_status ract_report_write_eval(const char* path, const char* model, const ra
   RACT_CHECK(ract_atomic_open(&af, path, err));
   FILE* f = af.f;
   fputs("{\n  \"model\": ", f);
-  json_string(f, model);
+  ract_json_string(f, model);
   fputs(",\n  \"data\": ", f);
   ract_report_data_json(f, ds);
   fputs(",\n  \"valid\": ", f);

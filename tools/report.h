@@ -10,6 +10,10 @@
 #include "ract/eval/metrics.h"
 #include "ract/train/trainer.h"
 
+// A JSON number (%.6g; null when not finite) and a JSON string (escaped).
+void ract_json_number(FILE* f, double v);
+void ract_json_string(FILE* f, const char* s);
+
 // {"users": N, "items": N, "train": N, "valid": N, "test": N, ...} of a dataset.
 void ract_report_data_json(FILE* f, const ract_dataset* ds);
 

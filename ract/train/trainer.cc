@@ -212,7 +212,7 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
 
 // The key of the random draws of a purpose (training, the critic's checks) at a stage and
 // epoch: every user's stream is (seed, key, user), whichever batch or replica holds it.
-enum { kDrawTrain = 0, kDrawCriticCheck = 1, kDrawBnRefresh = 2 };
+enum { kDrawTrain = 0, kDrawCriticCheck = 1, kDrawBnRefresh = 2, kDrawShuffle = 3 };
 static uint64_t draw_key(int purpose, int stage, int epoch) {
   return ((uint64_t)purpose << 48) | ((uint64_t)stage << 32) | (uint64_t)(uint32_t)epoch;
 }
@@ -319,6 +319,9 @@ static ract_status stage_begin(ract_trainer* t, ract_stage s, ract_error* err) {
     }
   }
   ract_anneal_stage_begin(&c->model, &t->anneal);
+  // The stage's row orders come from its own stream: a stage shuffles the same batches
+  // whichever stages ran before it (the arms of tools/ablate compare on identical batches).
+  ract_rng_seed(&t->rng, c->seed, ract_rng_stream(draw_key(kDrawShuffle, s, 0), 0));
   t->cur.stage = s;
   t->cur.started = 1;
   t->cur.epoch = 0;
