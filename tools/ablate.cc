@@ -63,6 +63,7 @@ struct Result {
   int64_t pairs = 0;
   int best_epoch = -1;
   double seconds = 0;
+  uint64_t start_hash = 0;  // an arm's actor weights as its first stage begins
 };
 
 struct SeedRun {
@@ -165,6 +166,7 @@ void json_result(FILE* f, const Result& r, const Result* actor) {
   fprintf(f, ", \"best_epoch\": %d, \"seconds\": ", r.best_epoch);
   ract_json_number(f, r.seconds);
   if (actor != nullptr) {
+    fprintf(f, ", \"start_hash\": \"%016llx\"", (unsigned long long)r.start_hash);
     fputs(", \"corr\": ", f);
     ract_json_number(f, r.corr);
     fprintf(f, ", \"pairs\": %lld", (long long)r.pairs);
@@ -483,9 +485,11 @@ int main(int argc, char** argv) {
       memcpy(t.critic.bn_mean, bn_mean, sizeof(bn_mean));
       memcpy(t.critic.bn_var, bn_var, sizeof(bn_var));
       t.anneal = anneal;
+      const uint64_t start_hash = fnv1a(t.actor.w.params, t.actor.w.n * sizeof(float));
       ract_status s = ract_trainer_run(&t, nullptr, &err);
       Result& r = run.arm[arm];
       if (s == RACT_OK) r = stage_result(&t, RACT_STAGE_FINETUNE);
+      r.start_hash = start_hash;
       if (s == RACT_OK && arm == 0) {
         r.seconds += t.stage[RACT_STAGE_CRITIC_PRETRAIN].seconds;
         if (critic_draws > 0) {

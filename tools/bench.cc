@@ -355,7 +355,7 @@ int main(int argc, char** argv) {
   }
   ract_train_config cfg;
   if (ract_train_config_preset(&cfg, preset, &err) != RACT_OK) {
-    fprintf(stderr, "bench: --preset=%s: expected paper or recbole\n", preset);
+    fprintf(stderr, "bench: --preset=%s: expected ract, paper or recbole\n", preset);
     return 2;
   }
   ract_data_flags flags;

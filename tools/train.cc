@@ -6,7 +6,7 @@
 //       --train=.../train.tsv --valid=.../valid.tsv --test=.../test.tsv --out=model.ract
 //
 // Hyper-parameter flags carry RecBole's config keys (`--mlp_hidden_size=[600]`,
-// `--learning_rate=1e-3`, ...); `--preset` (paper | recbole) sets every default first.
+// `--learning_rate=1e-3`, ...); `--preset` (ract | paper | recbole) sets every default first.
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,7 +57,7 @@ const char* kUsage =
     "usage: train [flags]\n"
     "Trains RaCT (actor_pretrain -> critic_pretrain -> finetune) and writes the model.\n\n"
     "Run:\n"
-    "  --preset=paper|recbole       every default below (default paper)\n"
+    "  --preset=ract|paper|recbole  every default below (default ract)\n"
     "  --train_stage=all|actor_pretrain|critic_pretrain|finetune   (default all)\n"
     "  --init_from=CKPT             weights from a checkpoint (to run a single later stage)\n"
     "  --resume=CKPT                continue an interrupted run exactly: give the same\n"
@@ -80,15 +80,18 @@ const char* kUsage =
     "  --anneal_cap=0.2 --total_anneal_steps=200000 --critic_layers=[100,100,10]\n"
     "  --metrics_k=100\n"
     "Model variants (a preset sets them all; ract/model/README.md, \"Presets\", explains\n"
-    "each and lists both presets' values):\n"
+    "each and lists the presets' values):\n"
     "  --head=split|two --dropout_style=keep|inverted --eps_std=X\n"
     "  --critic_loss_with_kl=0|1 --bn_mode=batch|running --ndcg_gain=sqrt|one\n"
     "  --init=xavier_normal|xavier_uniform --anneal_rule=per_loss|per_batch --critic_l2=X\n"
     "  --bn_eps=X --bn_momentum=X --finetune_critic=0|1\n"
+    "  --critic_loss_feature=ce|heldout_ce --finetune_objective=critic|likelihood|feature\n"
+    "  --critic_weight_norm=0|1 --critic_weight_mix=X --critic_bn_refresh=0|1\n"
     "Schedule:\n"
     "  --pretrain_epochs=N (actor) --critic_epochs=N --epochs=N (finetune)\n"
     "  --learning_rate=X (actor) --critic_learning_rate=X --finetune_learning_rate=X\n"
-    "  --train_batch_size=N --stopping_step=N (finetune) --valid_metric=ndcg@100\n"
+    "  --train_batch_size=N --total_anneal_epochs=N (0: --total_anneal_steps as given)\n"
+    "  --stopping_step=N (finetune) --valid_metric=ndcg@100\n"
     "  --topk=10,100 (metric cut-offs) --eval_batch=N\n\n";
 
 int fail(const ract_error* e) {
@@ -356,8 +359,13 @@ int main(int argc, char** argv) {
     for (int k = 0; k < RACT_STAGES; k++) {
       const ract_stage_summary* st = &t.stage[k];
       if (st->ran && st->epochs > 0 && !quiet) {
-        printf("%-15s %3d epochs, %.3f s/epoch, best epoch %d\n", ract_stage_name((ract_stage)k),
-               st->epochs, st->seconds / st->epochs, st->best_epoch + 1);
+        printf("%-15s %3d epochs, %.3f s/epoch, ", ract_stage_name((ract_stage)k), st->epochs,
+               st->seconds / st->epochs);
+        if (st->best_epoch >= 0) {
+          printf("best epoch %d\n", st->best_epoch + 1);
+        } else {
+          printf("kept its last weights (not validated)\n");
+        }
       }
     }
     int n_kv = 0;

@@ -30,7 +30,7 @@ ract_status ract_train_flags_parse(ract_train_flags* f, int argc, char** argv, r
     if (const char* v = ract_flag_value(argv[i], "preset")) preset = v;
   }
   if (ract_train_config_preset(&f->cfg, preset, nullptr) != RACT_OK) {
-    return ract_fail(err, RACT_ERR_ARG, "--preset=%s: expected paper or recbole", preset);
+    return ract_fail(err, RACT_ERR_ARG, "--preset=%s: expected ract, paper or recbole", preset);
   }
   ract_data_flags_init(&f->data);
   ract_train_config* cfg = &f->cfg;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tools/ablate on synthetic taste groups (seconds): its critic arm is bit for bit what
 # tools/train runs with the same flags and seed; every arm of a seed starts from the same
-# actor, every seed from another; the table, the report's keys and the plot; its paired
+# actor (its weights hashed as each arm begins), every seed from another; the table, the report's keys and the plot; its paired
 # differences are the per-seed differences; the error paths of bad flags.
 ABLATE="$1"
 TRAIN="$2"
@@ -39,6 +39,8 @@ for s in (s5, s6):
         for k in ("valid", "gain", "test_ndcg@10", "test_ndcg@100", "best_epoch", "corr"):
             assert k in r, (arm, k)
         assert abs(r["gain"] - (r["valid"] - s["actor"]["valid"])) < 2e-6, (arm, r)
+        # Hashed from each arm's own trainer as its first stage begins.
+        assert r["start_hash"] == s["actor_hash"], (arm, r["start_hash"], s["actor_hash"])
     assert s["critic"]["corr"] is not None and -1 <= s["critic"]["corr"] <= 1
     assert s["likelihood"]["corr"] is None and s["feature"]["corr"] is None
 # Paired means: the mean of per-seed differences.
