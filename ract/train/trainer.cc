@@ -29,16 +29,6 @@ int64_t max_batch_nnz_any(const ract_csr* m, int batch) {
   return s;
 }
 
-// The most stored entries of a batch of contiguous rows (evaluation batches).
-int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
-  int64_t best = 0;
-  for (int r = 0; r < m->rows; r += batch) {
-    int e = std::min(r + batch, m->rows);
-    best = std::max(best, m->ptr[e] - m->ptr[r]);
-  }
-  return best;
-}
-
 void snapshot(ract_trainer* t, int save) {
   size_t na = t->actor.w.n, nc = t->critic.w.n;
   if (save) {
@@ -96,8 +86,13 @@ ract_status make_plan(const ract_train_config* c, const ract_dataset* data, plan
   p->EB = std::max(1, std::min(c->eval_batch, std::max(data->valid.rows, data->test.rows)));
   const int64_t nnz_train = max_batch_nnz_any(&data->train, p->B);
   if (nnz_train < 0) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
-  p->nnz = std::max({nnz_train, max_batch_nnz_contiguous(&data->valid.input, p->EB),
-                     max_batch_nnz_contiguous(&data->test.input, p->EB), (int64_t)1});
+  // Evaluation batches start wherever a replica's block of rows starts (evaluate_part): the
+  // bound of any EB rows, not only of the batches a single process would cut.
+  const int64_t nnz_valid = max_batch_nnz_any(&data->valid.input, p->EB);
+  const int64_t nnz_test = max_batch_nnz_any(&data->test.input, p->EB);
+  if (nnz_valid < 0 || nnz_test < 0)
+    return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+  p->nnz = std::max({nnz_train, nnz_valid, nnz_test, (int64_t)1});
   p->max_batch = std::max(p->B, p->EB);
   p->max_k = 1;
   for (int i = 0; i < c->n_topk; i++) p->max_k = std::max(p->max_k, c->topk[i]);
@@ -196,6 +191,20 @@ void ract_trainer_free(ract_trainer* t) {
   memset(t, 0, sizeof(*t));
 }
 
+// The metric sums of every replica, added on every replica (one allreduce of users and the
+// six metrics' sums per cut-off).
+static ract_status reduce_metric_sums(ract_comm* comm, ract_metrics* m, ract_error* err) {
+  double* cols[6] = {m->recall, m->recall_paper, m->mrr, m->ndcg, m->hit, m->precision};
+  double buf[1 + 6 * RACT_METRICS_MAX_K];
+  buf[0] = m->users;
+  for (int c = 0; c < 6; c++) memcpy(buf + 1 + c * m->n_k, cols[c], sizeof(double) * m->n_k);
+  const size_t n = 1 + 6 * (size_t)m->n_k;
+  RACT_CHECK(ract_comm_allreduce_sum_f64(comm, buf, n, err));
+  m->users = (int)buf[0];
+  for (int c = 0; c < 6; c++) memcpy(cols[c], buf + 1 + c * m->n_k, sizeof(double) * m->n_k);
+  return RACT_OK;
+}
+
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err) {
   RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
@@ -207,7 +216,27 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
       ract_eval_job_make(set, t->data->n_items, ract_actor_score, &sc, t->eval_rows);
   job.block = t->aacts.logits;
   job.offset = t->actor.p.out_b;
-  return ract_eval_run(out, &job, &t->scratch, err);
+  ract_comm* comm = t->comm;
+  if (comm == nullptr || comm->size <= 1) return ract_eval_run(out, &job, &t->scratch, err);
+  // Replica r scores its block of rows [lo, hi) (ract_trainer_eval_rows); the sums of all
+  // blocks, then the means, are the same on every replica.
+  int lo = 0, hi = 0;
+  ract_trainer_eval_rows(t, set->rows, &lo, &hi);
+  job.input = ract_sparse_rows(job.input, lo, hi - lo);
+  job.mask = ract_sparse_rows(job.mask, lo, hi - lo);
+  job.truth = ract_sparse_rows(job.truth, lo, hi - lo);
+  job.keep_sums = 1;
+  RACT_CHECK(ract_eval_run(out, &job, &t->scratch, err));
+  RACT_CHECK(reduce_metric_sums(comm, out, err));
+  ract_metrics_finish(out);
+  return RACT_OK;
+}
+
+void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi) {
+  const int64_t rank = t->comm != nullptr ? t->comm->rank : 0;
+  const int64_t size = t->comm != nullptr && t->comm->size > 0 ? t->comm->size : 1;
+  *lo = (int)(rows * rank / size);
+  *hi = (int)(rows * (rank + 1) / size);
 }
 
 // The key of the random draws of a purpose (training, the critic's checks) at a stage and
@@ -293,6 +322,14 @@ static ract_status bn_refresh(ract_trainer* t, ract_error* err) {
   return RACT_OK;
 }
 
+// Whether to stop before the next batch: the caller's flag (a signal), agreed over the
+// replicas (any replica's request stops them all at the same batch).
+static ract_status stop_requested(ract_trainer* t, int* stop, ract_error* err) {
+  *stop = t->stop != nullptr && *t->stop ? 1 : 0;
+  if (t->comm == nullptr || t->comm->size <= 1) return RACT_OK;
+  return ract_comm_agree(t->comm, stop, RACT_COMM_MAX, err);
+}
+
 // Sums a gradient buffer over the replicas (nothing to do for one process).
 static ract_status sum_grads(ract_trainer* t, float* g, size_t n, ract_error* err) {
   if (t->comm == nullptr || t->comm->size <= 1) return RACT_OK;
@@ -349,8 +386,10 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
   while (t->cur.epoch < c->stage_epochs[s]) {
     const int epoch = t->cur.epoch;
     double t0 = ract_clock_seconds();
+    int stop_now = 0;
     if (!t->cur.begun) {  // a new epoch: its order depends only on the RNG state
-      if (t->stop != nullptr && *t->stop) {
+      RACT_CHECK(stop_requested(t, &stop_now, err));
+      if (stop_now) {
         return ract_fail(err, RACT_ERR_INTERRUPTED, "interrupted in stage %s before epoch %d",
                          ract_stage_name(s), epoch + 1);
       }
@@ -362,7 +401,8 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
       lg->epoch = epoch;
     }
     for (; t->cur.batch < n_batches; t->cur.batch++) {
-      if (t->stop != nullptr && *t->stop) {
+      RACT_CHECK(stop_requested(t, &stop_now, err));
+      if (stop_now) {
         return ract_fail(err, RACT_ERR_INTERRUPTED,
                          "interrupted in stage %s, epoch %d, before batch %d of %d",
                          ract_stage_name(s), epoch + 1, t->cur.batch + 1, n_batches);

@@ -102,7 +102,9 @@ typedef struct ract_trainer {
   ract_stage_summary stage[RACT_STAGES];
   ract_train_cursor cur;
   // Set by the caller (e.g. a signal handler) to stop after the current batch: run returns
-  // RACT_ERR_INTERRUPTED with the cursor at the next batch, ready for a checkpoint.
+  // RACT_ERR_INTERRUPTED with the cursor at the next batch, ready for a checkpoint. In a
+  // data-parallel run the flag is agreed over the replicas before every batch (one small
+  // collective): one replica's signal stops them all at the same batch.
   const volatile int* stop;
 } ract_trainer;
 
@@ -133,9 +135,15 @@ ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ra
 ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
                                    ract_error* err);
 
-// Evaluates the actor (eval mode) on one evaluation set with the configured cut-offs.
+// Evaluates the actor (eval mode) on one evaluation set with the configured cut-offs. In a
+// data-parallel run each replica scores only its block of rows (ract_trainer_eval_rows) and
+// the metric sums are added over the replicas before the means: every replica gets the same
+// metrics, so early stopping and the best weights agree.
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err);
+// The rows [lo, hi) of an evaluation set of `rows` rows this replica evaluates (all of them
+// for one process): contiguous blocks, in rank order.
+void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi);
 
 // How well the critic predicts its target: Q against the true NDCG@metrics_k target of the
 // actor in train mode (dropout as in training, the current beta), over every training user
