@@ -562,11 +562,14 @@ ract_status ract_trainer_critic_check(ract_trainer* t, int train_draws, float* q
     }
   }
   for (int r = 0; r < m->rows; r++) t->order[r] = r;
-  // ... and every validation user, once (its training items as the history).
+  // ... and every validation user of this replica's block (ract_trainer_eval_rows), once (its
+  // training items as the history).
   const ract_csr* v = &t->data->valid.input;
   const int EB = t->eval_rows;
-  for (int r0 = 0; r0 < v->rows; r0 += EB) {
-    const int nb = std::min(EB, v->rows - r0);
+  int lo = 0, hi = 0;
+  ract_trainer_eval_rows(t, v->rows, &lo, &hi);
+  for (int r0 = lo; r0 < hi; r0 += EB) {
+    const int nb = std::min(EB, hi - r0);
     ract_sparse x = ract_sparse_rows(ract_csr_view(v), r0, nb);
     for (int b = 0; b < nb; b++) t->batch_users[b] = r0 + b;
     const ract_batch b = {x, {t->cfg.seed, draw_key(kDrawCriticCheck, 1, 0), t->batch_users}, nb};
