@@ -356,7 +356,7 @@ int ract_train_main(int argc, char** argv, const char* name, ract_comm* comm) {
   if (s == RACT_ERR_INTERRUPTED) {
     // Every rank stopped at the same batch (the trainer agrees on the flag); their states
     // are the same, so rank 0's checkpoint is the run's.
-    rc = 128 + (g_stop > 0 ? g_stop : SIGINT);
+    rc = 128 + (t.stopped > 0 ? t.stopped : SIGINT);  // the signal, whichever rank got it
     if (g_lead) {
       if (prog.tty) fputs("\r\033[K", stderr);
       const char* path = checkpoint != nullptr ? checkpoint : ckpt_default.c_str();

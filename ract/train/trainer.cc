@@ -325,9 +325,12 @@ static ract_status bn_refresh(ract_trainer* t, ract_error* err) {
 // Whether to stop before the next batch: the caller's flag (a signal), agreed over the
 // replicas (any replica's request stops them all at the same batch).
 static ract_status stop_requested(ract_trainer* t, int* stop, ract_error* err) {
-  *stop = t->stop != nullptr && *t->stop ? 1 : 0;
-  if (t->comm == nullptr || t->comm->size <= 1) return RACT_OK;
-  return ract_comm_agree(t->comm, stop, RACT_COMM_MAX, err);
+  *stop = t->stop != nullptr ? *t->stop : 0;
+  if (t->comm != nullptr && t->comm->size > 1) {
+    RACT_CHECK(ract_comm_agree(t->comm, stop, RACT_COMM_MAX, err));
+  }
+  t->stopped = *stop;
+  return RACT_OK;
 }
 
 // Sums a gradient buffer over the replicas (nothing to do for one process).

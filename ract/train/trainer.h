@@ -106,6 +106,7 @@ typedef struct ract_trainer {
   // data-parallel run the flag is agreed over the replicas before every batch (one small
   // collective): one replica's signal stops them all at the same batch.
   const volatile int* stop;
+  int stopped;  // the value of *stop (the largest over the replicas) that stopped the run
 } ract_trainer;
 
 // The bytes ract_trainer_create takes for this config and data: the actor and the critic
