@@ -327,7 +327,9 @@ int ract_train_main(int argc, char** argv, const char* name, ract_comm* comm) {
   fit.corr = NAN;
   ract_metrics valid, test;
   size_t need = 0;
-  if (ract_trainer_bytes(&cfg, &ds, &need, &err) != RACT_OK ||
+  // Each rank keeps only the rows it reads (the whole data's counts are in meta already).
+  if (ract_trainer_keep_own_rows(&ds, comm, &err) != RACT_OK ||
+      ract_trainer_bytes(&cfg, &ds, &need, &err) != RACT_OK ||
       ract_flag_check_memory(need, "the model", &err) != RACT_OK ||
       ract_trainer_create(&t, &cfg, &ds, nullptr, 0, &err) != RACT_OK) {
     rc = fail(&err);

@@ -232,11 +232,45 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
   return RACT_OK;
 }
 
-void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi) {
-  const int64_t rank = t->comm != nullptr ? t->comm->rank : 0;
-  const int64_t size = t->comm != nullptr && t->comm->size > 0 ? t->comm->size : 1;
+// Replica `rank` of `size` evaluates the rows [lo, hi) of an evaluation set.
+static void eval_block(const ract_comm* comm, int rows, int* lo, int* hi) {
+  const int64_t rank = comm != nullptr ? comm->rank : 0;
+  const int64_t size = comm != nullptr && comm->size > 0 ? comm->size : 1;
   *lo = (int)(rows * rank / size);
   *hi = (int)(rows * (rank + 1) / size);
+}
+
+void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi) {
+  eval_block(t->comm, rows, lo, hi);
+}
+
+// Replica `rank` of `size` trains the users u with u % size == rank.
+static int owns_user(const ract_comm* comm, int user) {
+  return comm == nullptr || user % comm->size == comm->rank;
+}
+
+ract_status ract_trainer_keep_own_rows(ract_dataset* data, const ract_comm* comm, ract_error* err) {
+  if (comm == nullptr || comm->size <= 1) return RACT_OK;
+  const int most = std::max({data->train.rows, data->valid.rows, data->test.rows, 1});
+  uint8_t* keep = (uint8_t*)malloc((size_t)most);
+  if (keep == nullptr) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+  if (!data->counts.partial) {  // what checkpoints and reports record of the whole data
+    data->counts.whole_train_nnz = data->train.nnz;
+    data->counts.whole_train_hash = ract_csr_hash(&data->train);
+    data->counts.partial = 1;
+  }
+  for (int r = 0; r < data->train.rows; r++) keep[r] = (uint8_t)owns_user(comm, r);
+  ract_csr_keep_rows(&data->train, keep);
+  for (ract_eval_set* set : {&data->valid, &data->test}) {
+    int lo = 0, hi = 0;
+    eval_block(comm, set->rows, &lo, &hi);
+    for (int r = 0; r < set->rows; r++) keep[r] = r >= lo && r < hi;
+    ract_csr_keep_rows(&set->input, keep);
+    ract_csr_keep_rows(&set->mask, keep);
+    ract_csr_keep_rows(&set->truth, keep);
+  }
+  free(keep);
+  return RACT_OK;
 }
 
 // The key of the random draws of a purpose (training, the critic's checks) at a stage and
@@ -246,10 +280,8 @@ static uint64_t draw_key(int purpose, int stage, int epoch) {
   return ((uint64_t)purpose << 48) | ((uint64_t)stage << 32) | (uint64_t)(uint32_t)epoch;
 }
 
-// Replica `rank` of `size` holds the training users u with u % size == rank.
-static int owns(const ract_trainer* t, int user) {
-  return t->comm == nullptr || user % t->comm->size == t->comm->rank;
-}
+// This replica trains the user (owns_user).
+static int owns(const ract_trainer* t, int user) { return owns_user(t->comm, user); }
 
 // The batch of rows[0 .. n) of the matrix m: the rows this replica holds (all of them with
 // all_mine) gathered into the batch buffers, with their ids as the users of the draws.

@@ -146,6 +146,16 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
 // for one process): contiguous blocks, in rank order.
 void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi);
 
+// Data at scale: empties, in `data`, every row this replica never reads — the training rows
+// of the users other replicas train (u % size != rank) and the evaluation rows outside its
+// block — and gives their memory back, so that memory per replica falls as replicas are
+// added. The shapes stay (rows keep their global ids, batches and draws are unchanged).
+// Call before ract_trainer_bytes with the communicator the trainer will get; nothing to do
+// for one process (comm NULL or of size 1). Counts of the whole data (interactions,
+// print_counts) must be taken before; counts keeps the whole training matrix's entries and
+// fingerprint for checkpoints and reports (ract_dataset_train_nnz, ract_dataset_train_hash).
+ract_status ract_trainer_keep_own_rows(ract_dataset* data, const ract_comm* comm, ract_error* err);
+
 // How well the critic predicts its target: Q against the true NDCG@metrics_k target of the
 // actor in train mode (dropout as in training, the current beta), over every training user
 // under `train_draws` dropout draws each, plus every validation user once.

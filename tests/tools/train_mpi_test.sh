@@ -2,7 +2,7 @@
 # tools/train_mpi under mpirun -np 2 (loopback, oversubscribed; as root in CI) against
 # tools/train on a small synthetic dataset:
 #   - the same test NDCG@10 as one process, within 0.003 (the same model up to the order
-#     of float sums);
+#     of float sums), and a report that counts the whole data (each rank keeps its part);
 #   - --stop_after_batches then --resume (both 2 ranks) ends with a weight file
 #     byte-identical to an uninterrupted 2-rank run's, and one process refuses that
 #     checkpoint;
@@ -28,10 +28,10 @@ test_ndcg10() { awk '/^test result/ { getline; for (i = 1; i <= NF; i++) if ($i 
   print $(i + 2) }' "$1"; }
 show() { sed 's/^/    | /' "$1"; }
 
-"$TRAIN" "${run[@]}" --out="$T/one.ract" > "$T/one.txt" 2>&1
+"$TRAIN" "${run[@]}" --out="$T/one.ract" --report="$T/one.json" > "$T/one.txt" 2>&1
 rc=$?
 check "one process: exit 0 (got $rc)" test $rc -eq 0 || show "$T/one.txt"
-mpi "${run[@]}" --out="$T/two.ract" > "$T/two.txt" 2>&1
+mpi "${run[@]}" --out="$T/two.ract" --report="$T/two.json" > "$T/two.txt" 2>&1
 rc=$?
 check "2 ranks: exit 0 (got $rc)" test $rc -eq 0 || show "$T/two.txt"
 one=$(test_ndcg10 "$T/one.txt")
@@ -42,6 +42,10 @@ check "test ndcg@10 within 0.003 ($one vs $two)" awk -v a="$one" -v b="$two" \
 check "2 ranks: the tables once (rank 0 alone prints)" test "$(grep -c '^test result' \
   "$T/two.txt")" -eq 1
 check "2 ranks: a valid weight file" test -s "$T/two.ract"
+# Each rank keeps only its users' rows; the report still counts the whole data.
+train_count() { grep -o '"train": [0-9]*' "$1" | head -1; }
+check "2 ranks: the report counts the whole training data ($(train_count "$T/two.json"))" \
+  test "$(train_count "$T/one.json")" = "$(train_count "$T/two.json")"
 
 # --stop_after_batches (in the critic stage), then --resume.
 mpi "${run[@]}" --quiet --out="$T/part.ract" --stop_after_batches=170 > "$T/stop.txt" 2>&1
