@@ -43,6 +43,7 @@
 #include "ract/train/trainer.h"
 #include "tools/data_flags.h"
 #include "tools/flags.h"
+#include "tools/synthetic.h"
 
 namespace {
 
@@ -65,99 +66,6 @@ const char* kUsage =
 int fail(const ract_error* e) {
   fprintf(stderr, "bench: %s\n", e->msg);
   return e->status == RACT_ERR_ARG ? 2 : 1;
-}
-
-// ---- synthetic data: U users with P distinct items each, item popularity ~ 1/(rank+10)
-// (a Zipf-like tail), split 80/10/10 per user into train / valid truth / test truth; the
-// eval sets' input and mask are the train rows (RecBole's RS protocol).
-ract_status csr_from_pairs(ract_csr* out, int rows, int cols, const std::vector<int32_t>& r,
-                           const std::vector<int32_t>& c, ract_error* err) {
-  return ract_csr_build(out, rows, cols, (int64_t)r.size(), r.data(), c.data(), nullptr, err);
-}
-
-ract_status eval_set(ract_eval_set* s, const ract_csr* train, int U, int I,
-                     const std::vector<int32_t>& r, const std::vector<int32_t>& c,
-                     ract_error* err) {
-  memset(s, 0, sizeof(*s));
-  s->rows = U;
-  s->users = (int32_t*)malloc(sizeof(int32_t) * (U > 0 ? U : 1));
-  if (!s->users) return ract_fail(err, RACT_ERR_NOMEM, "synthetic: out of memory");
-  for (int u = 0; u < U; u++) s->users[u] = u;
-  RACT_CHECK(ract_csr_copy(&s->input, train, err));
-  RACT_CHECK(ract_csr_copy(&s->mask, train, err));
-  return csr_from_pairs(&s->truth, U, I, r, c, err);
-}
-
-ract_status synthetic(ract_dataset* ds, int U, int I, int P, uint64_t seed, ract_error* err) {
-  memset(ds, 0, sizeof(*ds));
-  snprintf(ds->name, sizeof(ds->name), "synthetic %d users x %d items x %d", U, I, P);
-  ds->split = RACT_SPLIT_RS;
-  ds->n_users = U;
-  ds->n_items = I;
-  ract_vocab_init(&ds->users);
-  ract_vocab_init(&ds->items);
-  char tok[32];
-  int32_t id;
-  for (int u = 0; u < U; u++) {
-    int n = snprintf(tok, sizeof(tok), "u%d", u);
-    RACT_CHECK(ract_vocab_add(&ds->users, tok, (size_t)n, &id, err));
-  }
-  for (int i = 0; i < I; i++) {
-    int n = snprintf(tok, sizeof(tok), "i%d", i);
-    RACT_CHECK(ract_vocab_add(&ds->items, tok, (size_t)n, &id, err));
-  }
-  // Inverse CDF of p(rank) ~ 1/(rank + 10) over the items, then a fixed random relabeling.
-  std::vector<double> cdf(I);
-  double acc = 0;
-  for (int i = 0; i < I; i++) cdf[i] = (acc += 1.0 / (i + 10.0));
-  std::vector<int> label(I);
-  for (int i = 0; i < I; i++) label[i] = i;
-  ract_rng rng;
-  ract_rng_seed(&rng, seed, 99);
-  ract_rng_shuffle(&rng, label.data(), (size_t)I);
-  std::vector<int32_t> tr_r, tr_c, va_r, va_c, te_r, te_c;
-  const size_t nnz = (size_t)U * (size_t)P;
-  tr_r.reserve(nnz * 8 / 10 + U);
-  tr_c.reserve(nnz * 8 / 10 + U);
-  std::vector<uint8_t> seen(I, 0);
-  std::vector<int> row;
-  const int per = P < I ? P : I;
-  for (int u = 0; u < U; u++) {
-    row.clear();
-    while ((int)row.size() < per) {
-      double x = ract_rng_uniform_double(&rng) * acc;
-      int rank = (int)(std::lower_bound(cdf.begin(), cdf.end(), x) - cdf.begin());
-      int item = label[rank < I ? rank : I - 1];
-      if (seen[item]) continue;
-      seen[item] = 1;
-      row.push_back(item);
-    }
-    ract_rng_shuffle(&rng, row.data(), row.size());
-    const int n_tr = (int)(row.size() * 8 / 10), n_va = (int)(row.size() / 10);
-    for (int j = 0; j < (int)row.size(); j++) {
-      seen[row[j]] = 0;
-      if (j < n_tr) {
-        tr_r.push_back(u);
-        tr_c.push_back(row[j]);
-      } else if (j < n_tr + n_va) {
-        va_r.push_back(u);
-        va_c.push_back(row[j]);
-      } else {
-        te_r.push_back(u);
-        te_c.push_back(row[j]);
-      }
-    }
-  }
-  RACT_CHECK(csr_from_pairs(&ds->train, U, I, tr_r, tr_c, err));
-  ds->train_users = (int32_t*)malloc(sizeof(int32_t) * (U > 0 ? U : 1));
-  if (!ds->train_users) return ract_fail(err, RACT_ERR_NOMEM, "synthetic: out of memory");
-  for (int u = 0; u < U; u++) ds->train_users[u] = u;
-  RACT_CHECK(eval_set(&ds->valid, &ds->train, U, I, va_r, va_c, err));
-  RACT_CHECK(eval_set(&ds->test, &ds->train, U, I, te_r, te_c, err));
-  ds->counts.kept_rows = (int64_t)nnz;
-  ds->counts.valid_pairs = (int64_t)va_r.size();
-  ds->counts.test_pairs = (int64_t)te_r.size();
-  return RACT_OK;
 }
 
 // ---- the GEMM floor: replay recorded shapes on BLIS alone.
@@ -417,7 +325,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     t_load = ract_clock_seconds();
-    s = synthetic(&ds, syn[0], syn[1], syn[2], flags.opt.seed, &err);
+    s = ract_synthetic_dataset(&ds, syn[0], syn[1], syn[2], flags.opt.seed, nullptr, &err);
   } else {
     if (ract_data_flags_finish(&flags, argv[0], &err) != RACT_OK) return fail(&err);
     t_load = ract_clock_seconds();

@@ -218,10 +218,10 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
   job.offset = t->actor.p.out_b;
   ract_comm* comm = t->comm;
   if (comm == nullptr || comm->size <= 1) return ract_eval_run(out, &job, &t->scratch, err);
-  // Replica r scores its block of rows [lo, hi) (ract_trainer_eval_rows); the sums of all
+  // Replica r scores its block of rows [lo, hi) (ract_trainer_eval_block); the sums of all
   // blocks, then the means, are the same on every replica.
   int lo = 0, hi = 0;
-  ract_trainer_eval_rows(t, set->rows, &lo, &hi);
+  ract_trainer_eval_block(t->comm, set->rows, &lo, &hi);
   job.input = ract_sparse_rows(job.input, lo, hi - lo);
   job.mask = ract_sparse_rows(job.mask, lo, hi - lo);
   job.truth = ract_sparse_rows(job.truth, lo, hi - lo);
@@ -232,20 +232,14 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
   return RACT_OK;
 }
 
-// Replica `rank` of `size` evaluates the rows [lo, hi) of an evaluation set.
-static void eval_block(const ract_comm* comm, int rows, int* lo, int* hi) {
+void ract_trainer_eval_block(const ract_comm* comm, int rows, int* lo, int* hi) {
   const int64_t rank = comm != nullptr ? comm->rank : 0;
   const int64_t size = comm != nullptr && comm->size > 0 ? comm->size : 1;
   *lo = (int)(rows * rank / size);
   *hi = (int)(rows * (rank + 1) / size);
 }
 
-void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi) {
-  eval_block(t->comm, rows, lo, hi);
-}
-
-// Replica `rank` of `size` trains the users u with u % size == rank.
-static int owns_user(const ract_comm* comm, int user) {
+int ract_trainer_owns_user(const ract_comm* comm, int user) {
   return comm == nullptr || user % comm->size == comm->rank;
 }
 
@@ -259,11 +253,11 @@ ract_status ract_trainer_keep_own_rows(ract_dataset* data, const ract_comm* comm
     data->counts.whole_train_hash = ract_csr_hash(&data->train);
     data->counts.partial = 1;
   }
-  for (int r = 0; r < data->train.rows; r++) keep[r] = (uint8_t)owns_user(comm, r);
+  for (int r = 0; r < data->train.rows; r++) keep[r] = (uint8_t)ract_trainer_owns_user(comm, r);
   ract_csr_keep_rows(&data->train, keep);
   for (ract_eval_set* set : {&data->valid, &data->test}) {
     int lo = 0, hi = 0;
-    eval_block(comm, set->rows, &lo, &hi);
+    ract_trainer_eval_block(comm, set->rows, &lo, &hi);
     for (int r = 0; r < set->rows; r++) keep[r] = r >= lo && r < hi;
     ract_csr_keep_rows(&set->input, keep);
     ract_csr_keep_rows(&set->mask, keep);
@@ -280,8 +274,8 @@ static uint64_t draw_key(int purpose, int stage, int epoch) {
   return ((uint64_t)purpose << 48) | ((uint64_t)stage << 32) | (uint64_t)(uint32_t)epoch;
 }
 
-// This replica trains the user (owns_user).
-static int owns(const ract_trainer* t, int user) { return owns_user(t->comm, user); }
+// This replica trains the user.
+static int owns(const ract_trainer* t, int user) { return ract_trainer_owns_user(t->comm, user); }
 
 // The batch of rows[0 .. n) of the matrix m: the rows this replica holds (all of them with
 // all_mine) gathered into the batch buffers, with their ids as the users of the draws.
@@ -597,12 +591,12 @@ ract_status ract_trainer_critic_check(ract_trainer* t, int train_draws, float* q
     }
   }
   for (int r = 0; r < m->rows; r++) t->order[r] = r;
-  // ... and every validation user of this replica's block (ract_trainer_eval_rows), once (its
+  // ... and every validation user of this replica's block (ract_trainer_eval_block), once (its
   // training items as the history).
   const ract_csr* v = &t->data->valid.input;
   const int EB = t->eval_rows;
   int lo = 0, hi = 0;
-  ract_trainer_eval_rows(t, v->rows, &lo, &hi);
+  ract_trainer_eval_block(t->comm, v->rows, &lo, &hi);
   for (int r0 = lo; r0 < hi; r0 += EB) {
     const int nb = std::min(EB, hi - r0);
     ract_sparse x = ract_sparse_rows(ract_csr_view(v), r0, nb);

@@ -137,14 +137,16 @@ ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_tra
                                    ract_error* err);
 
 // Evaluates the actor (eval mode) on one evaluation set with the configured cut-offs. In a
-// data-parallel run each replica scores only its block of rows (ract_trainer_eval_rows) and
+// data-parallel run each replica scores only its block of rows (ract_trainer_eval_block) and
 // the metric sums are added over the replicas before the means: every replica gets the same
 // metrics, so early stopping and the best weights agree.
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err);
-// The rows [lo, hi) of an evaluation set of `rows` rows this replica evaluates (all of them
-// for one process): contiguous blocks, in rank order.
-void ract_trainer_eval_rows(const ract_trainer* t, int rows, int* lo, int* hi);
+// Who reads what in a data-parallel run (comm NULL: one process, which reads everything).
+// The replica of rank r trains the users u with u % size == r, and evaluates the rows
+// [lo, hi) of an evaluation set of `rows` rows: contiguous blocks, in rank order.
+int ract_trainer_owns_user(const ract_comm* comm, int user);
+void ract_trainer_eval_block(const ract_comm* comm, int rows, int* lo, int* hi);
 
 // Data at scale: empties, in `data`, every row this replica never reads — the training rows
 // of the users other replicas train (u % size != rank) and the evaluation rows outside its
