@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +42,7 @@
 #include "ract/train/trainer.h"
 #include "tools/data_flags.h"
 #include "tools/flags.h"
+#include "tools/rss.h"
 #include "tools/synthetic.h"
 
 namespace {
@@ -225,25 +225,6 @@ double gemv_floor_us(const ract_trainer* t, int reps) {
   return percentile(lat, 0.5);
 }
 
-// Resident MB now (VmRSS), for the progress lines.
-double rss_mb() {
-  FILE* f = fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  double mb = 0;
-  while (fgets(line, sizeof(line), f)) {
-    if (strncmp(line, "VmRSS:", 6) == 0) mb = atof(line + 6) / 1024.0;
-  }
-  fclose(f);
-  return mb;
-}
-
-long peak_rss_kb() {
-  rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
 // The report's "dataset" object (no newline).
 void dataset_json(char* out, size_t size, const ract_dataset& ds, double load_s) {
   snprintf(out, size,
@@ -336,7 +317,7 @@ int main(int argc, char** argv) {
     ract_dataset_free(&ds);
     return fail(&err);
   }
-  const long rss_data_kb = peak_rss_kb();
+  const double rss_data_mb = ract_rss_peak_mb();
   printf("dataset %s: %d users, %d items, %lld train pairs (%.2f s); BLIS %s, %d thread(s)\n",
          ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, load_s, ract_gemm_kernel(),
          threads);
@@ -348,7 +329,7 @@ int main(int argc, char** argv) {
     int n = snprintf(
         buf, sizeof(buf),
         "{\n  \"threads\": %d,\n  \"dataset\": %s,\n  \"peak_rss_mb_after_load\": %.1f\n}\n",
-        threads, ds_json, rss_data_kb / 1024.0);
+        threads, ds_json, rss_data_mb);
     fputs(buf, stdout);
     int rc = 0;
     if (report != nullptr &&
@@ -360,12 +341,7 @@ int main(int argc, char** argv) {
   }
 
   // Training: no validation inside the timed epochs.
-  for (int st = 0; st < RACT_STAGES; st++) {
-    cfg.stage_epochs[st] = epochs;
-    cfg.validate[st] = 0;
-    cfg.run_stage[st] = run[st];
-  }
-  cfg.stopping_step = 0;
+  ract_train_config_timed(&cfg, epochs, run);
   cfg.seed = flags.opt.seed;
   ract_trainer t;
   size_t need = 0;
@@ -376,7 +352,7 @@ int main(int argc, char** argv) {
     ract_dataset_free(&ds);
     return rc;
   }
-  printf("trainer created: rss %.1f MB (arena %.1f MB reserved)\n", rss_mb(),
+  printf("trainer created: rss %.1f MB (arena %.1f MB reserved)\n", ract_rss_now_mb(),
          t.arena.size / 1048576.0);
   StageResult res[RACT_STAGES];
   Floor fl;
@@ -406,7 +382,7 @@ int main(int argc, char** argv) {
     r.shapes.assign(fl.shapes.begin(), fl.shapes.begin() + fl.trace.n);
     r.gflop = flops(&fl.trace, r.epochs) * 1e-9;
     printf("%-16s %.4f s/epoch (%.1f GFLOP/epoch in GEMMs)  rss %.1f MB\n",
-           ract_stage_name((ract_stage)st), r.seconds_per_epoch, r.gflop, rss_mb());
+           ract_stage_name((ract_stage)st), r.seconds_per_epoch, r.gflop, ract_rss_now_mb());
     fflush(stdout);
   }
 
@@ -434,7 +410,7 @@ int main(int argc, char** argv) {
   }
   // The peak of the training run (three stages and evaluations): before the scorer's files
   // and the floor's replay buffers.
-  const long rss_train_kb = peak_rss_kb();
+  const double rss_train_mb = ract_rss_peak_mb();
 
   // Scoring through ract.h, per dtype.
   const char* dt_names[3] = {"fp32", "fp16", "int8"};
@@ -515,9 +491,9 @@ int main(int argc, char** argv) {
           sr[d].p50, sr[d].p99, sr[d].mean);
     }
     add("},\n");
-    add("  \"peak_rss_mb\": %.1f,\n", rss_train_kb / 1024.0);
-    add("  \"peak_rss_mb_after_load\": %.1f,\n  \"peak_rss_mb_whole_bench\": %.1f,\n",
-        rss_data_kb / 1024.0, peak_rss_kb() / 1024.0);
+    add("  \"peak_rss_mb\": %.1f,\n", rss_train_mb);
+    add("  \"peak_rss_mb_after_load\": %.1f,\n  \"peak_rss_mb_whole_bench\": %.1f,\n", rss_data_mb,
+        ract_rss_peak_mb());
     add("  \"weight_bytes\": {\"fp32\": %zu, \"fp16\": %zu, \"int8\": %zu}\n}\n", sr[0].bytes,
         sr[1].bytes, sr[2].bytes);
     fputs(buf, stdout);
