@@ -94,10 +94,10 @@ const char* kUsage =
     "  --topk=10,100 (metric cut-offs) --eval_batch=N\n\n";
 
 const char* kMpiUsage =
-    "Run under mpirun (mpirun -np N train_mpi ...): every rank reads the data and trains its\n"
-    "share of each batch (users u with u %% N == rank); the gradients are summed before\n"
-    "every step, so N ranks train the model one process would. Rank 0 prints and writes\n"
-    "the files; a checkpoint resumes only with the same N.\n";
+    "Run under mpirun (mpirun -np N train_mpi ...): every rank reads the data, keeps the\n"
+    "rows of its users (u % N == rank) and trains its share of each batch; the gradients\n"
+    "are summed before every step, so N ranks train the model one process would. Rank 0\n"
+    "prints and writes the files; a checkpoint resumes only with the same N.\n";
 
 const char* g_name = "train";  // the tool's name in messages
 int g_rank = 0;                // this process's rank (messages of other ranks say which)
