@@ -9,7 +9,8 @@
 // counts its bytes. Rank 0 prints, per stage: seconds per epoch (the first epoch is a
 // warm-up when there are two or more), the seconds spent in collectives (waiting for the
 // slowest rank included) and their share, the bytes each rank hands to allreduce per step
-// and per epoch; every rank's peak RSS (VmHWM, data and model) and RSS after training. With
+// and per epoch (one rank sends nothing: its MB/step are then the trained gradients'); every rank's
+// peak RSS (VmHWM, data and model) and RSS after training. With
 // --synthetic each rank generates only its own part of the data.
 //
 // Then the scaling model: for N machines on a network of G Gbit/s,
@@ -306,11 +307,16 @@ int main(int argc, char** argv) {
     }
     if (n == 0) continue;
     sec /= n, cs /= n, bytes /= n;
-    const double bstep = steps > 0 ? bytes / steps : 0;
+    const int actor = st != RACT_STAGE_CRITIC_PRETRAIN;
+    double bstep = steps > 0 ? bytes / steps : 0;
+    if (N == 1) {  // nothing was sent: what N ranks would send, the trained groups' gradients
+      const int critic = st == RACT_STAGE_CRITIC_PRETRAIN ||
+                         (st == RACT_STAGE_FINETUNE && cfg.model.finetune_critic);
+      bstep = 4.0 * ((actor ? t.actor.w.n : 0) + (critic ? t.critic.w.n : 0));
+    }
     const double c_user = (sec - cs) * N / U;
     // The first layer's rows of the batch's items (and their indices) instead of all rows,
     // where the stage sends the actor's gradient.
-    const int actor = st != RACT_STAGE_CRITIC_PRETRAIN;
     const double sparse = actor ? bstep - first_layer_bytes + touched * (4.0 * H1 + 4) : bstep;
     models.push_back({st, steps, c_user, bstep, sparse});
     printf("%-15s %8.3f  %8.3f s (%4.1f%%)  %5d  %7.2f  %8.1f  %10.2f\n",
