@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +42,8 @@
 #include "ract/train/trainer.h"
 #include "tools/data_flags.h"
 #include "tools/flags.h"
+#include "tools/rss.h"
+#include "tools/synthetic.h"
 
 namespace {
 
@@ -65,99 +66,6 @@ const char* kUsage =
 int fail(const ract_error* e) {
   fprintf(stderr, "bench: %s\n", e->msg);
   return e->status == RACT_ERR_ARG ? 2 : 1;
-}
-
-// ---- synthetic data: U users with P distinct items each, item popularity ~ 1/(rank+10)
-// (a Zipf-like tail), split 80/10/10 per user into train / valid truth / test truth; the
-// eval sets' input and mask are the train rows (RecBole's RS protocol).
-ract_status csr_from_pairs(ract_csr* out, int rows, int cols, const std::vector<int32_t>& r,
-                           const std::vector<int32_t>& c, ract_error* err) {
-  return ract_csr_build(out, rows, cols, (int64_t)r.size(), r.data(), c.data(), nullptr, err);
-}
-
-ract_status eval_set(ract_eval_set* s, const ract_csr* train, int U, int I,
-                     const std::vector<int32_t>& r, const std::vector<int32_t>& c,
-                     ract_error* err) {
-  memset(s, 0, sizeof(*s));
-  s->rows = U;
-  s->users = (int32_t*)malloc(sizeof(int32_t) * (U > 0 ? U : 1));
-  if (!s->users) return ract_fail(err, RACT_ERR_NOMEM, "synthetic: out of memory");
-  for (int u = 0; u < U; u++) s->users[u] = u;
-  RACT_CHECK(ract_csr_copy(&s->input, train, err));
-  RACT_CHECK(ract_csr_copy(&s->mask, train, err));
-  return csr_from_pairs(&s->truth, U, I, r, c, err);
-}
-
-ract_status synthetic(ract_dataset* ds, int U, int I, int P, uint64_t seed, ract_error* err) {
-  memset(ds, 0, sizeof(*ds));
-  snprintf(ds->name, sizeof(ds->name), "synthetic %d users x %d items x %d", U, I, P);
-  ds->split = RACT_SPLIT_RS;
-  ds->n_users = U;
-  ds->n_items = I;
-  ract_vocab_init(&ds->users);
-  ract_vocab_init(&ds->items);
-  char tok[32];
-  int32_t id;
-  for (int u = 0; u < U; u++) {
-    int n = snprintf(tok, sizeof(tok), "u%d", u);
-    RACT_CHECK(ract_vocab_add(&ds->users, tok, (size_t)n, &id, err));
-  }
-  for (int i = 0; i < I; i++) {
-    int n = snprintf(tok, sizeof(tok), "i%d", i);
-    RACT_CHECK(ract_vocab_add(&ds->items, tok, (size_t)n, &id, err));
-  }
-  // Inverse CDF of p(rank) ~ 1/(rank + 10) over the items, then a fixed random relabeling.
-  std::vector<double> cdf(I);
-  double acc = 0;
-  for (int i = 0; i < I; i++) cdf[i] = (acc += 1.0 / (i + 10.0));
-  std::vector<int> label(I);
-  for (int i = 0; i < I; i++) label[i] = i;
-  ract_rng rng;
-  ract_rng_seed(&rng, seed, 99);
-  ract_rng_shuffle(&rng, label.data(), (size_t)I);
-  std::vector<int32_t> tr_r, tr_c, va_r, va_c, te_r, te_c;
-  const size_t nnz = (size_t)U * (size_t)P;
-  tr_r.reserve(nnz * 8 / 10 + U);
-  tr_c.reserve(nnz * 8 / 10 + U);
-  std::vector<uint8_t> seen(I, 0);
-  std::vector<int> row;
-  const int per = P < I ? P : I;
-  for (int u = 0; u < U; u++) {
-    row.clear();
-    while ((int)row.size() < per) {
-      double x = ract_rng_uniform_double(&rng) * acc;
-      int rank = (int)(std::lower_bound(cdf.begin(), cdf.end(), x) - cdf.begin());
-      int item = label[rank < I ? rank : I - 1];
-      if (seen[item]) continue;
-      seen[item] = 1;
-      row.push_back(item);
-    }
-    ract_rng_shuffle(&rng, row.data(), row.size());
-    const int n_tr = (int)(row.size() * 8 / 10), n_va = (int)(row.size() / 10);
-    for (int j = 0; j < (int)row.size(); j++) {
-      seen[row[j]] = 0;
-      if (j < n_tr) {
-        tr_r.push_back(u);
-        tr_c.push_back(row[j]);
-      } else if (j < n_tr + n_va) {
-        va_r.push_back(u);
-        va_c.push_back(row[j]);
-      } else {
-        te_r.push_back(u);
-        te_c.push_back(row[j]);
-      }
-    }
-  }
-  RACT_CHECK(csr_from_pairs(&ds->train, U, I, tr_r, tr_c, err));
-  ds->train_users = (int32_t*)malloc(sizeof(int32_t) * (U > 0 ? U : 1));
-  if (!ds->train_users) return ract_fail(err, RACT_ERR_NOMEM, "synthetic: out of memory");
-  for (int u = 0; u < U; u++) ds->train_users[u] = u;
-  RACT_CHECK(eval_set(&ds->valid, &ds->train, U, I, va_r, va_c, err));
-  RACT_CHECK(eval_set(&ds->test, &ds->train, U, I, te_r, te_c, err));
-  ds->counts.kept_rows = (int64_t)nnz;
-  ds->counts.valid_pairs = (int64_t)va_r.size();
-  ds->counts.test_pairs = (int64_t)te_r.size();
-  return RACT_OK;
 }
 
 // ---- the GEMM floor: replay recorded shapes on BLIS alone.
@@ -317,25 +225,6 @@ double gemv_floor_us(const ract_trainer* t, int reps) {
   return percentile(lat, 0.5);
 }
 
-// Resident MB now (VmRSS), for the progress lines.
-double rss_mb() {
-  FILE* f = fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  double mb = 0;
-  while (fgets(line, sizeof(line), f)) {
-    if (strncmp(line, "VmRSS:", 6) == 0) mb = atof(line + 6) / 1024.0;
-  }
-  fclose(f);
-  return mb;
-}
-
-long peak_rss_kb() {
-  rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
 // The report's "dataset" object (no newline).
 void dataset_json(char* out, size_t size, const ract_dataset& ds, double load_s) {
   snprintf(out, size,
@@ -417,7 +306,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     t_load = ract_clock_seconds();
-    s = synthetic(&ds, syn[0], syn[1], syn[2], flags.opt.seed, &err);
+    s = ract_synthetic_dataset(&ds, syn[0], syn[1], syn[2], flags.opt.seed, nullptr, &err);
   } else {
     if (ract_data_flags_finish(&flags, argv[0], &err) != RACT_OK) return fail(&err);
     t_load = ract_clock_seconds();
@@ -428,7 +317,7 @@ int main(int argc, char** argv) {
     ract_dataset_free(&ds);
     return fail(&err);
   }
-  const long rss_data_kb = peak_rss_kb();
+  const double rss_data_mb = ract_rss_peak_mb();
   printf("dataset %s: %d users, %d items, %lld train pairs (%.2f s); BLIS %s, %d thread(s)\n",
          ds.name, ds.n_users, ds.n_items, (long long)ds.train.nnz, load_s, ract_gemm_kernel(),
          threads);
@@ -440,7 +329,7 @@ int main(int argc, char** argv) {
     int n = snprintf(
         buf, sizeof(buf),
         "{\n  \"threads\": %d,\n  \"dataset\": %s,\n  \"peak_rss_mb_after_load\": %.1f\n}\n",
-        threads, ds_json, rss_data_kb / 1024.0);
+        threads, ds_json, rss_data_mb);
     fputs(buf, stdout);
     int rc = 0;
     if (report != nullptr &&
@@ -452,12 +341,7 @@ int main(int argc, char** argv) {
   }
 
   // Training: no validation inside the timed epochs.
-  for (int st = 0; st < RACT_STAGES; st++) {
-    cfg.stage_epochs[st] = epochs;
-    cfg.validate[st] = 0;
-    cfg.run_stage[st] = run[st];
-  }
-  cfg.stopping_step = 0;
+  ract_train_config_timed(&cfg, epochs, run);
   cfg.seed = flags.opt.seed;
   ract_trainer t;
   size_t need = 0;
@@ -468,7 +352,7 @@ int main(int argc, char** argv) {
     ract_dataset_free(&ds);
     return rc;
   }
-  printf("trainer created: rss %.1f MB (arena %.1f MB reserved)\n", rss_mb(),
+  printf("trainer created: rss %.1f MB (arena %.1f MB reserved)\n", ract_rss_now_mb(),
          t.arena.size / 1048576.0);
   StageResult res[RACT_STAGES];
   Floor fl;
@@ -498,7 +382,7 @@ int main(int argc, char** argv) {
     r.shapes.assign(fl.shapes.begin(), fl.shapes.begin() + fl.trace.n);
     r.gflop = flops(&fl.trace, r.epochs) * 1e-9;
     printf("%-16s %.4f s/epoch (%.1f GFLOP/epoch in GEMMs)  rss %.1f MB\n",
-           ract_stage_name((ract_stage)st), r.seconds_per_epoch, r.gflop, rss_mb());
+           ract_stage_name((ract_stage)st), r.seconds_per_epoch, r.gflop, ract_rss_now_mb());
     fflush(stdout);
   }
 
@@ -526,7 +410,7 @@ int main(int argc, char** argv) {
   }
   // The peak of the training run (three stages and evaluations): before the scorer's files
   // and the floor's replay buffers.
-  const long rss_train_kb = peak_rss_kb();
+  const double rss_train_mb = ract_rss_peak_mb();
 
   // Scoring through ract.h, per dtype.
   const char* dt_names[3] = {"fp32", "fp16", "int8"};
@@ -607,9 +491,9 @@ int main(int argc, char** argv) {
           sr[d].p50, sr[d].p99, sr[d].mean);
     }
     add("},\n");
-    add("  \"peak_rss_mb\": %.1f,\n", rss_train_kb / 1024.0);
-    add("  \"peak_rss_mb_after_load\": %.1f,\n  \"peak_rss_mb_whole_bench\": %.1f,\n",
-        rss_data_kb / 1024.0, peak_rss_kb() / 1024.0);
+    add("  \"peak_rss_mb\": %.1f,\n", rss_train_mb);
+    add("  \"peak_rss_mb_after_load\": %.1f,\n  \"peak_rss_mb_whole_bench\": %.1f,\n", rss_data_mb,
+        ract_rss_peak_mb());
     add("  \"weight_bytes\": {\"fp32\": %zu, \"fp16\": %zu, \"int8\": %zu}\n}\n", sr[0].bytes,
         sr[1].bytes, sr[2].bytes);
     fputs(buf, stdout);

@@ -133,7 +133,7 @@ void ract_report_data_json(FILE* f, const ract_dataset* ds) {
           "\"train\": %lld, \"valid_users\": %d, \"valid\": %lld, \"test_users\": %d, "
           "\"test\": %lld}",
           ract_split_kind_name(ds->split), ds->n_users, ds->n_items, ds->train.rows,
-          (long long)ds->train.nnz, ds->valid.rows, (long long)ds->counts.valid_pairs,
+          (long long)ract_dataset_train_nnz(ds), ds->valid.rows, (long long)ds->counts.valid_pairs,
           ds->test.rows, (long long)ds->counts.test_pairs);
 }
 

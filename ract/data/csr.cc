@@ -162,6 +162,41 @@ ract_status ract_csr_select_rows(ract_csr* out, const ract_csr* src, const int32
   return RACT_OK;
 }
 
+uint64_t ract_csr_hash(const ract_csr* m) {
+  uint64_t h = 1469598103934665603ull;
+  const auto mix = [&h](const void* p, size_t n) {
+    const uint8_t* b = (const uint8_t*)p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  mix(&m->rows, sizeof(m->rows));
+  mix(&m->cols, sizeof(m->cols));
+  mix(m->ptr, sizeof(int64_t) * (m->rows + 1));
+  mix(m->idx, sizeof(int32_t) * m->nnz);
+  return h;
+}
+
+void ract_csr_keep_rows(ract_csr* m, const uint8_t* keep) {
+  int64_t w = 0;
+  for (int r = 0; r < m->rows; r++) {
+    const int64_t b = m->ptr[r], e = m->ptr[r + 1];
+    m->ptr[r] = w;
+    if (!keep[r] || e == b) continue;
+    memmove(m->idx + w, m->idx + b, (size_t)(e - b) * sizeof(int32_t));
+    if (m->val) memmove(m->val + w, m->val + b, (size_t)(e - b) * sizeof(float));
+    w += e - b;
+  }
+  m->ptr[m->rows] = w;
+  m->nnz = w;
+  // A failed shrink keeps the larger block: still correct.
+  const size_t n = (size_t)(w > 0 ? w : 1);
+  int32_t* idx = (int32_t*)realloc(m->idx, n * sizeof(int32_t));
+  if (idx != NULL) m->idx = idx;
+  if (m->val) {
+    float* val = (float*)realloc(m->val, n * sizeof(float));
+    if (val != NULL) m->val = val;
+  }
+}
+
 ract_status ract_csr_remap_cols(ract_csr* out, const ract_csr* src, const int32_t* remap,
                                 int new_cols, ract_error* err) {
   RACT_CHECK(alloc_arrays(out, src->rows, new_cols, src->nnz, src->val != NULL, err));

@@ -39,6 +39,10 @@ ract_status ract_csr_union(ract_csr* out, const ract_csr* a, const ract_csr* b, 
 ract_status ract_csr_select_rows(ract_csr* out, const ract_csr* src, const int32_t* rows, int n,
                                  ract_error* err);
 
+// Empties, in place, every row r whose keep[r] is 0 (the shape and the other rows stay), and
+// gives the freed entries back (the arrays shrink to the new nnz).
+void ract_csr_keep_rows(ract_csr* m, const uint8_t* keep);
+
 // out = src with column c renamed to remap[c] (remap[c] < 0 drops the column); remap must
 // be increasing over the kept columns, so rows stay sorted. out has new_cols columns.
 ract_status ract_csr_remap_cols(ract_csr* out, const ract_csr* src, const int32_t* remap,
@@ -51,6 +55,9 @@ static inline int ract_csr_row_nnz(const ract_csr* m, int r) {
 
 // 1 if (r, c) is stored (binary search in the row), else 0.
 int ract_csr_has(const ract_csr* m, int r, int32_t c);
+
+// Fingerprint of the matrix's shape and entries (FNV-1a over rows, cols, ptr, idx).
+uint64_t ract_csr_hash(const ract_csr* m);
 
 // A non-owning view of the whole matrix.
 ract_sparse ract_csr_view(const ract_csr* m);

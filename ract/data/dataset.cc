@@ -417,6 +417,14 @@ static int nonempty_rows(const ract_csr* m) {
   return c;
 }
 
+int64_t ract_dataset_train_nnz(const ract_dataset* ds) {
+  return ds->counts.partial ? ds->counts.whole_train_nnz : ds->train.nnz;
+}
+
+uint64_t ract_dataset_train_hash(const ract_dataset* ds) {
+  return ds->counts.partial ? ds->counts.whole_train_hash : ract_csr_hash(&ds->train);
+}
+
 int64_t ract_dataset_interactions(const ract_dataset* ds) {
   int64_t total = ds->train.nnz + ds->valid.truth.nnz + ds->test.truth.nnz;
   if (ds->split == RACT_SPLIT_PAPER) total += ds->valid.input.nnz + ds->test.input.nnz;

@@ -85,6 +85,12 @@ typedef struct ract_data_counts {
   int64_t valid_pairs;  // interactions in the valid part (RS/files: the valid split)
   int64_t test_pairs;
   int64_t dropped_items;  // paper: items only held-out users have
+  // Set when this process emptied the rows other ranks read (ract_trainer_keep_own_rows; 0
+  // in a whole dataset): the whole training matrix's entries and fingerprint, as
+  // ract_dataset_train_nnz / ract_dataset_train_hash give them.
+  int partial;
+  int64_t whole_train_nnz;
+  uint64_t whole_train_hash;
 } ract_data_counts;
 
 typedef struct ract_dataset {
@@ -116,6 +122,11 @@ void ract_dataset_print_counts(FILE* f, const ract_dataset* ds);
 // test pairs (paper split: the held-out users' fold-in and hidden pairs). The count
 // ract_dataset_print_counts and the weight files' "n_interactions" report.
 int64_t ract_dataset_interactions(const ract_dataset* ds);
+
+// The whole training matrix's entries and fingerprint (ract_csr_hash), also when this
+// process keeps only its part (counts.partial): what reports and checkpoints record.
+int64_t ract_dataset_train_nnz(const ract_dataset* ds);
+uint64_t ract_dataset_train_hash(const ract_dataset* ds);
 
 void ract_eval_set_free(ract_eval_set* s);
 void ract_dataset_free(ract_dataset* ds);

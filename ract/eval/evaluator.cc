@@ -126,6 +126,6 @@ ract_status ract_eval_run(ract_metrics* m, const ract_eval_job* job, ract_arena*
   }
   ract_arena_reset(scratch, mark);
   if (s != RACT_OK) return s;
-  ract_metrics_finish(m);
+  if (!job->keep_sums) ract_metrics_finish(m);
   return RACT_OK;
 }

@@ -38,6 +38,8 @@ typedef struct ract_eval_job {
                         // buffer), overwritten; NULL: taken from the scratch arena
   const float* offset;  // n_items or NULL: added to every score row before it is masked and
                         // ranked (an output bias the model left out of its scores)
+  int keep_sums;        // 1: leave the metrics as sums (not finished), for a caller that adds
+                        // other replicas' sums first and then calls ract_metrics_finish
 } ract_eval_job;
 
 // A job over an evaluation set, block and offset NULL.
@@ -49,7 +51,8 @@ ract_eval_job ract_eval_job_make(const ract_eval_set* set, int n_items, ract_eva
 size_t ract_eval_bytes(int n_items, int batch, int max_k, int with_block);
 
 // Evaluates the job: m must have been initialised with its cut-offs (ract_metrics_init*);
-// its sums are reset, filled and turned into means. The arena is reset to its mark on return.
+// its sums are reset, filled and turned into means (unless job->keep_sums). The arena is reset to
+// its mark on return.
 ract_status ract_eval_run(ract_metrics* m, const ract_eval_job* job, ract_arena* scratch,
                           ract_error* err);
 

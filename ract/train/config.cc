@@ -316,3 +316,12 @@ ract_status ract_train_config_same_run(const ract_train_config* a, const ract_tr
   }
   return RACT_OK;
 }
+
+void ract_train_config_timed(ract_train_config* c, int epochs, const int* run) {
+  for (int s = 0; s < RACT_STAGES; s++) {
+    c->stage_epochs[s] = epochs;
+    c->validate[s] = 0;
+    c->run_stage[s] = run[s];
+  }
+  c->stopping_step = 0;
+}

@@ -59,6 +59,10 @@ int ract_train_config_format(const ract_train_config* c, char* buf, size_t size)
 // config. RACT_ERR_ARG with a message naming the field.
 ract_status ract_train_config_check(const ract_train_config* c, ract_error* err);
 
+// For timing runs (tools/bench, tools/bench_dist): the stages with run[s] != 0 run `epochs`
+// epochs each, without validation or early stopping; the others do not run.
+void ract_train_config_timed(ract_train_config* c, int epochs, const int* run);
+
 // RACT_OK if two configs describe the same run: every key but threads agrees (and but
 // total_anneal_steps when both derive it from the same total_anneal_epochs). Else
 // RACT_ERR_ARG naming the first key that differs with both values (for --resume).

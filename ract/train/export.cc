@@ -113,19 +113,6 @@ ract_status ract_export_inference(const char* path, const ract_trainer* t, ract_
   return write_file(path, &d, dtype, scratch, scratch_bytes, err);
 }
 
-uint64_t ract_export_data_hash(const ract_csr* m) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const void* p, size_t n) {
-    const uint8_t* b = (const uint8_t*)p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-  };
-  mix(&m->rows, sizeof(m->rows));
-  mix(&m->cols, sizeof(m->cols));
-  mix(m->ptr, sizeof(int64_t) * (m->rows + 1));
-  mix(m->idx, sizeof(int32_t) * m->nnz);
-  return h;
-}
-
 // ---------------------------------------------------------------------------------------
 // The training state blob (ract/deploy/FORMAT.md, "Training state"). One visit function per
 // struct walks its fields in the documented order; the same walk drives the encoder
@@ -550,8 +537,8 @@ ract_status ract_export_checkpoint(const char* path, const ract_trainer* t,
   st.n_log = t->n_log;
   st.rows = rows;
   st.n_items = t->data->n_items;
-  st.train_nnz = t->data->train.nnz;
-  st.data_hash = ract_export_data_hash(&t->data->train);
+  st.train_nnz = ract_dataset_train_nnz(t->data);
+  st.data_hash = ract_dataset_train_hash(t->data);
   st.ranks = t->comm ? t->comm->size : 1;
   st.anneal_steps = t->anneal.steps;
   st.adam_actor_t = t->adam_actor.t;
@@ -638,8 +625,8 @@ ract_status ract_export_restore(ract_trainer* t, const char* path, int resume,
   if (s == RACT_OK) s = load_tensor(&f, "critic.bn.var", 3, 1, c->bn_var, err);
   if (s == RACT_OK && resume) {
     const ract_dataset* d = t->data;
-    if (st.rows != d->train.rows || st.n_items != d->n_items || st.train_nnz != d->train.nnz ||
-        st.data_hash != ract_export_data_hash(&d->train)) {
+    if (st.rows != d->train.rows || st.n_items != d->n_items ||
+        st.train_nnz != ract_dataset_train_nnz(d) || st.data_hash != ract_dataset_train_hash(d)) {
       s = ract_fail(err, RACT_ERR_DATA,
                     "%s: the checkpoint was trained on other data (%d rows, %d items, %lld "
                     "interactions); give the same data flags as the interrupted run",

@@ -83,9 +83,6 @@ ract_status ract_train_state_decode(const void* blob, size_t bytes, ract_train_s
 ract_status ract_train_state_decode_tail(const void* blob, size_t bytes, const ract_train_state* st,
                                          ract_epoch_log* logs, int32_t* order, ract_error* err);
 
-// Fingerprint of a training matrix.
-uint64_t ract_export_data_hash(const ract_csr* m);
-
 // Everything training needs to continue exactly where it stands: weights, critic, BatchNorm
 // state, Adam moments and counters, RNG, the cursor (stage, epoch, batch), the stage's best
 // weights, the logs.

@@ -29,16 +29,6 @@ int64_t max_batch_nnz_any(const ract_csr* m, int batch) {
   return s;
 }
 
-// The most stored entries of a batch of contiguous rows (evaluation batches).
-int64_t max_batch_nnz_contiguous(const ract_csr* m, int batch) {
-  int64_t best = 0;
-  for (int r = 0; r < m->rows; r += batch) {
-    int e = std::min(r + batch, m->rows);
-    best = std::max(best, m->ptr[e] - m->ptr[r]);
-  }
-  return best;
-}
-
 void snapshot(ract_trainer* t, int save) {
   size_t na = t->actor.w.n, nc = t->critic.w.n;
   if (save) {
@@ -96,8 +86,13 @@ ract_status make_plan(const ract_train_config* c, const ract_dataset* data, plan
   p->EB = std::max(1, std::min(c->eval_batch, std::max(data->valid.rows, data->test.rows)));
   const int64_t nnz_train = max_batch_nnz_any(&data->train, p->B);
   if (nnz_train < 0) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
-  p->nnz = std::max({nnz_train, max_batch_nnz_contiguous(&data->valid.input, p->EB),
-                     max_batch_nnz_contiguous(&data->test.input, p->EB), (int64_t)1});
+  // Evaluation batches start wherever a replica's block of rows starts (evaluate_part): the
+  // bound of any EB rows, not only of the batches a single process would cut.
+  const int64_t nnz_valid = max_batch_nnz_any(&data->valid.input, p->EB);
+  const int64_t nnz_test = max_batch_nnz_any(&data->test.input, p->EB);
+  if (nnz_valid < 0 || nnz_test < 0)
+    return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+  p->nnz = std::max({nnz_train, nnz_valid, nnz_test, (int64_t)1});
   p->max_batch = std::max(p->B, p->EB);
   p->max_k = 1;
   for (int i = 0; i < c->n_topk; i++) p->max_k = std::max(p->max_k, c->topk[i]);
@@ -196,6 +191,20 @@ void ract_trainer_free(ract_trainer* t) {
   memset(t, 0, sizeof(*t));
 }
 
+// The metric sums of every replica, added on every replica (one allreduce of users and the
+// six metrics' sums per cut-off).
+static ract_status reduce_metric_sums(ract_comm* comm, ract_metrics* m, ract_error* err) {
+  double* cols[6] = {m->recall, m->recall_paper, m->mrr, m->ndcg, m->hit, m->precision};
+  double buf[1 + 6 * RACT_METRICS_MAX_K];
+  buf[0] = m->users;
+  for (int c = 0; c < 6; c++) memcpy(buf + 1 + c * m->n_k, cols[c], sizeof(double) * m->n_k);
+  const size_t n = 1 + 6 * (size_t)m->n_k;
+  RACT_CHECK(ract_comm_allreduce_sum_f64(comm, buf, n, err));
+  m->users = (int)buf[0];
+  for (int c = 0; c < 6; c++) memcpy(cols[c], buf + 1 + c * m->n_k, sizeof(double) * m->n_k);
+  return RACT_OK;
+}
+
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err) {
   RACT_CHECK(ract_metrics_init(out, t->cfg.topk, t->cfg.n_topk, err));
@@ -207,7 +216,55 @@ ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, rac
       ract_eval_job_make(set, t->data->n_items, ract_actor_score, &sc, t->eval_rows);
   job.block = t->aacts.logits;
   job.offset = t->actor.p.out_b;
-  return ract_eval_run(out, &job, &t->scratch, err);
+  ract_comm* comm = t->comm;
+  if (comm == nullptr || comm->size <= 1) return ract_eval_run(out, &job, &t->scratch, err);
+  // Replica r scores its block of rows [lo, hi) (ract_trainer_eval_block); the sums of all
+  // blocks, then the means, are the same on every replica.
+  int lo = 0, hi = 0;
+  ract_trainer_eval_block(t->comm, set->rows, &lo, &hi);
+  job.input = ract_sparse_rows(job.input, lo, hi - lo);
+  job.mask = ract_sparse_rows(job.mask, lo, hi - lo);
+  job.truth = ract_sparse_rows(job.truth, lo, hi - lo);
+  job.keep_sums = 1;
+  RACT_CHECK(ract_eval_run(out, &job, &t->scratch, err));
+  RACT_CHECK(reduce_metric_sums(comm, out, err));
+  ract_metrics_finish(out);
+  return RACT_OK;
+}
+
+void ract_trainer_eval_block(const ract_comm* comm, int rows, int* lo, int* hi) {
+  const int64_t rank = comm != nullptr ? comm->rank : 0;
+  const int64_t size = comm != nullptr && comm->size > 0 ? comm->size : 1;
+  *lo = (int)(rows * rank / size);
+  *hi = (int)(rows * (rank + 1) / size);
+}
+
+int ract_trainer_owns_user(const ract_comm* comm, int user) {
+  return comm == nullptr || user % comm->size == comm->rank;
+}
+
+ract_status ract_trainer_keep_own_rows(ract_dataset* data, const ract_comm* comm, ract_error* err) {
+  if (comm == nullptr || comm->size <= 1) return RACT_OK;
+  const int most = std::max({data->train.rows, data->valid.rows, data->test.rows, 1});
+  uint8_t* keep = (uint8_t*)malloc((size_t)most);
+  if (keep == nullptr) return ract_fail(err, RACT_ERR_NOMEM, "trainer: out of memory");
+  if (!data->counts.partial) {  // what checkpoints and reports record of the whole data
+    data->counts.whole_train_nnz = data->train.nnz;
+    data->counts.whole_train_hash = ract_csr_hash(&data->train);
+    data->counts.partial = 1;
+  }
+  for (int r = 0; r < data->train.rows; r++) keep[r] = (uint8_t)ract_trainer_owns_user(comm, r);
+  ract_csr_keep_rows(&data->train, keep);
+  for (ract_eval_set* set : {&data->valid, &data->test}) {
+    int lo = 0, hi = 0;
+    ract_trainer_eval_block(comm, set->rows, &lo, &hi);
+    for (int r = 0; r < set->rows; r++) keep[r] = r >= lo && r < hi;
+    ract_csr_keep_rows(&set->input, keep);
+    ract_csr_keep_rows(&set->mask, keep);
+    ract_csr_keep_rows(&set->truth, keep);
+  }
+  free(keep);
+  return RACT_OK;
 }
 
 // The key of the random draws of a purpose (training, the critic's checks) at a stage and
@@ -217,10 +274,8 @@ static uint64_t draw_key(int purpose, int stage, int epoch) {
   return ((uint64_t)purpose << 48) | ((uint64_t)stage << 32) | (uint64_t)(uint32_t)epoch;
 }
 
-// Replica `rank` of `size` holds the training users u with u % size == rank.
-static int owns(const ract_trainer* t, int user) {
-  return t->comm == nullptr || user % t->comm->size == t->comm->rank;
-}
+// This replica trains the user.
+static int owns(const ract_trainer* t, int user) { return ract_trainer_owns_user(t->comm, user); }
 
 // The batch of rows[0 .. n) of the matrix m: the rows this replica holds (all of them with
 // all_mine) gathered into the batch buffers, with their ids as the users of the draws.
@@ -293,6 +348,17 @@ static ract_status bn_refresh(ract_trainer* t, ract_error* err) {
   return RACT_OK;
 }
 
+// Whether to stop before the next batch: the caller's flag (a signal), agreed over the
+// replicas (any replica's request stops them all at the same batch).
+static ract_status stop_requested(ract_trainer* t, int* stop, ract_error* err) {
+  *stop = t->stop != nullptr ? *t->stop : 0;
+  if (t->comm != nullptr && t->comm->size > 1) {
+    RACT_CHECK(ract_comm_agree(t->comm, stop, RACT_COMM_MAX, err));
+  }
+  t->stopped = *stop;
+  return RACT_OK;
+}
+
 // Sums a gradient buffer over the replicas (nothing to do for one process).
 static ract_status sum_grads(ract_trainer* t, float* g, size_t n, ract_error* err) {
   if (t->comm == nullptr || t->comm->size <= 1) return RACT_OK;
@@ -352,8 +418,10 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
   while (t->cur.epoch < c->stage_epochs[s]) {
     const int epoch = t->cur.epoch;
     double t0 = ract_clock_seconds();
+    int stop_now = 0;
     if (!t->cur.begun) {  // a new epoch: its order depends only on the RNG state
-      if (t->stop != nullptr && *t->stop) {
+      RACT_CHECK(stop_requested(t, &stop_now, err));
+      if (stop_now) {
         return ract_fail(err, RACT_ERR_INTERRUPTED, "interrupted in stage %s before epoch %d",
                          ract_stage_name(s), epoch + 1);
       }
@@ -365,7 +433,8 @@ static ract_status stage_continue(ract_trainer* t, const ract_train_callbacks* c
       lg->epoch = epoch;
     }
     for (; t->cur.batch < n_batches; t->cur.batch++) {
-      if (t->stop != nullptr && *t->stop) {
+      RACT_CHECK(stop_requested(t, &stop_now, err));
+      if (stop_now) {
         return ract_fail(err, RACT_ERR_INTERRUPTED,
                          "interrupted in stage %s, epoch %d, before batch %d of %d",
                          ract_stage_name(s), epoch + 1, t->cur.batch + 1, n_batches);
@@ -525,11 +594,14 @@ ract_status ract_trainer_critic_check(ract_trainer* t, int train_draws, float* q
     }
   }
   for (int r = 0; r < m->rows; r++) t->order[r] = r;
-  // ... and every validation user, once (its training items as the history).
+  // ... and every validation user of this replica's block (ract_trainer_eval_block), once (its
+  // training items as the history).
   const ract_csr* v = &t->data->valid.input;
   const int EB = t->eval_rows;
-  for (int r0 = 0; r0 < v->rows; r0 += EB) {
-    const int nb = std::min(EB, v->rows - r0);
+  int lo = 0, hi = 0;
+  ract_trainer_eval_block(t->comm, v->rows, &lo, &hi);
+  for (int r0 = lo; r0 < hi; r0 += EB) {
+    const int nb = std::min(EB, hi - r0);
     ract_sparse x = ract_sparse_rows(ract_csr_view(v), r0, nb);
     for (int b = 0; b < nb; b++) t->batch_users[b] = r0 + b;
     const ract_batch b = {x, {t->cfg.seed, draw_key(kDrawCriticCheck, 1, 0), t->batch_users}, nb};

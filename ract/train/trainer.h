@@ -102,8 +102,11 @@ typedef struct ract_trainer {
   ract_stage_summary stage[RACT_STAGES];
   ract_train_cursor cur;
   // Set by the caller (e.g. a signal handler) to stop after the current batch: run returns
-  // RACT_ERR_INTERRUPTED with the cursor at the next batch, ready for a checkpoint.
+  // RACT_ERR_INTERRUPTED with the cursor at the next batch, ready for a checkpoint. In a
+  // data-parallel run the flag is agreed over the replicas before every batch (one small
+  // collective): one replica's signal stops them all at the same batch.
   const volatile int* stop;
+  int stopped;  // the value of *stop (the largest over the replicas) that stopped the run
 } ract_trainer;
 
 // The bytes ract_trainer_create takes for this config and data: the actor and the critic
@@ -133,9 +136,27 @@ ract_status ract_trainer_run(ract_trainer* t, const ract_train_callbacks* cb, ra
 ract_status ract_trainer_run_stage(ract_trainer* t, ract_stage s, const ract_train_callbacks* cb,
                                    ract_error* err);
 
-// Evaluates the actor (eval mode) on one evaluation set with the configured cut-offs.
+// Evaluates the actor (eval mode) on one evaluation set with the configured cut-offs. In a
+// data-parallel run each replica scores only its block of rows (ract_trainer_eval_block) and
+// the metric sums are added over the replicas before the means: every replica gets the same
+// metrics, so early stopping and the best weights agree.
 ract_status ract_trainer_evaluate(ract_trainer* t, const ract_eval_set* set, ract_metrics* out,
                                   ract_error* err);
+// Who reads what in a data-parallel run (comm NULL: one process, which reads everything).
+// The replica of rank r trains the users u with u % size == r, and evaluates the rows
+// [lo, hi) of an evaluation set of `rows` rows: contiguous blocks, in rank order.
+int ract_trainer_owns_user(const ract_comm* comm, int user);
+void ract_trainer_eval_block(const ract_comm* comm, int rows, int* lo, int* hi);
+
+// Data at scale: empties, in `data`, every row this replica never reads — the training rows
+// of the users other replicas train (u % size != rank) and the evaluation rows outside its
+// block — and gives their memory back, so that memory per replica falls as replicas are
+// added. The shapes stay (rows keep their global ids, batches and draws are unchanged).
+// Call before ract_trainer_bytes with the communicator the trainer will get; nothing to do
+// for one process (comm NULL or of size 1). Counts of the whole data (interactions,
+// print_counts) must be taken before; counts keeps the whole training matrix's entries and
+// fingerprint for checkpoints and reports (ract_dataset_train_nnz, ract_dataset_train_hash).
+ract_status ract_trainer_keep_own_rows(ract_dataset* data, const ract_comm* comm, ract_error* err);
 
 // How well the critic predicts its target: Q against the true NDCG@metrics_k target of the
 // actor in train mode (dropout as in training, the current beta), over every training user

@@ -116,3 +116,30 @@ TEST_CASE("csr: union merges rows; errors name the bad triple") {
   ract_csr_free(&b);
   ract_csr_free(&u);
 }
+
+TEST_CASE("csr: keep_rows empties the other rows in place and keeps the shape") {
+  // Rows 0..3 with 2, 1, 2, 0 entries and values; keep rows 1 and 2.
+  const int32_t row[] = {2, 0, 2, 0, 1};
+  const int32_t col[] = {3, 4, 1, 0, 2};
+  const float val[] = {1.f, 2.f, 3.f, 4.f, 5.f};
+  ract_csr m = {};
+  REQUIRE(ract_csr_build(&m, 4, 5, 5, row, col, val, nullptr) == RACT_OK);
+  const uint8_t keep[] = {0, 1, 1, 0};
+  ract_csr_keep_rows(&m, keep);
+  CHECK(m.rows == 4);
+  CHECK(m.cols == 5);
+  CHECK(m.nnz == 3);
+  const int64_t ptr[] = {0, 0, 1, 3, 3};
+  for (int i = 0; i < 5; i++) CHECK(m.ptr[i] == ptr[i]);
+  const int32_t idx[] = {2, 1, 3};
+  const float v[] = {5.f, 3.f, 1.f};
+  for (int i = 0; i < 3; i++) {
+    CHECK(m.idx[i] == idx[i]);
+    CHECK(m.val[i] == v[i]);
+  }
+  const uint8_t none[] = {0, 0, 0, 0};
+  ract_csr_keep_rows(&m, none);
+  CHECK(m.nnz == 0);
+  CHECK(m.ptr[4] == 0);
+  ract_csr_free(&m);
+}

@@ -8,14 +8,7 @@
 BIN="$1"
 . tests/check.sh
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# Open MPI keeps its session directory (and Unix sockets, whose paths must stay under 108
-# bytes) in $TMPDIR: a short private one, not the long test folder.
-TMPDIR="$(mktemp -d /tmp/ract_mpi.XXXXXX)" || exit 1
-export TMPDIR
-trap 'rm -rf "$TMPDIR"' EXIT
-# Under ASan (--config=asan), Open MPI's own allocations that it never frees are not ours.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+. tests/dist/mpi_env.sh
 
 # run NAME NP ARGS...: mpirun -np NP $BIN ARGS, output tagged by rank in $T/NAME.out (and
 # echoed indented, so that its counter lines are not counted twice); sets rc and secs.

@@ -12,6 +12,7 @@
 
 #include "ract/core/arena.h"
 #include "ract/core/tensor.h"
+#include "ract/model/hparams.h"
 #include "ract/model/step.h"
 #include "tests/numeric.h"
 
@@ -27,6 +28,23 @@ struct TinyBatch {
 // A fixed dropout mask over the 13 entries: every user keeps some and drops some, except
 // user 1 who keeps everything (unseen = 0).
 static const uint8_t kTinyKeep[13] = {1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1};
+
+// A preset's model at a tiny size (5 hidden, 2 critic layers, NDCG@3), annealing over 10
+// steps to 0.5, eps at unit scale: every path exercised in a few microseconds.
+inline ract_hparams tiny_hparams(const char* preset) {
+  ract_hparams c;
+  REQUIRE(ract_hparams_preset(&c, preset, nullptr) == RACT_OK);
+  c.mlp_hidden_size[0] = 5;
+  c.latent_dimension = c.head == RACT_HEAD_SPLIT ? 6 : 3;
+  c.n_critic_layers = 2;
+  c.critic_layers[0] = 6;
+  c.critic_layers[1] = 4;
+  c.metrics_k = 3;
+  c.eps_std = 1.0f;
+  c.anneal_cap = 0.5f;
+  c.total_anneal_steps = 10;
+  return c;
+}
 
 // An owned arena, freed at scope exit.
 struct OwnedArena {

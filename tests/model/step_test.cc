@@ -282,17 +282,7 @@ namespace {
 // 3 -> 6 -> 4 -> 1, NDCG@3. eps_std 1 and beta 0.3 (recbole) / 0.2 (paper) so that the
 // logvar path and the KL term carry weight in every stage.
 ract_hparams fd_config(const char* preset, ract_bn_mode bn) {
-  ract_hparams c;
-  REQUIRE(ract_hparams_preset(&c, preset, nullptr) == RACT_OK);
-  c.mlp_hidden_size[0] = 5;
-  c.latent_dimension = c.head == RACT_HEAD_SPLIT ? 6 : 3;
-  c.n_critic_layers = 2;
-  c.critic_layers[0] = 6;
-  c.critic_layers[1] = 4;
-  c.metrics_k = 3;
-  c.eps_std = 1.0f;
-  c.anneal_cap = 0.5f;
-  c.total_anneal_steps = 10;
+  ract_hparams c = tiny_hparams(preset);
   c.bn_mode = bn;
   return c;
 }
