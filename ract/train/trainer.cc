@@ -305,6 +305,16 @@ static ract_batch gather_batch(ract_trainer* t, int r0, int n, uint64_t key) {
   return gather_rows(t, &t->data->train, t->order + r0, n, 0, key);
 }
 
+// Puts this replica's training rows, in order, at the start of t->order (free between
+// epochs); returns how many.
+static int owned_rows(ract_trainer* t) {
+  int n = 0;
+  for (int r = 0; r < t->data->train.rows; r++) {
+    if (owns(t, r)) t->order[n++] = r;
+  }
+  return n;
+}
+
 // The critic's features of every training user this replica holds (one dropout draw each,
 // the current beta) summed over the replicas: their mean and unbiased variance become the
 // critic's BatchNorm statistics (critic_bn_refresh). The order buffer is free here: the stage
@@ -317,10 +327,7 @@ static ract_status bn_refresh(ract_trainer* t, ract_error* err) {
   double s[7] = {0};  // sums of the 3 features, of their squares, and the count
   // Batches of the training batch's size: the batch buffers hold that many training rows.
   const int EB = std::min(t->cfg.train_batch_size, m->rows);
-  int n = 0;
-  for (int r = 0; r < m->rows; r++) {
-    if (owns(t, r)) t->order[n++] = r;
-  }
+  const int n = owned_rows(t);
   for (int r0 = 0; r0 < n; r0 += EB) {
     const int nb = std::min(EB, n - r0);
     const ract_batch b = gather_rows(t, m, t->order + r0, nb, 1,
@@ -580,10 +587,7 @@ ract_status ract_trainer_critic_check(ract_trainer* t, int train_draws, float* q
   // Every training user this replica holds, train_draws times (each draw its own masks)...
   const ract_csr* m = &t->data->train;
   const int B = std::min(t->cfg.train_batch_size, m->rows);
-  int n = 0;
-  for (int r = 0; r < m->rows; r++) {
-    if (owns(t, r)) t->order[n++] = r;
-  }
+  const int n = owned_rows(t);
   for (int d = 0; d < train_draws; d++) {
     for (int r0 = 0; r0 < n; r0 += B) {
       const int nb = std::min(B, n - r0);

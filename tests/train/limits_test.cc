@@ -511,7 +511,8 @@ TEST_CASE("state: every field round-trips, at the offsets FORMAT.md documents") 
   }
 }
 
-TEST_CASE("state: a blob of another version is refused, naming both versions") {
+// The blob of StateFill's state (flip 0) with 3 empty epoch logs and the identity order.
+static std::vector<uint8_t> filled_state_blob() {
   StateFill fill;
   ract_train_state st;
   fill.state(&st, 0);
@@ -520,6 +521,12 @@ TEST_CASE("state: a blob of another version is refused, naming both versions") {
   std::vector<uint8_t> b(ract_train_state_bytes(3, 5));
   ract_error err = {};
   REQUIRE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK);
+  return b;
+}
+
+TEST_CASE("state: a blob of another version is refused, naming both versions") {
+  const std::vector<uint8_t> b = filled_state_blob();
+  ract_error err = {};
   for (uint32_t v : {1u, 2u, 3u, 5u, 0xffffffffu}) {
     CAPTURE(v);
     std::vector<uint8_t> o = b;
@@ -541,14 +548,8 @@ TEST_CASE("state: a blob of another version is refused, naming both versions") {
 }
 
 TEST_CASE("state: a switch out of its range and a rank count below 1 are refused") {
-  StateFill fill;
-  ract_train_state st;
-  fill.state(&st, 0);
-  ract_epoch_log logs[3] = {};
-  const int32_t order[5] = {0, 1, 2, 3, 4};
-  std::vector<uint8_t> b(ract_train_state_bytes(3, 5));
+  const std::vector<uint8_t> b = filled_state_blob();
   ract_error err = {};
-  REQUIRE(ract_train_state_encode(&st, logs, order, b.data(), b.size(), &err) == RACT_OK);
   struct Case {
     int offset;
     uint32_t value;
